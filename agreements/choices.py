@@ -1,0 +1,96 @@
+from django.db import models
+
+from accounts.choices import Classification  # noqa: F401  (re-exported for convenience)
+
+
+class AgreementType(models.TextChoices):
+    DCA = "dca", "Defense cooperation agreement"
+    ALLIANCE = "alliance", "Alliance (mutual defense, consultation, neutrality, non-aggression)"
+    SOFA = "sofa", "Status of forces agreement"
+    MOU = "mou", "Memorandum of understanding"
+    ACSA = "acsa", "Logistics / acquisition and cross-servicing"
+    SECURITY_OF_INFORMATION = "security_of_information", "Security of information"
+    FRAMEWORK = "framework", "Framework agreement"
+    IMPLEMENTING_ARRANGEMENT = "implementing_arrangement", "Implementing arrangement"
+    EXCHANGE = "exchange", "Exchange"
+    TRAINING = "training", "Training"
+    DEFENSE_INDUSTRIAL = "defense_industrial", "Defense industrial"
+    ACCESS = "access", "Access"
+    OTHER = "other", "Other"
+
+
+class AgreementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    NEGOTIATING = "negotiating", "Negotiating"
+    SIGNED = "signed", "Signed"
+    IN_FORCE = "in_force", "In force"
+    SUSPENDED = "suspended", "Suspended"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+    SUPERSEDED = "superseded", "Superseded"
+
+    @classmethod
+    def pre_signature(cls) -> list[str]:
+        return [cls.DRAFT, cls.NEGOTIATING]
+
+
+class ProvisionCategory(models.TextChoices):
+    TRAINING = "training", "Training"
+    INTELLIGENCE_SHARING = "intelligence_sharing", "Intelligence sharing"
+    LOGISTICS = "logistics", "Logistics"
+    EXCHANGES = "exchanges", "Personnel exchanges"
+    JOINT_EXERCISES = "joint_exercises", "Joint exercises"
+    TECHNOLOGY_TRANSFER = "technology_transfer", "Technology transfer"
+    CRISIS_RESPONSE = "crisis_response", "Crisis response"
+    STATUS_OF_FORCES = "status_of_forces", "Status of forces"
+    RESEARCH_DEVELOPMENT = "research_development", "Research and development"
+    DEFENSE_INDUSTRY = "defense_industry", "Defense industry"
+    PEACEKEEPING = "peacekeeping", "Peacekeeping"
+    CYBER = "cyber", "Cyber"
+    MUTUAL_DEFENSE = "mutual_defense", "Mutual defense"
+    CONSULTATION = "consultation", "Consultation"
+    NON_AGGRESSION = "non_aggression", "Non-aggression"
+    NEUTRALITY = "neutrality", "Neutrality"
+    BASING = "basing", "Basing"
+    MILITARY_AID = "military_aid", "Military aid"
+    INTEGRATED_COMMAND = "integrated_command", "Integrated command"
+    OTHER = "other", "Other"
+
+
+class ReviewOutcome(models.TextChoices):
+    CONTINUE = "continue", "Continue"
+    AMEND = "amend", "Amend"
+    RENEW = "renew", "Renew"
+    TERMINATE = "terminate", "Terminate"
+    ESCALATE = "escalate", "Escalate"
+
+
+class EventKind(models.TextChoices):
+    SIGNED = "signed", "Signed"
+    ENTERED_INTO_FORCE = "entered_into_force", "Entered into force"
+    AMENDED = "amended", "Amended"
+    RENEWED = "renewed", "Renewed"
+    REVIEWED = "reviewed", "Reviewed"
+    NOTICE_GIVEN = "notice_given", "Notice given"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+    EXPIRED = "expired", "Expired"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class ReminderKind(models.TextChoices):
+    EXPIRY = "expiry", "Expiry"
+    NOTICE_DEADLINE = "notice_deadline", "Notice deadline"
+    REVIEW = "review", "Review"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DELETE = "delete", "Deleted"

@@ -1,0 +1,645 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.choices import Classification
+from partners.models import Nation, Organization
+
+from .choices import (
+    AgreementStatus,
+    AgreementType,
+    ChangeAction,
+    EventKind,
+    ProvisionCategory,
+    ReminderKind,
+    ReminderStatus,
+    ReviewOutcome,
+)
+
+
+def _levels_for(user) -> list[str] | None:
+    """The classifications ``user`` may see; None means every level (superuser)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    return Classification.up_to(user.clearance)
+
+
+class ClassifiedQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one clearance rule: a record is visible when its classification is at or
+        below the user's clearance. Every read path goes through this."""
+        levels = _levels_for(user)
+        if levels is None:
+            return self
+        return self.filter(classification__in=levels)
+
+
+class AgreementQuerySet(ClassifiedQuerySet):
+
+    def expiring_within(self, days: int, today: datetime.date | None = None):
+        today = today or datetime.date.today()
+        return self.filter(
+            expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=days)
+        )
+
+
+class ProvisionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProvisionQuerySet:
+        """A provision is visible when both it and its agreement are within clearance."""
+        levels = _levels_for(user)
+        if levels is None:
+            return self
+        return self.filter(classification__in=levels, agreement__classification__in=levels)
+
+
+class ChangeRecordQuerySet(ClassifiedQuerySet):
+    def visible_to(self, user):
+        """A change is visible when it reveals nothing above clearance and its agreement
+        (if it still exists) is visible."""
+        levels = _levels_for(user)
+        if levels is None:
+            return self
+        hidden = Agreement.objects.exclude(classification__in=levels).values("pk")
+        return super().visible_to(user).exclude(agreement_id__in=hidden)
+
+
+class Agreement(models.Model):
+    reference = models.CharField(
+        "reference",
+        max_length=64,
+        unique=True,
+        blank=True,
+        help_text="Human-readable identifier; generated when left blank.",
+    )
+    title = models.CharField("title", max_length=500)
+    short_title = models.CharField("short title", max_length=200, blank=True)
+    summary = models.TextField("summary", blank=True)
+    source_url = models.URLField("source URL", max_length=500, blank=True)
+    type = models.CharField("type", max_length=32, choices=AgreementType.choices)
+    status = models.CharField(
+        "status", max_length=16, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT
+    )
+    classification = models.CharField(
+        "classification",
+        max_length=16,
+        choices=Classification.choices,
+        default=Classification.UNCLASSIFIED,
+    )
+    signed_on = models.DateField("signed on", null=True, blank=True)
+    entered_into_force_on = models.DateField("entered into force on", null=True, blank=True)
+    expires_on = models.DateField(
+        "expires on", null=True, blank=True, help_text="Leave empty for an indefinite agreement."
+    )
+    terminated_on = models.DateField("terminated on", null=True, blank=True)
+    auto_renews = models.BooleanField("renews automatically", default=False)
+    renewal_period_months = models.PositiveSmallIntegerField(
+        "renewal period (months)", null=True, blank=True
+    )
+    notice_period_days = models.PositiveIntegerField(
+        "notice period (days)",
+        null=True,
+        blank=True,
+        help_text="Days before expiry by which notice of non-renewal must be given.",
+    )
+    notice_given_on = models.DateField("notice given on", null=True, blank=True)
+    notice_deadline = models.DateField(
+        "notice deadline",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Derived: expiry date minus the notice period.",
+    )
+    next_review_on = models.DateField("next review on", null=True, blank=True)
+    review_interval_months = models.PositiveSmallIntegerField(
+        "review interval (months)", null=True, blank=True
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name="supersedes",
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="parent framework",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_agreements",
+        verbose_name="owner",
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="watched_agreements",
+        verbose_name="watchers",
+    )
+    office_email = models.EmailField("office mailbox", blank=True)
+    version = models.PositiveIntegerField("version", default=1, editable=False)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on", "reference"]
+        permissions = [
+            ("export_agreement", "Can export agreements"),
+            ("view_statistics", "Can view agreement statistics"),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="agreement_status_idx"),
+            models.Index(fields=["type"], name="agreement_type_idx"),
+            models.Index(fields=["expires_on"], name="agreement_expires_idx"),
+            models.Index(fields=["notice_deadline"], name="agreement_notice_idx"),
+            models.Index(fields=["next_review_on"], name="agreement_review_idx"),
+            models.Index(fields=["signed_on"], name="agreement_signed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=AgreementType.values), name="agreement_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AgreementStatus.values), name="agreement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(classification__in=Classification.values),
+                name="agreement_classification_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(entered_into_force_on__isnull=True)
+                | Q(entered_into_force_on__gte=F("signed_on")),
+                name="agreement_signed_before_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(entered_into_force_on__isnull=True)
+                | Q(expires_on__isnull=True)
+                | Q(expires_on__gte=F("entered_into_force_on")),
+                name="agreement_in_force_before_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(expires_on__isnull=True)
+                | Q(expires_on__gte=F("signed_on")),
+                name="agreement_signed_before_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(terminated_on__isnull=True)
+                | Q(terminated_on__gte=F("signed_on")),
+                name="agreement_terminated_after_signed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AgreementStatus.IN_FORCE)
+                | Q(entered_into_force_on__isnull=False),
+                name="agreement_in_force_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_renews=False)
+                | Q(expires_on__isnull=False, renewal_period_months__isnull=False),
+                name="agreement_auto_renewal_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(renewal_period_months__isnull=True) | Q(renewal_period_months__gt=0),
+                name="agreement_renewal_period_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_interval_months__isnull=True)
+                | Q(review_interval_months__gt=0),
+                name="agreement_review_interval_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(supersedes=F("id")),
+                name="agreement_not_superseding_itself",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
+                name="agreement_not_own_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.short_title or self.title}"
+
+
+    # Derived values -----------------------------------------------------------------------
+
+    def compute_notice_deadline(self) -> datetime.date | None:
+        if self.expires_on is None or self.notice_period_days is None:
+            return None
+        return self.expires_on - datetime.timedelta(days=self.notice_period_days)
+
+    @property
+    def is_multilateral(self) -> bool:
+        return len(self.parties.all()) > 2
+
+    @property
+    def is_bilateral(self) -> bool:
+        return len(self.parties.all()) == 2
+
+    @property
+    def lateral(self) -> str:
+        count = len(self.parties.all())
+        if count == 2:
+            return "bilateral"
+        if count > 2:
+            return "multilateral"
+        return ""
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status not in AgreementStatus.pre_signature()
+
+    # Validation ---------------------------------------------------------------------------
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        signed, in_force = self.signed_on, self.entered_into_force_on
+        expires, terminated = self.expires_on, self.terminated_on
+        if signed and in_force and in_force < signed:
+            add("entered_into_force_on", "Cannot be before the date the agreement was signed.")
+        if in_force and expires and expires < in_force:
+            add("expires_on", "Cannot be before the date the agreement entered into force.")
+        elif signed and expires and expires < signed:
+            add("expires_on", "Cannot be before the date the agreement was signed.")
+        if signed and terminated and terminated < signed:
+            add("terminated_on", "Cannot be before the date the agreement was signed.")
+        if self.status == AgreementStatus.IN_FORCE and not in_force:
+            add("entered_into_force_on", "An agreement in force needs its entry-into-force date.")
+        if self.auto_renews:
+            if not expires:
+                add("expires_on", "An agreement that renews automatically needs an expiry date.")
+            if not self.renewal_period_months:
+                add(
+                    "renewal_period_months",
+                    "An agreement that renews automatically needs a renewal period.",
+                )
+        for field, label in (("supersedes", "supersede"), ("parent", "sit under")):
+            target_id = getattr(self, f"{field}_id")
+            if target_id is None:
+                continue
+            if self.pk and target_id == self.pk:
+                add(field, f"An agreement cannot {label} itself.")
+            elif self.pk and self._chain_reaches_self(field, target_id):
+                add(field, f"This would make a loop: the chosen agreement already leads back here.")
+        if self.pk and self.classification:
+            lower = Classification.values[: Classification.rank(self.classification)]
+            if lower and self.provisions.filter(classification__in=lower).exists():
+                add(
+                    "classification",
+                    "Some provisions are classified below this level; raise them first.",
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def _chain_reaches_self(self, field: str, start_id: int) -> bool:
+        seen: set[int] = set()
+        current: int | None = start_id
+        while current is not None and current not in seen:
+            if current == self.pk:
+                return True
+            seen.add(current)
+            current = (
+                Agreement.objects.filter(pk=current).values_list(f"{field}_id", flat=True).first()
+            )
+        return False
+
+    def save(self, *args, **kwargs):
+        self.notice_deadline = self.compute_notice_deadline()
+        super().save(*args, **kwargs)
+
+
+class AgreementParty(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name="agreement"
+    )
+    nation = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreement_parties",
+        verbose_name="nation",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreement_parties",
+        verbose_name="organization",
+    )
+    signed_on = models.DateField("signed on", null=True, blank=True)
+    ratified_on = models.DateField("ratified on", null=True, blank=True)
+    entered_into_force_on = models.DateField("entered into force on", null=True, blank=True)
+    withdrawn_on = models.DateField("withdrawn on", null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "party"
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nation__isnull=False, organization__isnull=True)
+                | Q(nation__isnull=True, organization__isnull=False),
+                name="party_nation_xor_organization",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "nation"],
+                condition=Q(nation__isnull=False),
+                name="party_nation_once",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "organization"],
+                condition=Q(organization__isnull=False),
+                name="party_organization_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True)
+                | (
+                    (Q(signed_on__isnull=True) | Q(withdrawn_on__gt=F("signed_on")))
+                    & (Q(ratified_on__isnull=True) | Q(withdrawn_on__gt=F("ratified_on")))
+                    & (
+                        Q(entered_into_force_on__isnull=True)
+                        | Q(withdrawn_on__gt=F("entered_into_force_on"))
+                    )
+                ),
+                name="party_withdrawn_after_own_dates",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(entered_into_force_on__isnull=True)
+                | Q(entered_into_force_on__gte=F("signed_on")),
+                name="party_signed_before_in_force",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.partner or "?")
+
+    @property
+    def partner(self) -> Nation | Organization | None:
+        return self.nation or self.organization
+
+    @property
+    def code(self) -> str:
+        partner = self.partner
+        return partner.code if partner else ""
+
+    @property
+    def kind(self) -> str:
+        return "nation" if self.nation_id else "organization"
+
+    def clean(self):
+        errors: dict[str, str] = {}
+        if bool(self.nation_id) == bool(self.organization_id):
+            errors["nation"] = "Choose exactly one of a nation or an organization."
+        if self.withdrawn_on:
+            for field, label in (
+                ("signed_on", "signed"),
+                ("ratified_on", "ratified"),
+                ("entered_into_force_on", "entered into force"),
+            ):
+                own = getattr(self, field)
+                if own and self.withdrawn_on <= own:
+                    errors["withdrawn_on"] = (
+                        f"Must be after the date this party {label} ({own.isoformat()})."
+                    )
+                    break
+        if (
+            self.signed_on
+            and self.entered_into_force_on
+            and self.entered_into_force_on < self.signed_on
+        ):
+            errors["entered_into_force_on"] = "Cannot be before the date this party signed."
+        if errors:
+            raise ValidationError(errors)
+
+    def was_party_on(self, day: datetime.date) -> bool:
+        start = self.entered_into_force_on or self.agreement.entered_into_force_on
+        return (
+            start is not None
+            and start <= day
+            and (self.withdrawn_on is None or day < self.withdrawn_on)
+        )
+
+
+class Provision(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="provisions", verbose_name="agreement"
+    )
+    category = models.CharField("category", max_length=32, choices=ProvisionCategory.choices)
+    title = models.CharField("title", max_length=300)
+    article = models.CharField("article", max_length=50, blank=True)
+    text = models.TextField("text", blank=True)
+    classification = models.CharField(
+        "classification",
+        max_length=16,
+        choices=Classification.choices,
+        default=Classification.UNCLASSIFIED,
+    )
+
+    objects = ProvisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category", "article", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=ProvisionCategory.values), name="provision_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(classification__in=Classification.values),
+                name="provision_classification_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} {self.title}".strip()
+
+    def clean(self):
+        try:
+            agreement = self.agreement
+        except ObjectDoesNotExist:
+            agreement = None
+        if agreement is not None and self.classification in Classification.values:
+            agreement_level = agreement.classification
+            if Classification.rank(self.classification) < Classification.rank(agreement_level):
+                raise ValidationError(
+                    {
+                        "classification": (
+                            "A provision cannot be classified below its agreement "
+                            f"({Classification(agreement_level).label})."
+                        )
+                    }
+                )
+
+
+class Review(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="reviews", verbose_name="agreement"
+    )
+    reviewed_on = models.DateField("reviewed on")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviews",
+        verbose_name="reviewer",
+    )
+    outcome = models.CharField("outcome", max_length=16, choices=ReviewOutcome.choices)
+    notes = models.TextField("notes", blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ReviewOutcome.values), name="review_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.agreement.reference} on {self.reviewed_on}"
+
+
+class AgreementEvent(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="events", verbose_name="agreement"
+    )
+    kind = models.CharField("kind", max_length=32, choices=EventKind.choices)
+    date = models.DateField("date")
+    note = models.TextField("note", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="created by",
+    )
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = "event"
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.date}"
+
+
+class Reminder(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="reminders", verbose_name="agreement"
+    )
+    kind = models.CharField("kind", max_length=16, choices=ReminderKind.choices)
+    due_on = models.DateField("due on", help_text="The date the reminder warns of.")
+    days_before = models.IntegerField("days before")
+    recipient = models.EmailField("recipient")
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name="recipient user",
+    )
+    status = models.CharField(
+        "status", max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("attempts", default=0)
+    error = models.TextField("error", blank=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    sent_at = models.DateTimeField("sent at", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_on", "kind", "recipient"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "kind", "due_on", "days_before", "recipient"],
+                name="reminder_delivered_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
+
+
+class ChangeRecord(models.Model):
+    """One create, change or delete of an agreement, party, provision or review."""
+
+    # No database constraint: the history of an agreement outlives the agreement itself.
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="changes",
+        verbose_name="agreement",
+    )
+    agreement_reference = models.CharField("agreement reference", max_length=64)
+    model = models.CharField("record type", max_length=32)
+    object_id = models.BigIntegerField("record id")
+    object_repr = models.CharField("record", max_length=300)
+    action = models.CharField("action", max_length=8, choices=ChangeAction.choices)
+    changes = models.JSONField("changes", default=dict, blank=True)
+    classification = models.CharField(
+        "classification",
+        max_length=16,
+        choices=Classification.choices,
+        default=Classification.UNCLASSIFIED,
+        help_text="The most sensitive classification this change reveals.",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="changed by",
+    )
+    source = models.CharField("source", max_length=100, blank=True)
+    at = models.DateTimeField("at", auto_now_add=True, db_index=True)
+
+    objects = ChangeRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "change"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.model} {self.object_repr}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username()
+        return self.source or "system"

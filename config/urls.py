@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from .views import health
+
+admin.site.site_header = "Defense Cooperation Agreement Registry"
+admin.site.site_title = "DCA Registry admin"
+admin.site.index_title = "Registry administration"
+
+urlpatterns = [
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,151 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from .choices import ContactRole, OrganizationKind
+
+
+class Nation(models.Model):
+    iso3 = models.CharField("ISO 3166 alpha-3", max_length=3, unique=True)
+    iso2 = models.CharField("ISO 3166 alpha-2", max_length=2, blank=True)
+    name = models.CharField("name", max_length=200)
+    official_name = models.CharField("official name", max_length=300, blank=True)
+    region = models.CharField("region (UN M49)", max_length=100, blank=True, db_index=True)
+    subregion = models.CharField("sub-region (UN M49)", max_length=100, blank=True)
+    is_historical = models.BooleanField(
+        "former state", default=False, help_text="A former state of ISO 3166-3."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(iso3__regex=r"^[A-Z]{3}$"), name="nation_iso3_upper_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.iso3:
+            self.iso3 = self.iso3.upper()
+        if self.iso2:
+            self.iso2 = self.iso2.upper()
+        if self.iso3 and (len(self.iso3) != 3 or not self.iso3.isalpha()):
+            raise ValidationError({"iso3": "An ISO alpha-3 code is three letters."})
+
+    @property
+    def code(self) -> str:
+        return self.iso3
+
+
+
+class Organization(models.Model):
+    acronym = models.CharField("acronym", max_length=20, unique=True)
+    name = models.CharField("name", max_length=200)
+    kind = models.CharField("kind", max_length=32, choices=OrganizationKind.choices)
+    members = models.ManyToManyField(
+        Nation, through="Membership", related_name="organizations", blank=True
+    )
+
+    class Meta:
+        ordering = ["acronym"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganizationKind.values), name="organization_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.acronym
+
+    @property
+    def code(self) -> str:
+        return self.acronym
+
+
+
+class Membership(models.Model):
+    nation = models.ForeignKey(
+        Nation, on_delete=models.PROTECT, related_name="memberships", verbose_name="nation"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="organization",
+    )
+    joined_on = models.DateField("joined on", null=True, blank=True)
+    left_on = models.DateField("left on", null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "nation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "nation", "joined_on"], name="membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True)
+                | Q(joined_on__isnull=True)
+                | Q(left_on__gt=F("joined_on")),
+                name="membership_left_after_joined",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nation} in {self.organization}"
+
+    def clean(self):
+        if self.joined_on and self.left_on and self.left_on <= self.joined_on:
+            raise ValidationError({"left_on": "Must be after the date the member joined."})
+
+    def is_member_on(self, day) -> bool:
+        return (self.joined_on is None or self.joined_on <= day) and (
+            self.left_on is None or day < self.left_on
+        )
+
+
+class PointOfContact(models.Model):
+    name = models.CharField("name", max_length=200)
+    rank = models.CharField("rank", max_length=100, blank=True)
+    role = models.CharField("role", max_length=32, choices=ContactRole.choices)
+    represents = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        related_name="contacts_representing",
+        verbose_name="represents",
+    )
+    posted_to = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        related_name="contacts_posted",
+        verbose_name="posted to",
+        null=True,
+        blank=True,
+    )
+    email = models.EmailField("email", blank=True)
+    phone = models.CharField("phone", max_length=50, blank=True)
+    active_from = models.DateField("active from", null=True, blank=True)
+    active_to = models.DateField("active to", null=True, blank=True)
+
+    class Meta:
+        ordering = ["represents__name", "name"]
+        verbose_name = "point of contact"
+        verbose_name_plural = "points of contact"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True)
+                | Q(active_from__isnull=True)
+                | Q(active_to__gte=F("active_from")),
+                name="contact_active_dates_in_order",
+            ),
+            models.CheckConstraint(condition=Q(role__in=ContactRole.values), name="contact_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank} {self.name}".strip()
+
+    def clean(self):
+        if self.active_from and self.active_to and self.active_to < self.active_from:
+            raise ValidationError({"active_to": "Must be on or after the active-from date."})

@@ -1,0 +1,118 @@
+"""Reference data from maintained packages: ISO 3166 countries (pycountry) with their
+UN M49 regions (hdx-python-country's bundled data), and the organizations shipped in
+``partners/data/organizations.json``."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from pathlib import Path
+
+import pycountry
+from django.db import transaction
+from hdx.location.country import Country
+
+from .services import membership_upsert, nation_upsert, organization_upsert
+
+ORGANIZATIONS_FILE = Path(__file__).parent / "data" / "organizations.json"
+
+# Former states take the UN M49 region of the state that succeeded them.
+SUCCESSORS = {
+    "AFI": "DJI",
+    "ANT": "CUW",
+    "BUR": "MMR",
+    "BYS": "BLR",
+    "CSK": "CZE",
+    "DDR": "DEU",
+    "DHY": "BEN",
+    "GEL": "KIR",
+    "HVO": "BFA",
+    "NHB": "VUT",
+    "NTZ": "SAU",
+    "PCZ": "PAN",
+    "RHO": "ZWE",
+    "SCG": "SRB",
+    "SKM": "IND",
+    "SUN": "RUS",
+    "TMP": "TLS",
+    "VDR": "VNM",
+    "YMD": "YEM",
+    "YUG": "SRB",
+    "ZAR": "COD",
+}
+
+
+def _m49(iso3: str) -> tuple[str, str]:
+    info = Country.get_country_info_from_iso3(iso3, use_live=False) or {}
+    return info.get("Region Name") or "", info.get("Sub-region Name") or ""
+
+
+def nation_rows() -> list[dict]:
+    rows = []
+    current = set()
+    for country in pycountry.countries:
+        current.add(country.alpha_3)
+        region, subregion = _m49(country.alpha_3)
+        rows.append(
+            {
+                "iso3": country.alpha_3,
+                "iso2": country.alpha_2,
+                "name": getattr(country, "common_name", None) or country.name,
+                "official_name": getattr(country, "official_name", "") or "",
+                "region": region,
+                "subregion": subregion,
+                "is_historical": False,
+            }
+        )
+    for country in pycountry.historic_countries:
+        iso3 = getattr(country, "alpha_3", None)
+        if not iso3 or iso3 in current:
+            continue
+        region, subregion = _m49(SUCCESSORS.get(iso3, iso3))
+        rows.append(
+            {
+                "iso3": iso3,
+                "iso2": "",
+                "name": country.name.split(",")[0].strip(),
+                "official_name": country.name,
+                "region": region,
+                "subregion": subregion,
+                "is_historical": True,
+            }
+        )
+    return rows
+
+
+def _date(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def seed_reference_data() -> Counter:
+    """Load or refresh every nation and organization; a second run changes nothing."""
+    from .models import Nation
+
+    counts: Counter = Counter()
+    for row in nation_rows():
+        _, outcome = nation_upsert(**row)
+        counts[f"nations {outcome}"] += 1
+    nations = {n.iso3: n for n in Nation.objects.all()}
+    organizations = json.loads(ORGANIZATIONS_FILE.read_text(encoding="utf-8"))
+    for entry in organizations:
+        org, outcome = organization_upsert(
+            acronym=entry["acronym"], name=entry["name"], kind=entry["kind"]
+        )
+        counts[f"organizations {outcome}"] += 1
+        for member in entry["members"]:
+            nation = nations.get(member["iso3"])
+            if nation is None:
+                raise ValueError(f"{entry['acronym']}: unknown member code {member['iso3']!r}")
+            _, outcome = membership_upsert(
+                organization=org,
+                nation=nation,
+                joined_on=_date(member.get("joined_on")),
+                left_on=_date(member.get("left_on")),
+            )
+            counts[f"memberships {outcome}"] += 1
+    return counts
