@@ -320,11 +320,7 @@ class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         parties = AgreementParty.objects.select_related("nation", "organization")
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(Prefetch("parties", queryset=parties))
-        )
+        return super().get_queryset(request).prefetch_related(Prefetch("parties", queryset=parties))
 
     def get_inline_instances(self, request, obj=None):
         instances = super().get_inline_instances(request, obj)

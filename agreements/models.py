@@ -42,7 +42,6 @@ class ClassifiedQuerySet(models.QuerySet):
 
 
 class AgreementQuerySet(ClassifiedQuerySet):
-
     def expiring_within(self, days: int, today: datetime.date | None = None):
         today = today or datetime.date.today()
         return self.filter(
@@ -221,8 +220,7 @@ class Agreement(models.Model):
                 name="agreement_renewal_period_positive",
             ),
             models.CheckConstraint(
-                condition=Q(review_interval_months__isnull=True)
-                | Q(review_interval_months__gt=0),
+                condition=Q(review_interval_months__isnull=True) | Q(review_interval_months__gt=0),
                 name="agreement_review_interval_positive",
             ),
             models.CheckConstraint(
@@ -238,6 +236,9 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.short_title or self.title}"
 
+    def save(self, *args, **kwargs):
+        self.notice_deadline = self.compute_notice_deadline()
+        super().save(*args, **kwargs)
 
     # Derived values -----------------------------------------------------------------------
 
@@ -302,7 +303,7 @@ class Agreement(models.Model):
             if self.pk and target_id == self.pk:
                 add(field, f"An agreement cannot {label} itself.")
             elif self.pk and self._chain_reaches_self(field, target_id):
-                add(field, f"This would make a loop: the chosen agreement already leads back here.")
+                add(field, "This would make a loop: the chosen agreement already leads back here.")
         if self.pk and self.classification:
             lower = Classification.values[: Classification.rank(self.classification)]
             if lower and self.provisions.filter(classification__in=lower).exists():
@@ -324,10 +325,6 @@ class Agreement(models.Model):
                 Agreement.objects.filter(pk=current).values_list(f"{field}_id", flat=True).first()
             )
         return False
-
-    def save(self, *args, **kwargs):
-        self.notice_deadline = self.compute_notice_deadline()
-        super().save(*args, **kwargs)
 
 
 class AgreementParty(models.Model):

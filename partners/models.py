@@ -40,7 +40,6 @@ class Nation(models.Model):
         return self.iso3
 
 
-
 class Organization(models.Model):
     acronym = models.CharField("acronym", max_length=20, unique=True)
     name = models.CharField("name", max_length=200)
@@ -63,7 +62,6 @@ class Organization(models.Model):
     @property
     def code(self) -> str:
         return self.acronym
-
 
 
 class Membership(models.Model):
@@ -140,7 +138,9 @@ class PointOfContact(models.Model):
                 | Q(active_to__gte=F("active_from")),
                 name="contact_active_dates_in_order",
             ),
-            models.CheckConstraint(condition=Q(role__in=ContactRole.values), name="contact_role_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=ContactRole.values), name="contact_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
