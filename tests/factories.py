@@ -1,0 +1,109 @@
+import datetime
+
+import factory
+from django.contrib.auth.models import Group
+
+from accounts.choices import Classification
+from accounts.models import User
+from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
+from agreements.models import Agreement, AgreementParty, Provision
+from partners.choices import OrganizationKind
+from partners.models import Membership, Nation, Organization
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    clearance = Classification.UNCLASSIFIED
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+        if create:
+            self.save()
+
+
+class NationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Nation
+        django_get_or_create = ("iso3",)
+
+    iso3 = factory.Sequence(lambda n: "X" + chr(65 + n // 26 % 26) + chr(65 + n % 26))
+    name = factory.LazyAttribute(lambda o: f"Nation {o.iso3}")
+    region = "Europe"
+    subregion = "Western Europe"
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("acronym",)
+
+    acronym = factory.Sequence(lambda n: f"ORG{n}")
+    name = factory.LazyAttribute(lambda o: f"Organization {o.acronym}")
+    kind = OrganizationKind.ALLIANCE
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    nation = factory.SubFactory(NationFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    joined_on = datetime.date(1990, 1, 1)
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    """An agreement in force with consistent dates. Parties are added with ``parties=[...]``
+    (nations or organizations); without them it gets two new nations."""
+
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"TEST-{n:05d}")
+    title = factory.Sequence(lambda n: f"Test cooperation agreement {n}")
+    type = AgreementType.DCA
+    status = AgreementStatus.IN_FORCE
+    classification = Classification.UNCLASSIFIED
+    signed_on = datetime.date(2015, 3, 1)
+    entered_into_force_on = datetime.date(2015, 6, 1)
+    source_url = "https://example.org/treaty"
+
+    @factory.post_generation
+    def parties(self, create, extracted, **kwargs):
+        if not create:
+            return
+        partners = extracted if extracted is not None else [NationFactory(), NationFactory()]
+        for partner in partners:
+            if isinstance(partner, Nation):
+                AgreementParty.objects.create(agreement=self, nation=partner)
+            else:
+                AgreementParty.objects.create(agreement=self, organization=partner)
+
+
+class PartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementParty
+
+    agreement = factory.SubFactory(AgreementFactory, parties=[])
+    nation = factory.SubFactory(NationFactory)
+
+
+class ProvisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provision
+
+    agreement = factory.SubFactory(AgreementFactory)
+    category = ProvisionCategory.TRAINING
+    title = factory.Sequence(lambda n: f"Provision {n}")
+    article = factory.Sequence(lambda n: f"Art. {n}")
+    text = "The parties shall cooperate."
+    classification = factory.LazyAttribute(lambda p: p.agreement.classification)
