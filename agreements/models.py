@@ -671,6 +671,15 @@ class ChangeRecord(models.Model):
         return f"{self.get_action_display()} {self.model} {self.object_repr}"
 
     @property
+    def record_type(self) -> str:
+        from django.apps import apps
+
+        try:
+            return apps.get_model("agreements", self.model)._meta.verbose_name
+        except LookupError:
+            return self.model
+
+    @property
     def actor_label(self) -> str:
         if self.actor_id:
             return self.actor.get_username()
