@@ -166,10 +166,29 @@ def _after_delete(sender, instance, **kwargs):
     _record(instance, ChangeAction.DELETE, changes)
 
 
+def _watchers_changed(sender, instance, action, reverse=False, **kwargs):
+    """Watchers are a many-to-many field: record the list before and after a change."""
+    from .models import Agreement
+
+    if reverse or not isinstance(instance, Agreement):
+        return
+    names = sorted(instance.watchers.values_list("username", flat=True))
+    if action.startswith("pre_"):
+        instance._watchers_before = names
+    elif action.startswith("post_"):
+        before = getattr(instance, "_watchers_before", [])
+        if before != names:
+            _record(instance, ChangeAction.UPDATE, {"watchers": [before, names]})
+
+
 def connect_signals() -> None:
-    from django.db.models.signals import pre_delete
+    from django.db.models.signals import m2m_changed, pre_delete
 
     from .models import Agreement, AgreementParty, Provision, Review
+
+    m2m_changed.connect(
+        _watchers_changed, sender=Agreement.watchers.through, dispatch_uid="history-watchers"
+    )
 
     for model in (Agreement, AgreementParty, Provision, Review):
         uid = f"history-{model._meta.label_lower}"

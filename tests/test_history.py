@@ -118,3 +118,12 @@ def test_admin_change_is_recorded_with_user_and_shown(client, editor, partners):
     html = client.get(url).content.decode()
     assert "Edited in the admin" in html  # the history inline shows before and after
     assert "Old clause" in html
+
+
+def test_watcher_changes_are_recorded(partners, editor, viewer):
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    ChangeRecord.objects.all().delete()
+    agreement_update(agreement=agreement, watchers=[editor, viewer], actor=editor)
+    record = ChangeRecord.objects.get(model="agreement")
+    assert record.changes == {"watchers": [[], ["editor", "viewer"]]}
+    assert record.actor == editor
