@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from accounts.choices import Classification
 from partners.models import Nation, Organization
@@ -235,6 +236,9 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.short_title or self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:detail", args=[self.pk])
 
     def save(self, *args, **kwargs):
         self.notice_deadline = self.compute_notice_deadline()
