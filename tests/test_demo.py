@@ -1,0 +1,61 @@
+"""setup_demo: reference data, real demo agreements, demo users; idempotent."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from agreements.models import Agreement, Provision
+
+
+@pytest.fixture
+def demo(db, capsys):
+    call_command("setup_demo")
+    return capsys.readouterr().out
+
+
+def test_demo_loads_real_agreements_with_sources(demo):
+    real = Agreement.objects.exclude(title__startswith="EXERCISE")
+    assert real.count() >= 40
+    assert not real.filter(source_url="").exists()
+    assert set(real.values_list("classification", flat=True)) == {"unclassified"}
+    codes = {
+        p.code
+        for a in real.prefetch_related("parties__nation", "parties__organization")
+        for p in a.parties.all()
+    }
+    assert {"USA", "PHL", "COL", "NATO", "AU"} <= codes
+    statuses = set(real.values_list("status", flat=True))
+    assert {"in_force", "expired", "terminated", "superseded", "signed", "suspended"} <= statuses
+    assert real.filter(reference__startswith="US-PH").count() >= 3
+    assert real.filter(reference__startswith="US-CO").exists()
+    lateral = {a.lateral for a in real.prefetch_related("parties")}
+    assert {"bilateral", "multilateral"} <= lateral
+
+
+def test_demo_prints_logins_that_work(demo, client):
+    for username in ("policy", "analyst", "editor", "registrar"):
+        assert f"{username}-demo-2026" in demo
+        assert client.login(username=username, password=f"{username}-demo-2026")
+
+
+def test_demo_clearance_shows(demo):
+    policy, analyst = User.objects.get(username="policy"), User.objects.get(username="analyst")
+    exercises = Agreement.objects.filter(title__startswith="EXERCISE")
+    assert set(exercises.values_list("classification", flat=True)) >= {"confidential", "secret"}
+    assert (
+        not Agreement.objects.visible_to(policy)
+        .filter(classification__in=["confidential", "secret"])
+        .exists()
+    )
+    annex = Provision.objects.get(agreement__classification="unclassified", classification="secret")
+    assert annex.category == "intelligence_sharing"
+    assert not Provision.objects.visible_to(policy).filter(pk=annex.pk).exists()
+    assert Provision.objects.visible_to(analyst).filter(pk=annex.pk).exists()
+
+
+def test_demo_twice_changes_nothing(demo, capsys):
+    versions = sorted(Agreement.objects.values_list("reference", "version"))
+    call_command("setup_demo")
+    out = capsys.readouterr().out
+    assert "0 created, 0 updated" in out
+    assert sorted(Agreement.objects.values_list("reference", "version")) == versions

@@ -1,0 +1,78 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.groups import ANALYSTS, EDITORS, POLICY_STAFF, REGISTRY_ADMINS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_production(env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, missing",
+    [
+        ({}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "x" * 50}, "DJANGO_ALLOWED_HOSTS"),
+    ],
+)
+def test_production_refuses_to_start_without_secrets(env, missing):
+    result = _load_production(env)
+    assert result.returncode != 0
+    assert f"{missing} must be set in production" in result.stderr
+
+
+def test_production_starts_with_secrets_and_debug_off():
+    result = _load_production(
+        {"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "registry.example.org"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def _codenames(name):
+    return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+
+
+def test_groups_created_by_migration_with_their_permissions(db):
+    policy, analysts = _codenames(POLICY_STAFF), _codenames(ANALYSTS)
+    editors, admins = _codenames(EDITORS), _codenames(REGISTRY_ADMINS)
+    assert {"view_agreement", "view_provision", "view_nation"} <= policy
+    assert not any(c.startswith(("add_", "change_", "delete_")) for c in policy)
+    assert "export_agreement" not in policy and "view_statistics" not in policy
+    assert {"export_agreement", "view_statistics", "view_agreement"} <= analysts
+    assert {"add_agreement", "change_agreement", "add_provision", "view_user"} <= editors
+    assert "delete_agreement" not in editors and "add_user" not in editors
+    assert {"delete_agreement", "add_user", "change_user", "change_group"} <= admins
+
+
+def test_health_check_is_open_and_reports_database(client, db):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_admin_requires_login(client, db):
+    response = client.get("/admin/agreements/agreement/")
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
