@@ -237,12 +237,12 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.short_title or self.title}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("agreements:detail", args=[self.pk])
-
     def save(self, *args, **kwargs):
         self.notice_deadline = self.compute_notice_deadline()
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:detail", args=[self.pk])
 
     # Derived values -----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ app_name = "agreements"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("agreements/", views.agreement_list, name="list"),
     path("agreements/<int:pk>/", views.agreement_detail, name="detail"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("deadlines/calendar/", views.calendar_token, name="calendar_token"),

@@ -75,9 +75,7 @@ def dashboard(request):
     grouped = {kind: [] for kind in ReminderKind.values}
     for deadline in deadlines:
         grouped[deadline.kind].append(deadline)
-    deadline_groups = [
-        (kind, label, grouped[kind]) for kind, label in ReminderKind.choices
-    ]
+    deadline_groups = [(kind, label, grouped[kind]) for kind, label in ReminderKind.choices]
 
     changes = ChangeRecord.objects.visible_to(user).select_related("actor")[:10]
     return render(
@@ -104,10 +102,14 @@ def dashboard(request):
 @registry_page
 def agreement_detail(request, pk: int):
     user = request.user
-    queryset = agreements_for(user).select_related("owner").prefetch_related(
-        Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
-        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-        Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
+    queryset = (
+        agreements_for(user)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+            Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
+        )
     )
     agreement = get_object_or_404(queryset, pk=pk)
 
@@ -127,9 +129,9 @@ def agreement_detail(request, pk: int):
         for category, rows in itertools.groupby(provisions, key=lambda p: p.category)
     ]
     changes = (
-        ChangeRecord.objects.visible_to(user).filter(agreement_id=agreement.pk).select_related(
-            "actor"
-        )
+        ChangeRecord.objects.visible_to(user)
+        .filter(agreement_id=agreement.pk)
+        .select_related("actor")
     )
     can_edit = user.is_staff and user.has_perm("agreements.change_agreement")
     return render(
@@ -257,3 +259,13 @@ def calendar_feed(request, key: str):
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Agreement list ----------------------------------------------------------------------------
+
+
+@require_GET
+@registry_page
+def agreement_list(request):
+    agreements = agreements_for(request.user)[:50]
+    return render(request, "agreements/list.html", {"agreements": agreements})
