@@ -287,7 +287,8 @@ def test_nation_page(client, world, viewer):
     assert "Training" in html
     assert "North Atlantic Treaty Organization" in html  # membership
     assert "Jane Doe" in html and "Defense attaché" in html
-    assert re.search(r'id="agreements-heading">Agreements with United States <span class="aside">1<', html)
+    heading = r'id="agreements-heading">Agreements with United States <span class="aside">1<'
+    assert re.search(heading, html)
 
 
 def test_nation_page_for_cleared_user_counts_more(client, world, analyst):
