@@ -198,7 +198,8 @@ class ReminderInline(ReadOnlyInline):
 class ChangeRecordInline(ReadOnlyInline):
     model = ChangeRecord
     verbose_name_plural = "change history"
-    fields = ("at", "who", "action", "model", "object_repr", "changes_table")
+    classes = ("collapse",)
+    fields = ("at", "who", "action", "record_type", "object_repr", "changes_table")
     readonly_fields = fields
     ordering = ("-at", "-id")
 
@@ -208,6 +209,10 @@ class ChangeRecordInline(ReadOnlyInline):
     @admin.display(description="by")
     def who(self, obj):
         return obj.actor_label
+
+    @admin.display(description="record type")
+    def record_type(self, obj):
+        return obj.record_type
 
     @admin.display(description="what changed")
     def changes_table(self, obj):
@@ -408,7 +413,7 @@ class ReminderAdmin(ThroughAgreementMixin, admin.ModelAdmin):
 
 @admin.register(ChangeRecord)
 class ChangeRecordAdmin(ClearanceAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "agreement_reference", "model", "object_repr", "action", "who")
+    list_display = ("at", "agreement_reference", "record_type", "object_repr", "action", "who")
     list_filter = ("action", "model")
     list_select_related = ("actor",)
     search_fields = ("agreement_reference", "object_repr")
@@ -417,6 +422,10 @@ class ChangeRecordAdmin(ClearanceAdminMixin, admin.ModelAdmin):
     @admin.display(description="by")
     def who(self, obj):
         return obj.actor_label
+
+    @admin.display(description="record type", ordering="model")
+    def record_type(self, obj):
+        return obj.record_type
 
     def has_add_permission(self, request):
         return False

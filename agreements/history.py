@@ -39,6 +39,7 @@ _LOOKUPS = {
     "reviewer": "reviewer__username",
 }
 _SKIPPED = {"id", "version", "created_at", "updated_at", "notice_deadline", "agreement"}
+_SKIPPED |= {"search_vector"}
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q
 from django.urls import reverse
 
@@ -21,6 +23,26 @@ from .choices import (
     ReminderStatus,
     ReviewOutcome,
 )
+
+SEARCH_CONFIG = "english"
+
+
+class SearchIndex(GinIndex):
+    """A GIN index on PostgreSQL; elsewhere (SQLite) a plain index on the unused column, so
+    the same migrations run on both."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return models.Index.create_sql(self, model, schema_editor, **kwargs)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+
+def _update_search_vector(instance, vector) -> None:
+    """Store the full-text vector of a saved row (PostgreSQL only; SQLite searches with
+    ``icontains`` instead)."""
+    if connections[instance._state.db or "default"].vendor != "postgresql":
+        return
+    type(instance)._base_manager.filter(pk=instance.pk).update(search_vector=vector)
 
 
 def _levels_for(user) -> list[str] | None:
@@ -154,6 +176,7 @@ class Agreement(models.Model):
     version = models.PositiveIntegerField("version", default=1, editable=False)
     created_at = models.DateTimeField("created at", auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True)
+    search_vector = SearchVectorField("search vector", null=True, editable=False)
 
     objects = AgreementQuerySet.as_manager()
 
@@ -170,6 +193,7 @@ class Agreement(models.Model):
             models.Index(fields=["notice_deadline"], name="agreement_notice_idx"),
             models.Index(fields=["next_review_on"], name="agreement_review_idx"),
             models.Index(fields=["signed_on"], name="agreement_signed_idx"),
+            SearchIndex(fields=["search_vector"], name="agreement_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -240,6 +264,11 @@ class Agreement(models.Model):
     def save(self, *args, **kwargs):
         self.notice_deadline = self.compute_notice_deadline()
         super().save(*args, **kwargs)
+        _update_search_vector(
+            self,
+            SearchVector("reference", "title", weight="A", config=SEARCH_CONFIG)
+            + SearchVector("summary", weight="B", config=SEARCH_CONFIG),
+        )
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:detail", args=[self.pk])
@@ -460,11 +489,13 @@ class Provision(models.Model):
         choices=Classification.choices,
         default=Classification.UNCLASSIFIED,
     )
+    search_vector = SearchVectorField("search vector", null=True, editable=False)
 
     objects = ProvisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["category", "article", "id"]
+        indexes = [SearchIndex(fields=["search_vector"], name="provision_search_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(category__in=ProvisionCategory.values), name="provision_category_valid"
@@ -477,6 +508,10 @@ class Provision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article} {self.title}".strip()
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _update_search_vector(self, SearchVector("title", "text", weight="C", config=SEARCH_CONFIG))
 
     def clean(self):
         try:
@@ -638,6 +673,15 @@ class ChangeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.model} {self.object_repr}"
+
+    @property
+    def record_type(self) -> str:
+        from django.apps import apps
+
+        try:
+            return apps.get_model("agreements", self.model)._meta.verbose_name
+        except LookupError:
+            return self.model
 
     @property
     def actor_label(self) -> str:

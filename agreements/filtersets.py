@@ -1,0 +1,374 @@
+"""The one agreement filter, shared by the API list, the browser list, the CSV export and the
+statistics.
+
+Usage::
+
+    filterset = AgreementFilterSet(data=request.GET, queryset=agreements_for(user),
+                                   request=request)
+    if not filterset.is_valid():
+        ...  # filterset.errors: {"parameter": ["message", ...]}
+    rows = filterset.qs
+
+Every parameter combines with the others by AND; a comma list means "any of" except for
+``party``, where every named party must be a party. Unknown values are errors named by the
+parameter, never an empty result.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accounts.choices import Classification
+from partners.models import Membership, Nation, Organization
+
+from .choices import AgreementStatus, AgreementType, ProvisionCategory
+from .models import SEARCH_CONFIG, Agreement, AgreementParty, Provision
+
+MAX_WINDOW_DAYS = 36500
+ORDERING_FIELDS = (
+    "title",
+    "signed_on",
+    "entered_into_force_on",
+    "expires_on",
+    "next_review_on",
+    "updated_at",
+)
+
+
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def uses_postgres_search() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# Form fields that turn a comma list into checked values ------------------------------------
+
+
+class PartnerCodesField(forms.CharField):
+    """A comma list of partner codes (ISO alpha-3 or an organization's acronym), resolved to
+    ``(kind, pk, code)`` triples; an unknown code is an error."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        codes = split_list(value)
+        if not codes:
+            return []
+        upper = {code.upper() for code in codes}
+        nations = dict(Nation.objects.filter(iso3__in=upper).values_list("iso3", "pk"))
+        organizations = {
+            acronym.upper(): (acronym, pk)
+            for acronym, pk in Organization.objects.filter(
+                Q(acronym__in=codes) | Q(acronym__in=upper)
+            ).values_list("acronym", "pk")
+        }
+        resolved, unknown = [], []
+        for code in codes:
+            key = code.upper()
+            if key in nations:
+                resolved.append(("nation", nations[key], key))
+            elif key in organizations:
+                acronym, pk = organizations[key]
+                resolved.append(("organization", pk, acronym))
+            else:
+                unknown.append(code)
+        if unknown:
+            raise forms.ValidationError(
+                "No nation or organization has the code(s): %(codes)s.",
+                code="unknown_partner",
+                params={"codes": ", ".join(unknown)},
+            )
+        return resolved
+
+
+class OrganizationCodesField(forms.CharField):
+    """A comma list of organization acronyms, resolved to primary keys."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        codes = split_list(value)
+        if not codes:
+            return []
+        found = {
+            acronym.upper(): pk
+            for acronym, pk in Organization.objects.values_list("acronym", "pk")
+            if acronym.upper() in {c.upper() for c in codes}
+        }
+        unknown = [code for code in codes if code.upper() not in found]
+        if unknown:
+            raise forms.ValidationError(
+                "No organization has the acronym(s): %(codes)s.",
+                code="unknown_organization",
+                params={"codes": ", ".join(unknown)},
+            )
+        return list(found.values())
+
+
+class RegionField(forms.CharField):
+    """A comma list of UN M49 region names (any case), checked against the nations."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        names = split_list(value)
+        if not names:
+            return []
+        known = {
+            region.lower(): region
+            for region in Nation.objects.exclude(region="")
+            .values_list("region", flat=True)
+            .distinct()
+        }
+        unknown = [name for name in names if name.lower() not in known]
+        if unknown:
+            raise forms.ValidationError(
+                "Unknown region(s): %(names)s. Known: %(known)s.",
+                code="unknown_region",
+                params={"names": ", ".join(unknown), "known": ", ".join(sorted(known.values()))},
+            )
+        return [known[name.lower()] for name in names]
+
+
+class DaysField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_WINDOW_DAYS)
+        super().__init__(*args, **kwargs)
+
+
+# Filters -----------------------------------------------------------------------------------
+
+
+class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """``a,b,c``: any of; each value must be one of the choices."""
+
+
+class PartnerCodesFilter(django_filters.Filter):
+    field_class = PartnerCodesField
+
+
+class OrganizationCodesFilter(django_filters.Filter):
+    field_class = OrganizationCodesField
+
+
+class RegionFilter(django_filters.Filter):
+    field_class = RegionField
+
+
+class DaysFilter(django_filters.Filter):
+    field_class = DaysField
+
+
+def _party_q(kind: str, pk: int, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}{kind}_id": pk})
+
+
+class AgreementFilterSet(django_filters.FilterSet):
+    party = PartnerCodesFilter(
+        method="filter_party",
+        help_text="Comma list of partner codes (ISO alpha-3 or acronym); every one must be a "
+        "party. With in_force_on, each must itself have been a party on that day.",
+    )
+    party_any = PartnerCodesFilter(
+        method="filter_party_any",
+        help_text="Comma list of partner codes; at least one must be a party.",
+    )
+    region = RegionFilter(
+        method="filter_region",
+        help_text="Comma list of UN M49 regions; a nation of one of them is a party.",
+    )
+    organization = OrganizationCodesFilter(
+        method="filter_organization",
+        help_text="Comma list of organization acronyms; the organization or one of its "
+        "members (at any time) is a party.",
+    )
+    type = ChoiceInFilter(
+        field_name="type", choices=AgreementType.choices, help_text="Comma list: any of."
+    )
+    status = ChoiceInFilter(
+        field_name="status", choices=AgreementStatus.choices, help_text="Comma list: any of."
+    )
+    classification = ChoiceInFilter(
+        field_name="classification",
+        choices=Classification.choices,
+        help_text="Comma list: any of.",
+    )
+    category = ChoiceInFilter(
+        choices=ProvisionCategory.choices,
+        method="filter_category",
+        help_text="Comma list: has a provision (that you may see) of any of these categories.",
+    )
+    signed_after = django_filters.DateFilter(
+        field_name="signed_on", lookup_expr="gte", help_text="Signed on or after (YYYY-MM-DD)."
+    )
+    signed_before = django_filters.DateFilter(
+        field_name="signed_on", lookup_expr="lte", help_text="Signed on or before (YYYY-MM-DD)."
+    )
+    expires_after = django_filters.DateFilter(
+        field_name="expires_on", lookup_expr="gte", help_text="Expires on or after (YYYY-MM-DD)."
+    )
+    expires_before = django_filters.DateFilter(
+        field_name="expires_on",
+        lookup_expr="lte",
+        help_text="Expires on or before (YYYY-MM-DD).",
+    )
+    expiring_within = DaysFilter(
+        method="filter_expiring_within",
+        help_text=f"Expires between today and today + N days (0 to {MAX_WINDOW_DAYS}).",
+    )
+    review_due_within = DaysFilter(
+        method="filter_review_due_within",
+        help_text="Next review on or before today + N days (overdue reviews included; "
+        f"0 to {MAX_WINDOW_DAYS}).",
+    )
+    in_force_on = django_filters.DateFilter(
+        method="filter_in_force_on",
+        help_text="In force on that day (YYYY-MM-DD): entered into force on or before it, "
+        "not expired or terminated before it.",
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text="Full text over reference, title, summary and the provisions you may see; "
+        "ranked by relevance when no ordering is given.",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=ORDERING_FIELDS,
+        help_text="One of " + ", ".join(ORDERING_FIELDS) + "; prefix with - for descending.",
+    )
+
+    class Meta:
+        model = Agreement
+        fields: list[str] = []
+
+    # Helpers ------------------------------------------------------------------------------
+
+    @property
+    def user(self):
+        return getattr(self.request, "user", None)
+
+    @property
+    def today(self) -> datetime.date:
+        return datetime.date.today()
+
+    def visible_provisions(self):
+        return Provision.objects.visible_to(self.user)
+
+    # Methods ------------------------------------------------------------------------------
+
+    def filter_party(self, queryset, name, partners):
+        day = self.form.cleaned_data.get("in_force_on")
+        for kind, pk, _code in partners:
+            parties = AgreementParty.objects.filter(_party_q(kind, pk), agreement=OuterRef("pk"))
+            if day is not None:
+                parties = parties.filter(
+                    Q(entered_into_force_on__lte=day)
+                    | Q(
+                        entered_into_force_on__isnull=True,
+                        agreement__entered_into_force_on__lte=day,
+                    ),
+                    Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day),
+                )
+            queryset = queryset.filter(Exists(parties))
+        return queryset
+
+    def filter_party_any(self, queryset, name, partners):
+        if not partners:
+            return queryset
+        condition = Q()
+        for kind, pk, _code in partners:
+            condition |= _party_q(kind, pk)
+        parties = AgreementParty.objects.filter(condition, agreement=OuterRef("pk"))
+        return queryset.filter(Exists(parties))
+
+    def filter_region(self, queryset, name, regions):
+        if not regions:
+            return queryset
+        parties = AgreementParty.objects.filter(
+            agreement=OuterRef("pk"), nation__region__in=regions
+        )
+        return queryset.filter(Exists(parties))
+
+    def filter_organization(self, queryset, name, organization_ids):
+        if not organization_ids:
+            return queryset
+        members = Membership.objects.filter(organization_id__in=organization_ids).values(
+            "nation_id"
+        )
+        parties = AgreementParty.objects.filter(
+            Q(organization_id__in=organization_ids) | Q(nation_id__in=members),
+            agreement=OuterRef("pk"),
+        )
+        return queryset.filter(Exists(parties))
+
+    def filter_category(self, queryset, name, categories):
+        if not categories:
+            return queryset
+        provisions = self.visible_provisions().filter(
+            agreement=OuterRef("pk"), category__in=categories
+        )
+        return queryset.filter(Exists(provisions))
+
+    def filter_expiring_within(self, queryset, name, days):
+        return queryset.filter(
+            expires_on__gte=self.today,
+            expires_on__lte=self.today + datetime.timedelta(days=days),
+        )
+
+    def filter_review_due_within(self, queryset, name, days):
+        return queryset.filter(next_review_on__lte=self.today + datetime.timedelta(days=days))
+
+    def filter_in_force_on(self, queryset, name, day):
+        return queryset.exclude(status__in=AgreementStatus.pre_signature()).filter(
+            Q(entered_into_force_on__lte=day),
+            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+            Q(terminated_on__isnull=True) | Q(terminated_on__gt=day),
+        )
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if uses_postgres_search():
+            return self._search_postgres(queryset, value)
+        return self._search_fallback(queryset, value)
+
+    def _search_postgres(self, queryset, value):
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
+        provisions = self.visible_provisions().filter(agreement=OuterRef("pk"), search_vector=query)
+        provision_rank = (
+            self.visible_provisions()
+            .filter(agreement=OuterRef("pk"), search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank")
+            .values("rank")[:1]
+        )
+        queryset = queryset.filter(Q(search_vector=query) | Exists(provisions)).annotate(
+            search_rank=Coalesce(SearchRank(F("search_vector"), query), Value(0.0))
+            + Coalesce(Subquery(provision_rank, output_field=FloatField()), Value(0.0))
+        )
+        if not self.data.get("ordering"):
+            queryset = queryset.order_by("-search_rank", "reference")
+        return queryset
+
+    def _search_fallback(self, queryset, value):
+        """SQLite: every word appears in the reference, title, summary or a visible
+        provision's title or text (case-insensitive)."""
+        for word in value.split():
+            provisions = self.visible_provisions().filter(
+                Q(title__icontains=word) | Q(text__icontains=word), agreement=OuterRef("pk")
+            )
+            queryset = queryset.filter(
+                Q(reference__icontains=word)
+                | Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Exists(provisions)
+            )
+        return queryset
