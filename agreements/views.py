@@ -9,9 +9,10 @@ import datetime
 import itertools
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractYear
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,12 +20,15 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from icalendar import Calendar, Event
 
+from accounts.choices import Classification
 from accounts.decorators import registry_page
 from accounts.models import CalendarToken
 from accounts.services import calendar_token_regenerate, calendar_token_revoke
+from partners.models import Nation
 
 from .charts import bars, year_columns
 from .choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
+from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, ChangeRecord, Reminder, Review
 from .selectors import agreements_for, deadlines_for
 
@@ -263,9 +267,123 @@ def calendar_feed(request, key: str):
 
 # Agreement list ----------------------------------------------------------------------------
 
+PAGE_SIZES = (25, 50, 100, 200, 500)
+DEFAULT_PAGE_SIZE = 50
+# Columns a user can sort by: (ordering field, column heading).
+SORTABLE = {
+    "title": "Title",
+    "signed_on": "Signed",
+    "expires_on": "Expires",
+    "next_review_on": "Next review",
+}
+
+
+def _normalised(query: QueryDict) -> QueryDict:
+    """The query with repeated keys (a multiple select) joined into the comma lists the
+    FilterSet and the API take, and empty values dropped."""
+    data = QueryDict(mutable=True)
+    for key, values in query.lists():
+        values = [value.strip() for value in values if value.strip()]
+        if values:
+            data[key] = ",".join(values)
+    return data
+
+
+def _choice_filter(data: QueryDict, name: str, label: str, options) -> dict:
+    """A multiple select for a comma-list filter, with the values in the query selected."""
+    chosen = set(data.get(name, "").split(","))
+    return {
+        "name": name,
+        "label": label,
+        "options": [(value, text, value in chosen) for value, text in options],
+    }
+
+
+def _page_size(data: QueryDict) -> tuple[int, list[str]]:
+    raw = data.get("page_size", "")
+    if not raw:
+        return DEFAULT_PAGE_SIZE, []
+    try:
+        size = int(raw)
+    except ValueError:
+        return DEFAULT_PAGE_SIZE, ["Enter a whole number."]
+    if not 1 <= size <= PAGE_SIZES[-1]:
+        return DEFAULT_PAGE_SIZE, [f"Enter a number from 1 to {PAGE_SIZES[-1]}."]
+    return size, []
+
 
 @require_GET
 @registry_page
 def agreement_list(request):
-    agreements = agreements_for(request.user)[:50]
-    return render(request, "agreements/list.html", {"agreements": agreements})
+    user = request.user
+    data = _normalised(request.GET)
+    filterset = AgreementFilterSet(data=data, queryset=agreements_for(user), request=request)
+    page_size, size_errors = _page_size(data)
+    errors = dict(filterset.errors) if not filterset.is_valid() else {}
+    if size_errors:
+        errors["page_size"] = size_errors
+    if errors:
+        page = Paginator(Agreement.objects.none(), page_size).get_page(1)
+    else:
+        page = Paginator(filterset.qs, page_size).get_page(data.get("page"))
+
+    ordering = data.get("ordering", "")
+    columns = []
+    for field, label in SORTABLE.items():
+        current = (
+            "ascending" if ordering == field else "descending" if ordering == f"-{field}" else ""
+        )
+        columns.append(
+            {
+                "field": field,
+                "label": label,
+                "sort": current,
+                "next": f"-{field}" if current == "ascending" else field,
+            }
+        )
+    export = data.copy()
+    for key in ("page", "page_size"):
+        export.pop(key, None)
+    levels = (
+        Classification.choices
+        if user.is_superuser
+        else [
+            (value, label)
+            for value, label in Classification.choices
+            if value in Classification.up_to(user.clearance)
+        ]
+    )
+    active = [key for key in data if key not in ("page", "page_size", "ordering", "q")]
+    return render(
+        request,
+        "agreements/list.html",
+        {
+            "page": page,
+            "agreements": page.object_list,
+            "errors": errors,
+            "values": data,
+            "columns": columns,
+            "choices": [
+                _choice_filter(data, name, label, options)
+                for name, label, options in (
+                    ("type", "Type", AgreementType.choices),
+                    ("status", "Status", AgreementStatus.choices),
+                    ("category", "Provision category", ProvisionCategory.choices),
+                    ("classification", "Classification", levels),
+                )
+            ],
+            "regions": Nation.objects.exclude(region="")
+            .order_by("region")
+            .values_list("region", flat=True)
+            .distinct(),
+            "page_sizes": PAGE_SIZES,
+            "page_size": page_size,
+            "filters_open": bool(active) or bool(errors),
+            "export_url": (
+                f"/api/v1/agreements/export/?{export.urlencode()}"
+                if user.has_perm("agreements.export_agreement")
+                else ""
+            ),
+        },
+        status=400 if errors else 200,
+    )
