@@ -435,3 +435,78 @@ def test_calendar_feed_query_count_does_not_grow(client, partners, viewer, froze
     with CaptureQueriesContext(connection) as hundred:
         assert client.get(url).content.decode().count("BEGIN:VEVENT") == 100
     assert len(hundred) == len(one)
+
+
+# Agreement list -----------------------------------------------------------------------------
+
+
+def test_list_hides_classified_from_results_and_count(client, world, viewer):
+    html = page(client, viewer, "/agreements/")
+    assert "Public Training Accord" in html and SECRET_TITLE not in html
+    assert "1 agreement matches" in html
+    # The search and filters must not find it either.
+    html = page(client, viewer, "/agreements/?q=Zebra")
+    assert "0 agreements match" in html and SECRET_TITLE not in html
+    html = page(client, viewer, "/agreements/?type=defense_industrial")
+    assert "0 agreements match" in html
+    assert 'value="secret"' not in html  # no classification choice above clearance
+
+
+def test_list_filters_search_and_repeated_keys(client, world, analyst):
+    html = page(client, analyst, "/agreements/")
+    assert "2 agreements match" in html
+    html = page(client, analyst, "/agreements/?q=zebra")
+    assert SECRET_TITLE in html and "Public Training Accord" not in html
+    html = page(client, analyst, "/agreements/?type=training&type=defense_industrial")
+    assert "2 agreements match" in html
+    html = page(client, analyst, "/agreements/?status=suspended&party=USA")
+    assert "1 agreement matches" in html and SECRET_TITLE in html
+    assert '<option value="suspended" selected>' in html
+
+
+def test_list_sorting_and_pagination(client, partners, analyst):
+    for i in range(3):
+        AgreementFactory(title=f"Accord {'CBA'[i]}", signed_on=datetime.date(2010 + i, 1, 1))
+    html = page(client, analyst, "/agreements/?ordering=title&page_size=2")
+    assert html.index("Accord A") < html.index("Accord B")
+    assert "Accord C" not in html
+    assert 'aria-sort="ascending"' in html and "ordering=-title" in html
+    assert "page=2" in html and "page 1 of 2" in html
+    html = page(client, analyst, "/agreements/?ordering=title&page_size=2&page=2")
+    assert "Accord C" in html and "Accord A" not in html
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("type=nope", "type"),
+        ("signed_after=2020-13-45", "signed_after"),
+        ("expiring_within=-5", "expiring_within"),
+        ("party=ZZZ", "party"),
+        ("page_size=9999", "page_size"),
+        ("ordering=bogus", "ordering"),
+    ],
+)
+def test_list_bad_filters_are_shown_by_parameter(client, world, viewer, query, parameter):
+    html = page(client, viewer, f"/agreements/?{query}", status=400)
+    assert f'<a href="#id_{parameter}">{parameter}</a>:' in html
+    assert "Public Training Accord" not in html
+
+
+def test_list_export_link_keeps_filters(client, world, analyst, viewer):
+    html = page(client, analyst, "/agreements/?type=training&type=dca&q=accord&page=1")
+    assert 'href="/api/v1/agreements/export/?type=training%2Cdca&amp;q=accord"' in html
+    assert "Export CSV" not in page(client, viewer, "/agreements/")  # no export permission
+
+
+def test_list_query_count_does_not_grow(client, partners, viewer):
+    def make(n):
+        for _ in range(n):
+            agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+            ProvisionFactory(agreement=agreement)
+
+    url = "/agreements/?party=USA&category=training&page_size=200"
+    make(1)
+    one = queries(client, viewer, url)
+    make(99)
+    assert queries(client, viewer, url) == one
