@@ -286,6 +286,8 @@ def _normalised(query: QueryDict) -> QueryDict:
         values = [value.strip() for value in values if value.strip()]
         if values:
             data[key] = ",".join(values)
+    if data.get("page_size") == str(DEFAULT_PAGE_SIZE):
+        del data["page_size"]
     return data
 
 
@@ -317,6 +319,10 @@ def _page_size(data: QueryDict) -> tuple[int, list[str]]:
 def agreement_list(request):
     user = request.user
     data = _normalised(request.GET)
+    if data.urlencode() != request.GET.urlencode():
+        # The form sends every field, most of them empty: answer with the short, shareable
+        # address (comma lists, no empty parameters).
+        return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
     filterset = AgreementFilterSet(data=data, queryset=agreements_for(user), request=request)
     page_size, size_errors = _page_size(data)
     errors = dict(filterset.errors) if not filterset.is_valid() else {}

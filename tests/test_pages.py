@@ -457,7 +457,10 @@ def test_list_filters_search_and_repeated_keys(client, world, analyst):
     assert "2 agreements match" in html
     html = page(client, analyst, "/agreements/?q=zebra")
     assert SECRET_TITLE in html and "Public Training Accord" not in html
-    html = page(client, analyst, "/agreements/?type=training&type=defense_industrial")
+    response = client.get("/agreements/?type=training&type=defense_industrial&party=&q=")
+    assert response.status_code == 302
+    assert response.url == "/agreements/?type=training%2Cdefense_industrial"
+    html = page(client, analyst, response.url)
     assert "2 agreements match" in html
     html = page(client, analyst, "/agreements/?status=suspended&party=USA")
     assert "1 agreement matches" in html and SECRET_TITLE in html
@@ -494,7 +497,7 @@ def test_list_bad_filters_are_shown_by_parameter(client, world, viewer, query, p
 
 
 def test_list_export_link_keeps_filters(client, world, analyst, viewer):
-    html = page(client, analyst, "/agreements/?type=training&type=dca&q=accord&page=1")
+    html = page(client, analyst, "/agreements/?type=training%2Cdca&q=accord&page=1")
     assert 'href="/api/v1/agreements/export/?type=training%2Cdca&amp;q=accord"' in html
     assert "Export CSV" not in page(client, viewer, "/agreements/")  # no export permission
 
