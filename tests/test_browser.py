@@ -10,11 +10,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.urls import Resolver404, resolve
 
 from accounts.choices import Classification
-from accounts.groups import ANALYSTS, POLICY_STAFF
+from accounts.groups import ANALYSTS, POLICY_STAFF, sync_groups
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
 from partners.choices import ContactRole
 from partners.models import PointOfContact
@@ -52,6 +54,19 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+def _sync_access_groups():
+    for app_config in django_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    sync_groups(django_apps)
+
+
+@pytest.fixture(autouse=True)
+def access_groups(transactional_db):
+    """The live server needs committed data, so transactional tests flush the database
+    afterwards, groups included: make sure the groups (made by a migration) are there."""
+    _sync_access_groups()
 
 
 @pytest.fixture(scope="module")
