@@ -29,3 +29,20 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return Classification.rank(classification) <= Classification.rank(self.clearance)
+
+
+class CalendarToken(models.Model):
+    """The secret in a user's personal calendar feed URL. Regenerating replaces it; revoking
+    deletes it, and the old URL stops working at once."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="calendar_token", verbose_name="user"
+    )
+    key = models.CharField("key", max_length=64, unique=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "calendar feed token"
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -8,6 +8,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connections, models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from accounts.choices import Classification
 from partners.models import Nation, Organization
@@ -268,6 +269,9 @@ class Agreement(models.Model):
             SearchVector("reference", "title", weight="A", config=SEARCH_CONFIG)
             + SearchVector("summary", weight="B", config=SEARCH_CONFIG),
         )
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:detail", args=[self.pk])
 
     # Derived values -----------------------------------------------------------------------
 

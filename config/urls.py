@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from .views import health
 
@@ -10,4 +11,12 @@ admin.site.index_title = "Registry administration"
 urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("partners.urls")),
+    path("", include("agreements.urls")),
 ]

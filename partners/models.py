@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from .choices import ContactRole, OrganizationKind
 
@@ -26,6 +27,9 @@ class Nation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("partners:nation", args=[self.iso3])
 
     def clean(self):
         if self.iso3:
@@ -58,6 +62,9 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.acronym
+
+    def get_absolute_url(self) -> str:
+        return reverse("partners:organization", args=[self.acronym])
 
     @property
     def code(self) -> str:

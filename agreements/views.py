@@ -1,0 +1,395 @@
+"""Browser pages for policy staff: dashboard, agreement page, deadlines and calendar feed.
+
+Every read goes through ``visible_to(user)`` (directly or through ``agreements/selectors.py``),
+so a record above the user's clearance is never shown, counted or drawn in a chart."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import ExtractYear
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+from icalendar import Calendar, Event
+
+from accounts.choices import Classification
+from accounts.decorators import registry_page
+from accounts.models import CalendarToken
+from accounts.services import calendar_token_regenerate, calendar_token_revoke
+from partners.models import Nation
+
+from .charts import bars, year_columns
+from .choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
+from .filtersets import AgreementFilterSet
+from .models import Agreement, AgreementEvent, ChangeRecord, Reminder, Review
+from .selectors import agreements_for, deadlines_for
+
+DASHBOARD_DAYS = 90
+DEADLINES_DEFAULT_DAYS = 90
+DEADLINES_MAX_DAYS = 3650
+
+
+def list_url(**params) -> str:
+    """The agreement list filtered by ``params`` (the same names the API takes)."""
+    return f"{reverse('agreements:list')}?{urlencode(params)}"
+
+
+# Dashboard ---------------------------------------------------------------------------------
+
+
+@require_GET
+@registry_page
+def dashboard(request):
+    user = request.user
+    visible = Agreement.objects.visible_to(user)
+
+    by_status = dict(
+        visible.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    status_counts = [
+        (value, label, by_status.get(value, 0), list_url(status=value))
+        for value, label in AgreementStatus.choices
+    ]
+    by_type = visible.order_by().values_list("type").annotate(n=Count("pk"))
+    type_labels = dict(AgreementType.choices)
+    type_bars = bars(
+        (type_labels.get(value, value), n, list_url(type=value)) for value, n in by_type
+    )
+    by_year = (
+        visible.exclude(signed_on=None)
+        .annotate(year=ExtractYear("signed_on"))
+        .order_by()
+        .values_list("year")
+        .annotate(n=Count("pk"))
+    )
+    year_chart = year_columns(
+        dict(by_year),
+        lambda year: list_url(signed_after=f"{year}-01-01", signed_before=f"{year}-12-31"),
+    )
+
+    deadlines = deadlines_for(user, within=DASHBOARD_DAYS, queryset=Agreement.objects.all())
+    grouped = {kind: [] for kind in ReminderKind.values}
+    for deadline in deadlines:
+        grouped[deadline.kind].append(deadline)
+    deadline_groups = [(kind, label, grouped[kind]) for kind, label in ReminderKind.choices]
+
+    changes = ChangeRecord.objects.visible_to(user).select_related("actor")[:10]
+    return render(
+        request,
+        "agreements/dashboard.html",
+        {
+            "total": sum(by_status.values()),
+            "in_force": by_status.get(AgreementStatus.IN_FORCE, 0),
+            "status_counts": status_counts,
+            "type_bars": type_bars,
+            "year_chart": year_chart,
+            "deadline_groups": deadline_groups,
+            "deadline_count": len(deadlines),
+            "days": DASHBOARD_DAYS,
+            "changes": changes,
+        },
+    )
+
+
+# Agreement page ----------------------------------------------------------------------------
+
+
+@require_GET
+@registry_page
+def agreement_detail(request, pk: int):
+    user = request.user
+    queryset = (
+        agreements_for(user)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+            Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
+        )
+    )
+    agreement = get_object_or_404(queryset, pk=pk)
+
+    # Linked agreements, only those within clearance (one query for all of them).
+    linked = Agreement.objects.visible_to(user).filter(
+        Q(pk__in=[i for i in (agreement.supersedes_id, agreement.parent_id) if i])
+        | Q(parent_id=agreement.pk)
+        | Q(supersedes_id=agreement.pk)
+    )
+    linked = list(linked.only("pk", "reference", "title", "short_title", "parent", "supersedes"))
+    by_pk = {a.pk: a for a in linked}
+
+    provisions = sorted(agreement.visible_provisions, key=lambda p: (p.category, p.article, p.pk))
+    category_labels = dict(ProvisionCategory.choices)
+    provision_groups = [
+        (category_labels.get(category, category), list(rows))
+        for category, rows in itertools.groupby(provisions, key=lambda p: p.category)
+    ]
+    changes = (
+        ChangeRecord.objects.visible_to(user)
+        .filter(agreement_id=agreement.pk)
+        .select_related("actor")
+    )
+    can_edit = user.is_staff and user.has_perm("agreements.change_agreement")
+    return render(
+        request,
+        "agreements/detail.html",
+        {
+            "agreement": agreement,
+            "parties": agreement.parties.all(),
+            "provision_groups": provision_groups,
+            "provision_count": len(provisions),
+            "supersedes": by_pk.get(agreement.supersedes_id),
+            "parent": by_pk.get(agreement.parent_id),
+            "children": [a for a in linked if a.parent_id == agreement.pk],
+            "superseded_by": [a for a in linked if a.supersedes_id == agreement.pk],
+            "changes": changes,
+            "today": timezone.localdate(),
+            "admin_url": (
+                reverse("admin:agreements_agreement_change", args=[agreement.pk])
+                if can_edit
+                else ""
+            ),
+        },
+    )
+
+
+# Deadlines and the calendar feed -----------------------------------------------------------
+
+
+def _within(request) -> tuple[int, str]:
+    """The ``within`` parameter in days, or the default with an error message."""
+    raw = request.GET.get("within", "").strip()
+    if not raw:
+        return DEADLINES_DEFAULT_DAYS, ""
+    try:
+        days = int(raw)
+    except ValueError:
+        return DEADLINES_DEFAULT_DAYS, "Enter a whole number of days."
+    if not 1 <= days <= DEADLINES_MAX_DAYS:
+        return DEADLINES_DEFAULT_DAYS, f"Enter a number of days from 1 to {DEADLINES_MAX_DAYS}."
+    return days, ""
+
+
+@require_GET
+@registry_page
+def deadlines(request):
+    within, error = _within(request)
+    kind = request.GET.get("kind", "")
+    kind_error = ""
+    if kind and kind not in ReminderKind.values:
+        kind_error = "Choose one of the kinds listed."
+        kind = ""
+    rows = deadlines_for(request.user, within=within)
+    if kind:
+        rows = [d for d in rows if d.kind == kind]
+    token = CalendarToken.objects.filter(user=request.user).first()
+    feed_url = (
+        request.build_absolute_uri(reverse("agreements:calendar_feed", args=[token.key]))
+        if token
+        else ""
+    )
+    return render(
+        request,
+        "agreements/deadlines.html",
+        {
+            "deadlines": rows,
+            "within": within,
+            "within_raw": request.GET.get("within", ""),
+            "within_error": error,
+            "kind": kind,
+            "kind_error": kind_error,
+            "kinds": ReminderKind.choices,
+            "token": token,
+            "feed_url": feed_url,
+            "today": timezone.localdate(),
+        },
+        status=400 if (error or kind_error) else 200,
+    )
+
+
+@require_POST
+@registry_page
+def calendar_token(request):
+    """Create, regenerate or revoke the user's own feed token."""
+    if request.POST.get("action") == "revoke":
+        calendar_token_revoke(user=request.user)
+    else:
+        calendar_token_regenerate(user=request.user)
+    return redirect(f"{reverse('agreements:deadlines')}#calendar")
+
+
+@require_GET
+def calendar_feed(request, key: str):
+    """The user's deadlines as iCalendar. No session: the secret key in the URL is the
+    authentication, and the feed holds only what that user may see."""
+    token = CalendarToken.objects.select_related("user").filter(key=key).first()
+    user = token.user if token else None
+    if user is None or not user.is_active or not user.has_perm("agreements.view_agreement"):
+        raise Http404("No such calendar.")
+    rows = deadlines_for(
+        user, within=settings.REGISTRY_CALENDAR_DAYS, queryset=Agreement.objects.all()
+    )
+    calendar = Calendar()
+    calendar.add("prodid", "-//DCA Registry//Deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "DCA Registry deadlines")
+    stamp = timezone.now()
+    host = settings.SITE_URL.split("://", 1)[-1].rstrip("/")
+    for deadline in rows:
+        agreement = deadline.agreement
+        event = Event()
+        event.add("uid", f"{deadline.kind}-{agreement.pk}-{deadline.due_on:%Y%m%d}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", deadline.due_on)
+        event.add("dtend", deadline.due_on + datetime.timedelta(days=1))
+        event.add(
+            "summary",
+            f"{deadline.label}: {agreement.reference} {agreement.short_title or agreement.title}",
+        )
+        event.add("description", f"{deadline.label} of {agreement.reference}: {agreement.title}")
+        event.add("url", settings.SITE_URL.rstrip("/") + agreement.get_absolute_url())
+        event.add("categories", [deadline.label])
+        event.add("transp", "TRANSPARENT")
+        calendar.add_component(event)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Agreement list ----------------------------------------------------------------------------
+
+PAGE_SIZES = (25, 50, 100, 200, 500)
+DEFAULT_PAGE_SIZE = 50
+# Columns a user can sort by: (ordering field, column heading).
+SORTABLE = {
+    "title": "Title",
+    "signed_on": "Signed",
+    "expires_on": "Expires",
+    "next_review_on": "Next review",
+}
+
+
+def _normalised(query: QueryDict) -> QueryDict:
+    """The query with repeated keys (a multiple select) joined into the comma lists the
+    FilterSet and the API take, and empty values dropped."""
+    data = QueryDict(mutable=True)
+    for key, values in query.lists():
+        values = [value.strip() for value in values if value.strip()]
+        if values:
+            data[key] = ",".join(values)
+    if data.get("page_size") == str(DEFAULT_PAGE_SIZE):
+        del data["page_size"]
+    return data
+
+
+def _choice_filter(data: QueryDict, name: str, label: str, options) -> dict:
+    """A multiple select for a comma-list filter, with the values in the query selected."""
+    chosen = set(data.get(name, "").split(","))
+    return {
+        "name": name,
+        "label": label,
+        "options": [(value, text, value in chosen) for value, text in options],
+    }
+
+
+def _page_size(data: QueryDict) -> tuple[int, list[str]]:
+    raw = data.get("page_size", "")
+    if not raw:
+        return DEFAULT_PAGE_SIZE, []
+    try:
+        size = int(raw)
+    except ValueError:
+        return DEFAULT_PAGE_SIZE, ["Enter a whole number."]
+    if not 1 <= size <= PAGE_SIZES[-1]:
+        return DEFAULT_PAGE_SIZE, [f"Enter a number from 1 to {PAGE_SIZES[-1]}."]
+    return size, []
+
+
+@require_GET
+@registry_page
+def agreement_list(request):
+    user = request.user
+    data = _normalised(request.GET)
+    if data.urlencode() != request.GET.urlencode():
+        # The form sends every field, most of them empty: answer with the short, shareable
+        # address (comma lists, no empty parameters).
+        return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
+    filterset = AgreementFilterSet(data=data, queryset=agreements_for(user), request=request)
+    page_size, size_errors = _page_size(data)
+    errors = dict(filterset.errors) if not filterset.is_valid() else {}
+    if size_errors:
+        errors["page_size"] = size_errors
+    if errors:
+        page = Paginator(Agreement.objects.none(), page_size).get_page(1)
+    else:
+        page = Paginator(filterset.qs, page_size).get_page(data.get("page"))
+
+    ordering = data.get("ordering", "")
+    columns = []
+    for field, label in SORTABLE.items():
+        current = (
+            "ascending" if ordering == field else "descending" if ordering == f"-{field}" else ""
+        )
+        columns.append(
+            {
+                "field": field,
+                "label": label,
+                "sort": current,
+                "next": f"-{field}" if current == "ascending" else field,
+            }
+        )
+    export = data.copy()
+    for key in ("page", "page_size"):
+        export.pop(key, None)
+    levels = (
+        Classification.choices
+        if user.is_superuser
+        else [
+            (value, label)
+            for value, label in Classification.choices
+            if value in Classification.up_to(user.clearance)
+        ]
+    )
+    active = [key for key in data if key not in ("page", "page_size", "ordering", "q")]
+    return render(
+        request,
+        "agreements/list.html",
+        {
+            "page": page,
+            "agreements": page.object_list,
+            "errors": errors,
+            "values": data,
+            "columns": columns,
+            "choices": [
+                _choice_filter(data, name, label, options)
+                for name, label, options in (
+                    ("type", "Type", AgreementType.choices),
+                    ("status", "Status", AgreementStatus.choices),
+                    ("category", "Provision category", ProvisionCategory.choices),
+                    ("classification", "Classification", levels),
+                )
+            ],
+            "regions": Nation.objects.exclude(region="")
+            .order_by("region")
+            .values_list("region", flat=True)
+            .distinct(),
+            "page_sizes": PAGE_SIZES,
+            "page_size": page_size,
+            "filters_open": bool(active) or bool(errors),
+            "export_url": (
+                f"/api/v1/agreements/export/?{export.urlencode()}"
+                if user.has_perm("agreements.export_agreement")
+                else ""
+            ),
+        },
+        status=400 if errors else 200,
+    )
