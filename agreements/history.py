@@ -106,13 +106,25 @@ def _agreement_of(instance):
     return instance if isinstance(instance, Agreement) else instance.agreement
 
 
-def _classification_of(instance) -> str:
-    from .models import Provision
+def _classification_of(instance, changes: dict) -> str:
+    """The most sensitive classification the record reveals: its agreement's, a provision's
+    own, and that of any agreement it names as ``supersedes`` or ``parent``."""
+    from .models import Agreement, Provision
 
     agreement = _agreement_of(instance)
     levels = [agreement.classification]
     if isinstance(instance, Provision):
         levels.append(instance.classification)
+    linked = {
+        reference
+        for field in ("supersedes", "parent")
+        for reference in changes.get(field, ())
+        if reference
+    }
+    if linked:
+        levels += Agreement.objects.filter(reference__in=linked).values_list(
+            "classification", flat=True
+        )
     return max(levels, key=Classification.rank)
 
 
@@ -130,7 +142,7 @@ def _record(instance, action: str, changes: dict) -> None:
         object_repr=str(instance)[:300],
         action=action,
         changes=changes,
-        classification=_classification_of(instance),
+        classification=_classification_of(instance, changes),
         actor=user,
         source=actor.source,
     )

@@ -127,3 +127,16 @@ def test_watcher_changes_are_recorded(partners, editor, viewer):
     record = ChangeRecord.objects.get(model="agreement")
     assert record.changes == {"watchers": [[], ["editor", "viewer"]]}
     assert record.actor == editor
+
+
+def test_link_to_a_secret_agreement_is_not_revealed_in_open_history(partners, viewer, analyst):
+    secret = AgreementFactory(
+        reference="SECRET-REF", classification="secret", parties=[partners["USA"], partners["PHL"]]
+    )
+    open_one = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    agreement_update(agreement=open_one, supersedes=secret)
+    record = ChangeRecord.objects.get(agreement_id=open_one.pk, action="update")
+    assert record.changes["supersedes"] == [None, "SECRET-REF"]
+    assert record.classification == "secret"
+    assert not ChangeRecord.objects.visible_to(viewer).filter(pk=record.pk).exists()
+    assert ChangeRecord.objects.visible_to(analyst).filter(pk=record.pk).exists()
