@@ -21,9 +21,7 @@ def offsets_errors(value) -> list[str]:
     errors = []
     for kind, days in value.items():
         if kind not in ReminderKind.values:
-            errors.append(
-                f"Unknown reminder kind {kind!r}; use {', '.join(ReminderKind.values)}."
-            )
+            errors.append(f"Unknown reminder kind {kind!r}; use {', '.join(ReminderKind.values)}.")
             continue
         if not isinstance(days, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) for d in days
