@@ -155,7 +155,7 @@ class Agreement(models.Model):
         "reminder offsets",
         null=True,
         blank=True,
-        help_text='Days before each date to send reminders, replacing the defaults kind by kind, '
+        help_text="Days before each date to send reminders, replacing the defaults kind by kind, "
         'e.g. {"expiry": [120, 30], "notice_deadline": [14], "review": []}.',
     )
     version = models.PositiveIntegerField("version", default=1, editable=False)
