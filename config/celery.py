@@ -20,6 +20,6 @@ def _create_broker_folders(sender, **kwargs):
     """The filesystem broker needs its folders before the first message."""
     options = sender.conf.broker_transport_options or {}
     if str(sender.conf.broker_url or "").startswith("filesystem:"):
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             if options.get(key):
                 Path(options[key]).mkdir(parents=True, exist_ok=True)

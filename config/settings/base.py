@@ -116,6 +116,7 @@ if CELERY_BROKER_URL.startswith("filesystem:"):
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         **CELERY_BROKER_TRANSPORT_OPTIONS,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
