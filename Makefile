@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Migrate, load reference and demo data, create demo users, then serve on http://$(HOST):$(PORT)
+## with a Celery worker and beat beside it (bin/run)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) bin/run
 
 ## The whole suite, plus Django's checks, migrations in step with the models, and ruff.
 test: install browser

@@ -320,6 +320,7 @@ class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
         ("Review", {"fields": (("next_review_on", "review_interval_months"),)}),
         ("Links", {"fields": ("supersedes", "parent")}),
         ("People", {"fields": ("owner", "watchers", "office_email")}),
+        ("Reminders", {"fields": ("reminder_offsets",), "classes": ("collapse",)}),
         ("Record", {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
 

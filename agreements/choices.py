@@ -88,6 +88,7 @@ class ReminderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled (no longer due)"
 
 
 class ChangeAction(models.TextChoices):

@@ -23,6 +23,7 @@ from .choices import (
     ReminderStatus,
     ReviewOutcome,
 )
+from .offsets import offsets_errors
 
 SEARCH_CONFIG = "english"
 
@@ -173,6 +174,13 @@ class Agreement(models.Model):
         verbose_name="watchers",
     )
     office_email = models.EmailField("office mailbox", blank=True)
+    reminder_offsets = models.JSONField(
+        "reminder offsets",
+        null=True,
+        blank=True,
+        help_text="Days before each date to send reminders, replacing the defaults kind by kind, "
+        'e.g. {"expiry": [120, 30], "notice_deadline": [14], "review": []}.',
+    )
     version = models.PositiveIntegerField("version", default=1, editable=False)
     created_at = models.DateTimeField("created at", auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True)
@@ -344,6 +352,8 @@ class Agreement(models.Model):
                     "classification",
                     "Some provisions are classified below this level; raise them first.",
                 )
+        for message in offsets_errors(self.reminder_offsets):
+            add("reminder_offsets", message)
         if errors:
             raise ValidationError(errors)
 
@@ -610,6 +620,13 @@ class Reminder(models.Model):
     error = models.TextField("error", blank=True)
     created_at = models.DateTimeField("created at", auto_now_add=True)
     sent_at = models.DateTimeField("sent at", null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        "claimed at",
+        null=True,
+        blank=True,
+        help_text="When a worker last took this delivery on; a stale claim may be taken again.",
+    )
+    claim_token = models.UUIDField("claim token", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-due_on", "kind", "recipient"]

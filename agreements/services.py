@@ -46,6 +46,7 @@ AGREEMENT_FIELDS = (
     "supersedes",
     "parent",
     "owner",
+    "reminder_offsets",
 )
 PARTY_FIELDS = ("signed_on", "ratified_on", "entered_into_force_on", "withdrawn_on")
 PROVISION_FIELDS = ("category", "title", "article", "text", "classification")

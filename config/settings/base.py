@@ -130,3 +130,74 @@ CONTENT_SECURITY_POLICY = {
 }
 # How far ahead the personal calendar feed looks.
 REGISTRY_CALENDAR_DAYS = 730
+
+# Celery ------------------------------------------------------------------------------------
+# The broker: kombu's filesystem transport by default (no server; one machine), Redis or
+# RabbitMQ at scale (CELERY_BROKER_URL=redis://host:6379/0 or amqp://user:pass@host//).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_FOLDER = BASE_DIR / "var" / "broker"
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
+        "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
+        "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged only once it finished; one killed mid-way goes back on the queue.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+
+# Reminders ---------------------------------------------------------------------------------
+# Days before each date a reminder goes out; an agreement may set its own (reminder_offsets).
+REMINDER_OFFSETS = {
+    "expiry": [180, 90, 30, 7],
+    "notice_deadline": [60, 30, 7, 1],
+    "review": [30, 7, 0],
+}
+# When beat runs the daily lifecycle task and then the sweep (HH:MM in TIME_ZONE).
+REMINDER_LIFECYCLE_TIME = env("REMINDER_LIFECYCLE_TIME", default="05:45")
+REMINDER_SWEEP_TIME = env("REMINDER_SWEEP_TIME", default="06:00")
+# The office mailbox is a shared inbox, not a person with a clearance: it gets reminders only
+# for agreements classified at or below this level.
+REMINDER_OFFICE_MAX_CLASSIFICATION = env(
+    "REMINDER_OFFICE_MAX_CLASSIFICATION", default="unclassified"
+)
+# A delivery claimed longer ago than this is taken to belong to a dead worker and may be taken
+# again. Keep it above CELERY_TASK_TIME_LIMIT, so a live delivery's claim never goes stale.
+REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60)
+# Failed sends are retried after 1, 2, 4, 8… times this many seconds, up to the maximum.
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
+REMINDER_MAX_RETRIES = env.int("REMINDER_MAX_RETRIES", default=6)
+
+
+def _daily_at(value: str):
+    from celery.schedules import crontab
+
+    hour, _, minute = value.partition(":")
+    return crontab(hour=int(hour), minute=int(minute or 0))
+
+
+# Fixed in settings: beat reads it at start and never deletes or rewrites stored schedules.
+CELERY_BEAT_SCHEDULE = {
+    "agreements-lifecycle": {
+        "task": "agreements.tasks.run_lifecycle",
+        "schedule": _daily_at(REMINDER_LIFECYCLE_TIME),
+    },
+    "reminders-daily-sweep": {
+        "task": "agreements.tasks.sweep_reminders",
+        "schedule": _daily_at(REMINDER_SWEEP_TIME),
+    },
+}

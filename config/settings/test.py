@@ -8,3 +8,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SITE_URL = "https://registry.example.test"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Celery in tests: an in-memory broker unless a test (or a worker it starts) names a real one.
+# The integration tests start real workers with these settings and their own environment.
+from .base import env  # noqa: E402
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default=EMAIL_BACKEND)
+EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=EMAIL_FILE_PATH)  # noqa: F405

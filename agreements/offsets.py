@@ -1,0 +1,46 @@
+"""Reminder offsets: how many days before a date its reminders go out.
+
+``settings.REMINDER_OFFSETS`` holds the defaults per kind; an agreement's own
+``reminder_offsets`` (``{"expiry": [90, 30], "review": []}``) replaces them kind by kind."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .choices import ReminderKind
+
+MAX_OFFSET_DAYS = 3660
+
+
+def offsets_errors(value) -> list[str]:
+    """What is wrong with a per-agreement ``reminder_offsets`` value (empty when fine)."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return ['Give an object of day lists by kind, e.g. {"expiry": [90, 30]}.']
+    errors = []
+    for kind, days in value.items():
+        if kind not in ReminderKind.values:
+            errors.append(f"Unknown reminder kind {kind!r}; use {', '.join(ReminderKind.values)}.")
+            continue
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in days
+        ):
+            errors.append(f"{kind}: give a list of whole numbers of days.")
+            continue
+        if any(d < 0 or d > MAX_OFFSET_DAYS for d in days):
+            errors.append(f"{kind}: each offset must be between 0 and {MAX_OFFSET_DAYS} days.")
+        if len(set(days)) != len(days):
+            errors.append(f"{kind}: an offset appears more than once.")
+    return errors
+
+
+def offsets_for(agreement, kind: str) -> list[int]:
+    """The offsets (days before) for ``kind`` on ``agreement``, largest first."""
+    own = agreement.reminder_offsets or {}
+    days = own[kind] if kind in own else settings.REMINDER_OFFSETS.get(kind, [])
+    return sorted(set(days), reverse=True)
+
+
+def largest_default_offset() -> int:
+    return max((d for days in settings.REMINDER_OFFSETS.values() for d in days), default=0)

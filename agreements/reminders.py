@@ -1,0 +1,301 @@
+"""Renewal, notice and review reminders: which are due, to whom, and delivering each once.
+
+The daily sweep (``reminders_sweep``) writes one ``Reminder`` row per delivery it finds due;
+the row's unique constraint (agreement, kind, due_on, days_before, recipient) means a second
+sweep, run later or at the same moment, adds nothing. Each row is then delivered by
+``reminder_deliver``, which first claims it with a conditional UPDATE: only one caller wins the
+claim, a sent row is never claimed again, and a claim older than ``REMINDER_CLAIM_TIMEOUT`` (a
+worker that died mid-delivery) may be taken over.
+
+Who gets a reminder: the owner, the watchers and the office mailbox, each once (by email
+address, case-insensitively), people only while active and cleared for the agreement, and
+the office mailbox only for agreements classified at or below
+``REMINDER_OFFICE_MAX_CLASSIFICATION``. The same rule is checked again at delivery, so a
+reminder whose agreement was reclassified, whose date moved or whose recipient lost their
+clearance in the meantime is cancelled, not sent.
+
+Catch-up: for each date, only the most urgent offset still ahead of it is due (the smallest
+offset whose send date is on or before today). A sweep that missed days sends that one, never
+a burst of the older ones; an offset already delivered is never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.choices import Classification
+
+from .choices import AgreementStatus, ReminderKind, ReminderStatus
+from .models import Agreement, AgreementParty, Reminder
+from .offsets import largest_default_offset, offsets_for
+from .selectors import LIVE_STATUSES
+
+logger = logging.getLogger(__name__)
+
+# Statuses after which no date of the agreement matters any more.
+FINAL_STATUSES = (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.SUPERSEDED)
+# Statuses a delivery may be (re)claimed from.
+CLAIMABLE = (ReminderStatus.PENDING, ReminderStatus.FAILED)
+
+
+class DeliveryFailed(Exception):
+    """Sending failed; the row records the error and may be claimed again for a retry."""
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    agreement: Agreement
+    kind: str
+    due_on: datetime.date
+    days_before: int
+    recipient: str
+    recipient_user: object | None
+
+    @property
+    def key(self) -> tuple:
+        return (self.agreement.pk, self.kind, self.due_on, self.days_before, self.recipient)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What ``reminder_deliver`` did: ``sent``; ``done`` (sent or cancelled before);
+    ``busy`` (another worker holds the claim; try again in ``retry_in`` seconds);
+    ``cancelled`` (no longer due); ``missing`` (the row is gone)."""
+
+    outcome: str
+    retry_in: int = 0
+
+
+# What is due ------------------------------------------------------------------------------
+
+
+def reminder_dates(agreement: Agreement) -> dict[str, datetime.date]:
+    """The dates of ``agreement`` that reminders warn of, by kind, given its status: expiry
+    and notice deadline while signed, in force or suspended (the notice deadline only while
+    no notice was given); the review date while the agreement is not expired, terminated or
+    superseded."""
+    dates = {}
+    live = agreement.status in LIVE_STATUSES
+    if live and agreement.expires_on:
+        dates[ReminderKind.EXPIRY] = agreement.expires_on
+    if live and agreement.notice_deadline and not agreement.notice_given_on:
+        dates[ReminderKind.NOTICE_DEADLINE] = agreement.notice_deadline
+    if agreement.status not in FINAL_STATUSES and agreement.next_review_on:
+        dates[ReminderKind.REVIEW] = agreement.next_review_on
+    return dates
+
+
+def current_offset(offsets: list[int], due_on: datetime.date, today: datetime.date) -> int | None:
+    """The most urgent offset whose send date (``due_on`` - offset) is on or before today,
+    while the date is still ahead (or today); None when nothing is due."""
+    days_left = (due_on - today).days
+    if days_left < 0:
+        return None
+    return min((days for days in offsets if days >= days_left), default=None)
+
+
+def office_cleared_for(classification: str) -> bool:
+    limit = settings.REMINDER_OFFICE_MAX_CLASSIFICATION
+    return Classification.rank(classification) <= Classification.rank(limit)
+
+
+def recipients_for(agreement: Agreement) -> list[tuple[str, object | None]]:
+    """(email, user) pairs: the owner, the watchers, then the office mailbox; each address
+    once, people only if active and cleared for the agreement."""
+    people = [agreement.owner] if agreement.owner_id else []
+    people += sorted(agreement.watchers.all(), key=lambda user: user.pk)
+    seen: set[str] = set()
+    recipients = []
+    for user in people:
+        email = (user.email or "").strip().lower()
+        if not email or email in seen or not user.is_cleared_for(agreement.classification):
+            continue
+        seen.add(email)
+        recipients.append((email, user))
+    office = (agreement.office_email or "").strip().lower()
+    if office and office not in seen and office_cleared_for(agreement.classification):
+        recipients.append((office, None))
+    return recipients
+
+
+def _candidates(today: datetime.date):
+    horizon = today + datetime.timedelta(days=largest_default_offset())
+    in_window = (
+        Q(expires_on__range=(today, horizon))
+        | Q(notice_deadline__range=(today, horizon))
+        | Q(next_review_on__range=(today, horizon))
+    )
+    own_offsets = Q(reminder_offsets__isnull=False) & (
+        Q(expires_on__gte=today) | Q(notice_deadline__gte=today) | Q(next_review_on__gte=today)
+    )
+    return (
+        Agreement.objects.exclude(status__in=FINAL_STATUSES)
+        .filter(in_window | own_offsets)
+        .select_related("owner")
+        .prefetch_related("watchers")
+        .order_by("pk")
+    )
+
+
+def reminders_due(*, today: datetime.date) -> Iterator[DueReminder]:
+    """Every delivery due on ``today``, whether or not it was made already."""
+    for agreement in _candidates(today).iterator(chunk_size=200):
+        recipients = None
+        for kind, due_on in reminder_dates(agreement).items():
+            days_before = current_offset(offsets_for(agreement, kind), due_on, today)
+            if days_before is None:
+                continue
+            if recipients is None:
+                recipients = recipients_for(agreement)
+            for email, user in recipients:
+                yield DueReminder(agreement, kind, due_on, days_before, email, user)
+
+
+def reminders_plan(*, today: datetime.date | None = None) -> list[DueReminder]:
+    """What a sweep on ``today`` would send: the due deliveries not recorded yet. Writes
+    nothing (``send_reminders --dry-run``)."""
+    today = today or timezone.localdate()
+    due = list(reminders_due(today=today))
+    recorded = set(
+        Reminder.objects.filter(
+            agreement_id__in={d.agreement.pk for d in due}, due_on__gte=today
+        ).values_list("agreement_id", "kind", "due_on", "days_before", "recipient")
+    )
+    return [d for d in due if d.key not in recorded]
+
+
+def reminders_sweep(*, today: datetime.date | None = None) -> list[int]:
+    """Record every delivery due on ``today`` (safe to run again, and twice at once) and
+    return the ids of the rows waiting to be delivered, in order."""
+    today = today or timezone.localdate()
+    rows = [
+        Reminder(
+            agreement=d.agreement,
+            kind=d.kind,
+            due_on=d.due_on,
+            days_before=d.days_before,
+            recipient=d.recipient,
+            recipient_user=d.recipient_user,
+        )
+        for d in reminders_due(today=today)
+    ]
+    Reminder.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    return reminders_waiting(today=today)
+
+
+def reminders_waiting(*, today: datetime.date) -> list[int]:
+    """Rows still to deliver: pending, or failed with retries left; dates not yet passed;
+    not claimed by a worker that may still be alive."""
+    stale = timezone.now() - datetime.timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT)
+    return list(
+        Reminder.objects.filter(due_on__gte=today)
+        .filter(
+            Q(status=ReminderStatus.PENDING)
+            | Q(status=ReminderStatus.FAILED, attempts__lte=settings.REMINDER_MAX_RETRIES)
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# Delivering one ---------------------------------------------------------------------------
+
+
+def reminder_claim(*, reminder_id: int) -> uuid.UUID | None:
+    """Take the delivery of one row: a conditional UPDATE that succeeds for one caller only.
+    A sent or cancelled row is never claimed; a claim older than the timeout may be."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT)
+    token = uuid.uuid4()
+    claimed = (
+        Reminder.objects.filter(pk=reminder_id, status__in=CLAIMABLE)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    )
+    return token if claimed else None
+
+
+def _why_not_due(reminder: Reminder, today: datetime.date) -> str:
+    agreement = reminder.agreement
+    if reminder_dates(agreement).get(reminder.kind) != reminder.due_on:
+        return "No longer due: the date changed or the agreement's status makes it moot."
+    if reminder.due_on < today:
+        return "No longer due: the date has passed."
+    if reminder.recipient not in {email for email, _ in recipients_for(agreement)}:
+        return "No longer due to this recipient (not responsible for or cleared for it)."
+    return ""
+
+
+def reminder_message(reminder: Reminder, *, today: datetime.date) -> EmailMultiAlternatives:
+    agreement = reminder.agreement
+    parties = AgreementParty.objects.filter(agreement=agreement).select_related(
+        "nation", "organization"
+    )
+    days_left = (reminder.due_on - today).days
+    context = {
+        "reminder": reminder,
+        "agreement": agreement,
+        "kind": reminder.kind,
+        "kind_label": ReminderKind(reminder.kind).label,
+        "due_on": reminder.due_on,
+        "days_left": days_left,
+        "parties": [str(party.partner) for party in parties],
+        "url": f"{settings.SITE_URL.rstrip('/')}/agreements/{agreement.pk}/",
+    }
+    subject = " ".join(render_to_string("emails/reminder_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/reminder.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[reminder.recipient],
+        headers={"X-Registry-Reminder": str(reminder.pk)},
+    )
+    message.attach_alternative(render_to_string("emails/reminder.html", context), "text/html")
+    return message
+
+
+def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) -> Delivery:
+    """Deliver one recorded reminder, at most once. Raises ``DeliveryFailed`` (after
+    recording the error and releasing the claim) when sending fails."""
+    today = today or timezone.localdate()
+    token = reminder_claim(reminder_id=reminder_id)
+    if token is None:
+        row = Reminder.objects.filter(pk=reminder_id).values("status", "claimed_at").first()
+        if row is None:
+            return Delivery("missing")
+        if row["status"] not in CLAIMABLE:
+            return Delivery("done")
+        held = (timezone.now() - row["claimed_at"]).total_seconds() if row["claimed_at"] else 0
+        return Delivery("busy", retry_in=max(1, int(settings.REMINDER_CLAIM_TIMEOUT - held) + 1))
+    mine = Reminder.objects.filter(pk=reminder_id, claim_token=token)
+    reminder = Reminder.objects.select_related("agreement__owner").get(pk=reminder_id)
+    reason = _why_not_due(reminder, today)
+    if reason:
+        mine.update(status=ReminderStatus.CANCELLED, error=reason, claimed_at=None)
+        return Delivery("cancelled")
+    try:
+        reminder_message(reminder, today=today).send()
+    except Exception as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        mine.update(status=ReminderStatus.FAILED, error=error, claimed_at=None)
+        logger.warning("Reminder %s to %s failed: %s", reminder.pk, reminder.recipient, error)
+        raise DeliveryFailed(error) from exc
+    if not mine.update(status=ReminderStatus.SENT, sent_at=timezone.now()):
+        logger.error("Reminder %s was sent after its claim was taken over.", reminder.pk)
+    return Delivery("sent")
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before retry number ``retries + 1``: 1, 2, 4, 8… times the base."""
+    return settings.REMINDER_RETRY_BASE_SECONDS * 2**retries
