@@ -1,0 +1,34 @@
+"""/api/v1/: the agreements and partners APIs, token login, the OpenAPI schema and docs."""
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+import agreements.api.urls
+import partners.api.urls
+
+
+@extend_schema_view(post=extend_schema(tags=["auth"], auth=[]))
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (``Authorization: Token <key>``)."""
+
+    permission_classes = [AllowAny]
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [IsAuthenticated]
+
+
+class DocsView(SpectacularSwaggerView):
+    permission_classes = [IsAuthenticated]
+
+
+urlpatterns = [
+    *agreements.api.urls.urlpatterns,
+    *partners.api.urls.urlpatterns,
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+]
