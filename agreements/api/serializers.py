@@ -356,7 +356,10 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(errors, dict):
         for key, value in errors.items():
-            name = key if not prefix else f"{prefix}.{key}"
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = key if not prefix else f"{prefix}.{key}"
             if key == "non_field_errors" and prefix:
                 name = prefix
             flat.update(flatten_errors(value, name))
