@@ -43,10 +43,10 @@ class PartyShortSerializer(serializers.Serializer):
 
 
 class PartySerializer(PartyShortSerializer):
-    signed_on = serializers.DateField(read_only=True)
-    ratified_on = serializers.DateField(read_only=True)
-    entered_into_force_on = serializers.DateField(read_only=True)
-    withdrawn_on = serializers.DateField(read_only=True)
+    signed_on = serializers.DateField(read_only=True, allow_null=True)
+    ratified_on = serializers.DateField(read_only=True, allow_null=True)
+    entered_into_force_on = serializers.DateField(read_only=True, allow_null=True)
+    withdrawn_on = serializers.DateField(read_only=True, allow_null=True)
 
 
 class AgreementRefSerializer(serializers.ModelSerializer):
