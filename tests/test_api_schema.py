@@ -2,7 +2,9 @@
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
@@ -97,8 +99,16 @@ schema = load_schema()
 
 @pytest.fixture
 def auth_header(registrar, partners):
+    """A registry admin's token. Like Django's test client, keep the test's database
+    connection open across the in-process WSGI requests."""
     build_world(partners)
-    return client_for(registrar)._credentials["HTTP_AUTHORIZATION"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield client_for(registrar)._credentials["HTTP_AUTHORIZATION"]
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
