@@ -149,19 +149,19 @@ class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """``a,b,c``: any of; each value must be one of the choices."""
 
 
-class PartnerCodesFilter(django_filters.Filter):
+class PartnerCodesFilter(django_filters.CharFilter):
     field_class = PartnerCodesField
 
 
-class OrganizationCodesFilter(django_filters.Filter):
+class OrganizationCodesFilter(django_filters.CharFilter):
     field_class = OrganizationCodesField
 
 
-class RegionFilter(django_filters.Filter):
+class RegionFilter(django_filters.CharFilter):
     field_class = RegionField
 
 
-class DaysFilter(django_filters.Filter):
+class DaysFilter(django_filters.NumberFilter):
     field_class = DaysField
 
 
@@ -314,14 +314,14 @@ class AgreementFilterSet(django_filters.FilterSet):
         )
         return queryset.filter(Exists(provisions))
 
-    def filter_expiring_within(self, queryset, name, days):
+    def filter_expiring_within(self, queryset, name, value: int):
         return queryset.filter(
             expires_on__gte=self.today,
-            expires_on__lte=self.today + datetime.timedelta(days=days),
+            expires_on__lte=self.today + datetime.timedelta(days=value),
         )
 
-    def filter_review_due_within(self, queryset, name, days):
-        return queryset.filter(next_review_on__lte=self.today + datetime.timedelta(days=days))
+    def filter_review_due_within(self, queryset, name, value: int):
+        return queryset.filter(next_review_on__lte=self.today + datetime.timedelta(days=value))
 
     def filter_in_force_on(self, queryset, name, day):
         return queryset.exclude(status__in=AgreementStatus.pre_signature()).filter(
@@ -371,4 +371,49 @@ class AgreementFilterSet(django_filters.FilterSet):
                 | Q(summary__icontains=word)
                 | Exists(provisions)
             )
+        return queryset
+
+
+def _visible_agreements(request):
+    return Agreement.objects.visible_to(getattr(request, "user", None))
+
+
+class ProvisionFilterSet(django_filters.FilterSet):
+    """Filters of the provision list; the queryset is already limited to visible ones."""
+
+    category = ChoiceInFilter(
+        field_name="category", choices=ProvisionCategory.choices, help_text="Comma list: any of."
+    )
+    agreement = django_filters.ModelChoiceFilter(
+        queryset=_visible_agreements, help_text="An agreement id."
+    )
+    party = PartnerCodesFilter(
+        method="filter_party",
+        help_text="Comma list of partner codes; every one must be a party to the agreement.",
+    )
+    q = django_filters.CharFilter(method="filter_q", help_text="Full text over title and text.")
+
+    class Meta:
+        model = Provision
+        fields: list[str] = []
+
+    def filter_party(self, queryset, name, partners):
+        for kind, pk, _code in partners:
+            parties = AgreementParty.objects.filter(
+                _party_q(kind, pk), agreement=OuterRef("agreement_id")
+            )
+            queryset = queryset.filter(Exists(parties))
+        return queryset
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if uses_postgres_search():
+            from django.contrib.postgres.search import SearchQuery
+
+            query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
+            return queryset.filter(search_vector=query)
+        for word in value.split():
+            queryset = queryset.filter(Q(title__icontains=word) | Q(text__icontains=word))
         return queryset

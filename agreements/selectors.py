@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from .choices import AgreementStatus, ReminderKind
-from .models import Agreement, AgreementParty, Provision
+from .models import Agreement, AgreementParty, Provision, Reminder
 
 # Agreements whose dates still matter: expiries and notice deadlines of these are deadlines.
 LIVE_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED)
@@ -74,3 +74,32 @@ def deadlines_for(
             deadlines.append(Deadline(ReminderKind.REVIEW, review, agreement))
     deadlines.sort(key=lambda d: (d.due_on, d.kind, d.agreement.reference))
     return deadlines
+
+
+def sees_every_reminder(user) -> bool:
+    """Registry admins (with the permission) and superusers see every reminder."""
+    from accounts.groups import REGISTRY_ADMINS
+
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        user.has_perm("agreements.view_reminder")
+        and user.groups.filter(name=REGISTRY_ADMINS).exists()
+    )
+
+
+def reminders_for(user, *, every: bool | None = None) -> QuerySet[Reminder]:
+    """The reminders sent to ``user`` (by account or email address), or every reminder for a
+    registry admin; always only reminders of agreements the user may see."""
+    visible = Agreement.objects.visible_to(user).values("pk")
+    reminders = Reminder.objects.filter(agreement_id__in=visible)
+    if every is None:
+        every = sees_every_reminder(user)
+    if not every:
+        own = Q(recipient_user=user)
+        if user.email:
+            own |= Q(recipient__iexact=user.email)
+        reminders = reminders.filter(own)
+    return reminders

@@ -19,4 +19,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("partners.urls")),
     path("", include("agreements.urls")),
+    path("api/v1/", include(("config.api_urls", "api"))),
 ]

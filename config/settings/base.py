@@ -201,3 +201,54 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _daily_at(REMINDER_SWEEP_TIME),
     },
 }
+
+# REST API (/api/v1/) ---------------------------------------------------------------------
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Defense Cooperation Agreement Registry API",
+    "DESCRIPTION": "Agreements, parties, provisions, deadlines and statistics. "
+    "Every answer is limited to what your clearance allows.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "AgreementTypeEnum": "agreements.choices.AgreementType",
+    "AgreementStatusEnum": "agreements.choices.AgreementStatus",
+    "ProvisionCategoryEnum": "agreements.choices.ProvisionCategory",
+    "ReminderStatusEnum": "agreements.choices.ReminderStatus",
+    "ReminderKindEnum": "agreements.choices.ReminderKind",
+    "EventKindEnum": "agreements.choices.EventKind",
+    "OrganizationKindEnum": "partners.choices.OrganizationKind",
+    "ContactRoleEnum": "partners.choices.ContactRole",
+    "PartyKindEnum": ["nation", "organization"],
+}

@@ -1,0 +1,373 @@
+"""Serializers of the agreements API. Fields are listed explicitly; nested records come in a
+short form; writes go through ``agreements.services``."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.choices import Classification
+
+from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReviewOutcome
+from ..models import (
+    Agreement,
+    AgreementEvent,
+    ChangeRecord,
+    Provision,
+    Reminder,
+    Review,
+)
+
+# Dates outside this range are typing mistakes (and would overflow date arithmetic).
+EARLIEST = datetime.date(1700, 1, 1)
+LATEST = datetime.date(2300, 12, 31)
+
+
+def _user_label(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+# Reading --------------------------------------------------------------------------------
+
+
+class PartyShortSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=["nation", "organization"], read_only=True)
+
+    def get_name(self, party) -> str:
+        return party.partner.name
+
+
+class PartySerializer(PartyShortSerializer):
+    signed_on = serializers.DateField(read_only=True, allow_null=True)
+    ratified_on = serializers.DateField(read_only=True, allow_null=True)
+    entered_into_force_on = serializers.DateField(read_only=True, allow_null=True)
+    withdrawn_on = serializers.DateField(read_only=True, allow_null=True)
+
+
+class AgreementRefSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:agreement-detail")
+
+    class Meta:
+        model = Agreement
+        fields = ["id", "reference", "title", "url"]
+
+
+class AgreementListSerializer(serializers.ModelSerializer):
+    """The list item: expects ``agreements_for(user)`` (parties and visible provisions
+    prefetched)."""
+
+    parties = PartyShortSerializer(many=True, read_only=True)
+    provision_categories = serializers.SerializerMethodField()
+    url = serializers.HyperlinkedIdentityField(view_name="api:agreement-detail")
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "type",
+            "status",
+            "classification",
+            "signed_on",
+            "entered_into_force_on",
+            "expires_on",
+            "notice_deadline",
+            "next_review_on",
+            "parties",
+            "provision_categories",
+            "url",
+        ]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=ProvisionCategory.choices))
+    )
+    def get_provision_categories(self, agreement) -> list[str]:
+        return sorted({p.category for p in agreement.visible_provisions})
+
+
+class ProvisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provision
+        fields = ["id", "category", "title", "article", "text", "classification"]
+
+
+class ProvisionListSerializer(ProvisionSerializer):
+    agreement = AgreementRefSerializer(read_only=True)
+
+    class Meta(ProvisionSerializer.Meta):
+        fields = [*ProvisionSerializer.Meta.fields, "agreement"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "reviewed_on", "reviewer", "outcome", "notes"]
+
+    def get_reviewer(self, review) -> str | None:
+        return _user_label(review.reviewer)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    reviewed_on = serializers.DateField()
+    outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_reviewed_on(self, value):
+        return _date_in_range(value)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgreementEvent
+        fields = ["id", "kind", "date", "note"]
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    agreement = AgreementRefSerializer(read_only=True)
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "agreement",
+            "kind",
+            "due_on",
+            "days_before",
+            "recipient",
+            "status",
+            "attempts",
+            "sent_at",
+        ]
+
+
+class AgreementReminderSerializer(ReminderSerializer):
+    class Meta(ReminderSerializer.Meta):
+        fields = [f for f in ReminderSerializer.Meta.fields if f != "agreement"]
+
+
+class ChangeRecordSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label", read_only=True)
+
+    class Meta:
+        model = ChangeRecord
+        fields = ["id", "at", "actor", "action", "model", "object_id", "object_repr", "changes"]
+
+
+class AgreementDetailSerializer(AgreementListSerializer):
+    """Every field, parties with their dates, visible provisions, reviews, events and the
+    reminders the user may see (``visible_reminders``)."""
+
+    parties = PartySerializer(many=True, read_only=True)
+    provisions = ProvisionSerializer(source="visible_provisions", many=True, read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+    reminders = AgreementReminderSerializer(source="visible_reminders", many=True, read_only=True)
+    supersedes = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    watchers = serializers.SerializerMethodField()
+    lateral = serializers.CharField(read_only=True)
+
+    class Meta(AgreementListSerializer.Meta):
+        fields = [
+            *AgreementListSerializer.Meta.fields,
+            "short_title",
+            "summary",
+            "source_url",
+            "terminated_on",
+            "auto_renews",
+            "renewal_period_months",
+            "notice_period_days",
+            "notice_given_on",
+            "review_interval_months",
+            "supersedes",
+            "parent",
+            "owner",
+            "watchers",
+            "office_email",
+            "lateral",
+            "version",
+            "created_at",
+            "updated_at",
+            "provisions",
+            "reviews",
+            "events",
+            "reminders",
+        ]
+
+    def _linked(self, target):
+        """A linked agreement, only when the user may see it."""
+        user = self.context["request"].user
+        if target is None or not user.is_cleared_for(target.classification):
+            return None
+        return AgreementRefSerializer(target, context=self.context).data
+
+    @extend_schema_field(AgreementRefSerializer(allow_null=True))
+    def get_supersedes(self, agreement):
+        return self._linked(agreement.supersedes)
+
+    @extend_schema_field(AgreementRefSerializer(allow_null=True))
+    def get_parent(self, agreement):
+        return self._linked(agreement.parent)
+
+    def get_owner(self, agreement) -> str | None:
+        return _user_label(agreement.owner)
+
+    def get_watchers(self, agreement) -> list[str]:
+        return sorted(u.get_username() for u in agreement.watchers.all())
+
+
+# Writing --------------------------------------------------------------------------------
+
+
+def _date_in_range(value):
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise serializers.ValidationError(
+            f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
+        )
+    return value
+
+
+class BoundedDateField(serializers.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        return _date_in_range(super().to_internal_value(value))
+
+
+class PartyInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20, help_text="ISO alpha-3 or an acronym.")
+    signed_on = BoundedDateField(default=None)
+    ratified_on = BoundedDateField(default=None)
+    entered_into_force_on = BoundedDateField(default=None)
+    withdrawn_on = BoundedDateField(default=None)
+
+
+class ProvisionInputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        required=False, min_value=1, help_text="An existing provision to change."
+    )
+    category = serializers.ChoiceField(choices=ProvisionCategory.choices)
+    title = serializers.CharField(max_length=300)
+    article = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    classification = serializers.ChoiceField(
+        choices=Classification.choices,
+        required=False,
+        help_text="Defaults to the agreement's classification.",
+    )
+
+
+class AgreementWriteSerializer(serializers.Serializer):
+    """What create, replace (PUT) and update (PATCH) take. ``parties`` and ``provisions``,
+    when given, replace the current ones (provisions you may not see are left alone).
+    A PUT resets every field it leaves out to its default."""
+
+    reference = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="Blank: generated."
+    )
+    title = serializers.CharField(max_length=500)
+    short_title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    type = serializers.ChoiceField(choices=AgreementType.choices)
+    status = serializers.ChoiceField(
+        choices=AgreementStatus.choices, required=False, default=AgreementStatus.DRAFT
+    )
+    classification = serializers.ChoiceField(
+        choices=Classification.choices, required=False, default=Classification.UNCLASSIFIED
+    )
+    signed_on = BoundedDateField(default=None)
+    entered_into_force_on = BoundedDateField(default=None)
+    expires_on = BoundedDateField(default=None)
+    terminated_on = BoundedDateField(default=None)
+    auto_renews = serializers.BooleanField(required=False, default=False)
+    renewal_period_months = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1200, default=None
+    )
+    notice_period_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=36500, default=None
+    )
+    notice_given_on = BoundedDateField(default=None)
+    next_review_on = BoundedDateField(default=None)
+    review_interval_months = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1200, default=None
+    )
+    office_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    supersedes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, default=None, help_text="An agreement id."
+    )
+    parent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, default=None, help_text="An agreement id."
+    )
+    owner = serializers.CharField(
+        required=False, allow_null=True, default=None, max_length=150, help_text="A username."
+    )
+    watchers = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, help_text="Usernames."
+    )
+    parties = PartyInputSerializer(many=True, required=False)
+    provisions = ProvisionInputSerializer(many=True, required=False)
+
+    def validate(self, data):
+        """Resolve links to records: agreements the user may see, users by name."""
+        user = self.context["request"].user
+        errors = {}
+        visible = Agreement.objects.visible_to(user)
+        for name in ("supersedes", "parent"):
+            if data.get(name) is not None:
+                target = visible.filter(pk=data[name]).first()
+                if target is None:
+                    errors[name] = [f"No agreement has the id {data[name]}."]
+                data[name] = target
+        users = get_user_model().objects
+        if data.get("owner") is not None:
+            owner = users.filter(username=data["owner"]).first()
+            if owner is None:
+                errors["owner"] = [f"No user is called {data['owner']!r}."]
+            data["owner"] = owner
+        if "watchers" in data:
+            names = set(data["watchers"])
+            found = list(users.filter(username__in=names))
+            missing = names - {u.username for u in found}
+            if missing:
+                errors["watchers"] = [f"No user is called: {', '.join(sorted(missing))}."]
+            data["watchers"] = found
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as the flat keys the services use: ``parties[1].code``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = key if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors" and prefix:
+                name = prefix
+            flat.update(flatten_errors(value, name))
+    elif isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        for index, value in enumerate(errors):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}[{index}]"))
+    else:
+        messages = errors if isinstance(errors, list) else [errors]
+        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
+    return flat

@@ -1,0 +1,31 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("agreements", views.AgreementViewSet, basename="agreement")
+
+urlpatterns = [
+    path("agreements/export/", views.ExportView.as_view(), name="agreement-export"),
+    path(
+        "agreements/<int:agreement_pk>/provisions/",
+        views.AgreementProvisionsView.as_view(),
+        name="agreement-provisions",
+    ),
+    path(
+        "agreements/<int:agreement_pk>/reviews/",
+        views.AgreementReviewsView.as_view(),
+        name="agreement-reviews",
+    ),
+    path(
+        "agreements/<int:agreement_pk>/history/",
+        views.AgreementHistoryView.as_view(),
+        name="agreement-history",
+    ),
+    *router.urls,
+    path("provisions/", views.ProvisionListView.as_view(), name="provision-list"),
+    path("reminders/", views.ReminderListView.as_view(), name="reminder-list"),
+    path("deadlines/", views.DeadlineListView.as_view(), name="deadline-list"),
+    path("stats/", views.StatisticsView.as_view(), name="statistics"),
+]

@@ -1,0 +1,555 @@
+"""Agreements API. Thin views: a queryset built on ``visible_to``, a serializer, the shared
+FilterSet, a permission; writes call ``agreements.services``."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+from django.db.models import Count, Prefetch, ProtectedError
+from django.db.models.functions import ExtractYear
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status, viewsets
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..choices import AgreementStatus, AgreementType, ProvisionCategory
+from ..filtersets import AgreementFilterSet, ProvisionFilterSet
+from ..models import (
+    Agreement,
+    AgreementEvent,
+    AgreementParty,
+    ChangeRecord,
+    Provision,
+    Reminder,
+    Review,
+)
+from ..selectors import agreements_for, deadlines_for, reminders_for
+from ..services import StaleVersion, agreement_create, agreement_delete, agreement_update
+from ..services import review_record as record_review
+from .serializers import (
+    AgreementDetailSerializer,
+    AgreementListSerializer,
+    AgreementRefSerializer,
+    AgreementWriteSerializer,
+    ChangeRecordSerializer,
+    ProvisionListSerializer,
+    ProvisionSerializer,
+    ReminderSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
+    flatten_errors,
+)
+
+MAX_WITHIN_DAYS = 36500
+EXPORT_CHUNK = 500
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The agreement changed since you read it; fetch it again."
+    default_code = "precondition_failed"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Other records depend on this one."
+    default_code = "conflict"
+
+
+class FilteredSchema(AutoSchema):
+    """Document the FilterSet's parameters on views that are not plain lists."""
+
+    def get_filter_backends(self):
+        return getattr(self.view, "filter_backends", [])
+
+
+def etag_of(agreement: Agreement) -> str:
+    return f'"{agreement.version}"'
+
+
+def expected_version(request) -> int | None:
+    """The version named by ``If-Match`` (``"7"`` or ``W/"7"``); None without the header."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', header)
+    if match is None:
+        raise PreconditionFailed('If-Match must be the ETag of the agreement, e.g. "3".')
+    return int(match.group(1))
+
+
+def write_data(request, *, partial: bool) -> dict:
+    serializer = AgreementWriteSerializer(
+        data=request.data, partial=partial, context={"request": request}
+    )
+    if not serializer.is_valid():
+        raise ValidationError(flatten_errors(serializer.errors))
+    return dict(serializer.validated_data)
+
+
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input, keyed by field."),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such record (or out of reach)."),
+}
+
+
+@extend_schema(tags=["agreements"])
+class AgreementViewSet(viewsets.ModelViewSet):
+    """Agreements you may see. Writes take parties and provisions in the same request, all
+    or nothing."""
+
+    filterset_class = AgreementFilterSet
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = agreements_for(user)
+        if self.action == "list":
+            return queryset
+        return queryset.select_related("supersedes", "parent", "owner").prefetch_related(
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+            Prefetch("events", queryset=AgreementEvent.objects.all()),
+            Prefetch(
+                "reminders",
+                queryset=reminders_for(user).order_by("-due_on", "kind", "recipient"),
+                to_attr="visible_reminders",
+            ),
+            "watchers",
+        )
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return AgreementListSerializer
+        return AgreementDetailSerializer
+
+    def _detail(self, pk, status_code=status.HTTP_200_OK, headers=None):
+        agreement = self.get_queryset().get(pk=pk)
+        serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
+        response = Response(serializer.data, status=status_code, headers=headers)
+        response["ETag"] = etag_of(agreement)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        response = Response(self.get_serializer(agreement).data)
+        response["ETag"] = etag_of(agreement)
+        return response
+
+    @extend_schema(
+        request=AgreementWriteSerializer, responses={201: AgreementDetailSerializer, **ERRORS}
+    )
+    def create(self, request, *args, **kwargs):
+        data = write_data(request, partial=False)
+        agreement = agreement_create(actor=request.user, source="api", **data)
+        return self._detail(agreement.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AgreementWriteSerializer,
+        responses={
+            200: AgreementDetailSerializer,
+            412: OpenApiResponse(OpenApiTypes.OBJECT, description="Stale If-Match."),
+            **ERRORS,
+        },
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
+            )
+        ],
+    )
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        agreement = self.get_object()
+        version = expected_version(request)
+        if version is not None and version != agreement.version:
+            raise PreconditionFailed()
+        data = write_data(request, partial=partial)
+        try:
+            agreement_update(
+                agreement=agreement,
+                actor=request.user,
+                expected_version=version,
+                source="api",
+                **data,
+            )
+        except StaleVersion as exc:
+            raise PreconditionFailed() from exc
+        return self._detail(agreement.pk)
+
+    @extend_schema(
+        request=AgreementWriteSerializer,
+        responses={
+            200: AgreementDetailSerializer,
+            412: OpenApiResponse(OpenApiTypes.OBJECT, description="Stale If-Match."),
+            **ERRORS,
+        },
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
+            )
+        ],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="Other agreements sit under it."),
+            404: ERRORS[404],
+        }
+    )
+    def destroy(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        try:
+            agreement_delete(agreement=agreement, actor=request.user, source="api")
+        except ProtectedError as exc:
+            raise Conflict(
+                "Other agreements sit under this one (parent); move or delete them first."
+            ) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AgreementChildMixin:
+    """Lists under one agreement: the agreement must be visible, or it is a 404."""
+
+    def agreement(self) -> Agreement:
+        if not hasattr(self, "_agreement"):
+            self._agreement = get_object_or_404(
+                Agreement.objects.visible_to(self.request.user), pk=self.kwargs["agreement_pk"]
+            )
+        return self._agreement
+
+
+@extend_schema(tags=["agreements"])
+class AgreementProvisionsView(AgreementChildMixin, generics.ListAPIView):
+    """The provisions of one agreement that you may see."""
+
+    permission_model = Provision
+    queryset = Provision.objects.none()  # the model, for the schema
+    serializer_class = ProvisionSerializer
+
+    def get_queryset(self):
+        return Provision.objects.visible_to(self.request.user).filter(agreement=self.agreement())
+
+
+@extend_schema(tags=["agreements"])
+class AgreementReviewsView(AgreementChildMixin, generics.ListCreateAPIView):
+    """The reviews of one agreement; POST records one (the next review moves forward)."""
+
+    permission_model = Review
+    queryset = Review.objects.none()  # the model, for the schema
+    serializer_class = ReviewSerializer
+
+    def get_queryset(self):
+        return Review.objects.filter(agreement=self.agreement()).select_related("reviewer")
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer, **ERRORS})
+    def post(self, request, *args, **kwargs):
+        agreement = self.agreement()
+        serializer = ReviewInputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ValidationError(flatten_errors(serializer.errors))
+        review = record_review(
+            agreement=agreement, actor=request.user, source="api", **serializer.validated_data
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["agreements"])
+class AgreementHistoryView(AgreementChildMixin, generics.ListAPIView):
+    """Who changed what on one agreement, newest first (changes you may see)."""
+
+    permission_model = ChangeRecord
+    queryset = ChangeRecord.objects.none()  # the model, for the schema
+    serializer_class = ChangeRecordSerializer
+
+    def get_queryset(self):
+        return (
+            ChangeRecord.objects.visible_to(self.request.user)
+            .filter(agreement_id=self.agreement().pk)
+            .select_related("actor")
+        )
+
+
+@extend_schema(tags=["provisions"])
+class ProvisionListView(generics.ListAPIView):
+    """Every provision you may see (both it and its agreement within your clearance)."""
+
+    serializer_class = ProvisionListSerializer
+    filterset_class = ProvisionFilterSet
+
+    def get_queryset(self):
+        return (
+            Provision.objects.visible_to(self.request.user)
+            .select_related("agreement")
+            .order_by("agreement__reference", "category", "article", "id")
+        )
+
+
+@extend_schema(tags=["reminders"])
+class ReminderListView(generics.ListAPIView):
+    """The reminders sent to you (every reminder, for registry admins), only for agreements
+    you may see."""
+
+    permission_model = Reminder
+    queryset = Reminder.objects.none()  # the model, for the schema
+    serializer_class = ReminderSerializer
+
+    def get_queryset(self):
+        return reminders_for(self.request.user).select_related("agreement")
+
+
+class WithinSerializer(serializers.Serializer):
+    within = serializers.IntegerField(
+        min_value=0, max_value=MAX_WITHIN_DAYS, required=False, default=90
+    )
+
+
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    due_on = serializers.DateField()
+    days_left = serializers.IntegerField()
+    agreement = AgreementRefSerializer()
+
+
+@extend_schema(tags=["deadlines"])
+class DeadlineListView(APIView):
+    permission_model = Agreement
+
+    @extend_schema(
+        parameters=[WithinSerializer],
+        responses={
+            200: inline_serializer(
+                "DeadlineList",
+                {
+                    "within": serializers.IntegerField(),
+                    "count": serializers.IntegerField(),
+                    "results": DeadlineSerializer(many=True),
+                },
+            ),
+            400: ERRORS[400],
+        },
+    )
+    def get(self, request):
+        """Upcoming expiries, notice deadlines and reviews (today to ``within`` days ahead,
+        default 90) across the agreements you may see, soonest first."""
+        params = WithinSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        within = params.validated_data["within"]
+        deadlines = deadlines_for(request.user, within=within)
+        results = DeadlineSerializer(deadlines, many=True, context={"request": request}).data
+        return Response({"within": within, "count": len(deadlines), "results": results})
+
+
+def filtered(request) -> AgreementFilterSet:
+    filterset = AgreementFilterSet(
+        data=request.query_params, queryset=agreements_for(request.user), request=request
+    )
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset
+
+
+class CountSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True)
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+@extend_schema(tags=["statistics"])
+class StatisticsView(APIView):
+    permission_model = Agreement
+    extra_permissions = ("agreements.view_statistics",)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AgreementFilterSet
+    queryset = Agreement.objects.none()
+    schema = FilteredSchema()
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Statistics",
+                {
+                    "total": serializers.IntegerField(),
+                    "by_year_signed": CountSerializer(many=True),
+                    "by_type": CountSerializer(many=True),
+                    "by_status": CountSerializer(many=True),
+                    "by_provision_category": CountSerializer(many=True),
+                    "by_partner": CountSerializer(many=True),
+                },
+            ),
+            400: ERRORS[400],
+        }
+    )
+    def get(self, request):
+        """Counts of the agreements matching the filters (the same as the list's), by year
+        signed, type, status, provision category (agreements with at least one visible
+        provision of it) and partner."""
+        ids = filtered(request).qs.order_by().values("pk")
+        agreements = Agreement.objects.filter(pk__in=ids)
+
+        def counts(rows, key, label):
+            return [
+                {
+                    "key": row[key],
+                    "label": label(row) if label else str(row[key]),
+                    "count": row["n"],
+                }
+                for row in rows
+            ]
+
+        by_year = (
+            agreements.annotate(year=ExtractYear("signed_on"))
+            .values("year")
+            .annotate(n=Count("pk"))
+            .order_by("year")
+        )
+        by_type = agreements.values("type").annotate(n=Count("pk")).order_by("-n", "type")
+        by_status = agreements.values("status").annotate(n=Count("pk")).order_by("-n", "status")
+        by_category = (
+            Provision.objects.visible_to(request.user)
+            .filter(agreement__in=ids)
+            .values("category")
+            .annotate(n=Count("agreement", distinct=True))
+            .order_by("-n", "category")
+        )
+        by_partner = (
+            AgreementParty.objects.filter(agreement__in=ids)
+            .values("nation__iso3", "nation__name", "organization__acronym", "organization__name")
+            .annotate(n=Count("agreement", distinct=True))
+            .order_by("-n", "nation__iso3", "organization__acronym")
+        )
+        return Response(
+            {
+                "total": agreements.count(),
+                "by_year_signed": [
+                    {
+                        "key": None if r["year"] is None else str(r["year"]),
+                        "label": "unsigned" if r["year"] is None else str(r["year"]),
+                        "count": r["n"],
+                    }
+                    for r in by_year
+                ],
+                "by_type": counts(by_type, "type", lambda r: AgreementType(r["type"]).label),
+                "by_status": counts(
+                    by_status, "status", lambda r: AgreementStatus(r["status"]).label
+                ),
+                "by_provision_category": counts(
+                    by_category, "category", lambda r: ProvisionCategory(r["category"]).label
+                ),
+                "by_partner": [
+                    {
+                        "key": r["nation__iso3"] or r["organization__acronym"],
+                        "label": r["nation__name"] or r["organization__name"],
+                        "count": r["n"],
+                    }
+                    for r in by_partner
+                ],
+            }
+        )
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "reference",
+    "title",
+    "short_title",
+    "type",
+    "status",
+    "classification",
+    "signed_on",
+    "entered_into_force_on",
+    "expires_on",
+    "terminated_on",
+    "notice_deadline",
+    "next_review_on",
+    "auto_renews",
+    "parties",
+    "provision_categories",
+    "source_url",
+)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    # Spreadsheet formula injection: a cell must not start a formula.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def export_row(agreement: Agreement) -> list[str]:
+    values = {name: getattr(agreement, name, None) for name in EXPORT_COLUMNS}
+    values["parties"] = ";".join(p.code for p in agreement.parties.all())
+    values["provision_categories"] = ";".join(
+        sorted({p.category for p in agreement.visible_provisions})
+    )
+    values["auto_renews"] = "yes" if agreement.auto_renews else "no"
+    return [_cell(values[name]) for name in EXPORT_COLUMNS]
+
+
+@extend_schema(tags=["agreements"])
+class ExportView(APIView):
+    permission_model = Agreement
+    extra_permissions = ("agreements.export_agreement",)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AgreementFilterSet
+    queryset = Agreement.objects.none()
+    schema = FilteredSchema()
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="CSV with a header row."
+            ),
+            400: ERRORS[400],
+        }
+    )
+    def get(self, request):
+        """Every agreement matching the filters (the same as the list's) as CSV, streamed
+        with constant memory."""
+        rows = filtered(request).qs
+
+        def lines():
+            writer = csv.writer(_Echo())
+            yield writer.writerow(EXPORT_COLUMNS)
+            for agreement in rows.iterator(chunk_size=EXPORT_CHUNK):
+                yield writer.writerow(export_row(agreement))
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
+        return response

@@ -1,0 +1,109 @@
+"""What every endpoint of /api/v1/ shares: permissions, pagination and error shape."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import InvalidPage
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import DjangoModelPermissions
+
+MAX_PAGE_SIZE = 500
+# URL keyword arguments that name one record: without the read permission, a 404.
+DETAIL_KWARGS = ("pk", "iso3", "acronym", "agreement_pk")
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """Reads need the model's ``view`` permission, writes ``add``/``change``/``delete``.
+
+    A view may name the model with ``permission_model`` (when its queryset depends on the
+    URL) and ask for more with ``extra_permissions``. A user who may not read the model gets
+    404 on a single record (nothing is revealed) and 403 on a list."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def _model(self, view):
+        model = getattr(view, "permission_model", None)
+        return model if model is not None else self._queryset(view).model
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        model = self._model(view)
+        perms = self.get_required_permissions(request.method, model)
+        perms += list(getattr(view, "extra_permissions", ()))
+        if user.has_perms(perms):
+            return True
+        read = self.get_required_permissions("GET", model)
+        if any(name in view.kwargs for name in DETAIL_KWARGS) and not user.has_perms(read):
+            raise exceptions.NotFound()
+        return False
+
+
+class Pagination(PageNumberPagination):
+    """``page`` and ``page_size`` (default 50, at most 500); a bad value is a 400."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    page_size_query_description = f"Rows per page, 1 to {MAX_PAGE_SIZE} (default 50)."
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
+            )
+        return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw != "last" and not (raw.isdigit() and int(raw) >= 1):
+            raise exceptions.ValidationError({"page": ["Must be a whole number from 1."]})
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound as exc:
+            raise exceptions.ValidationError({"page": [str(exc.detail)]}) from exc
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+            else:
+                parameter["schema"].update(minimum=1)
+        return parameters
+
+
+def django_errors(exc: DjangoValidationError) -> dict | list:
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if key == "__all__" else key): messages
+            for key, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: a model ``ValidationError`` from a service is a 400 keyed by
+    field (``parties[1].code`` for a nested row)."""
+    # Imported here: rest_framework.views reads the permission setting, which imports us.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(django_errors(exc))
+    if isinstance(exc, InvalidPage):
+        exc = exceptions.ValidationError({"page": [str(exc)]})
+    return drf_exception_handler(exc, context)

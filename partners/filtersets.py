@@ -1,0 +1,58 @@
+"""Filters of the partner lists (API)."""
+
+import django_filters
+from django.db.models import Q
+
+from agreements.filtersets import RegionFilter
+
+from .choices import ContactRole, OrganizationKind
+from .models import Nation, Organization, PointOfContact
+
+
+class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """``a,b``: any of; each value must be one of the choices."""
+
+
+class NationFilterSet(django_filters.FilterSet):
+    region = RegionFilter(method="filter_region", help_text="Comma list of UN M49 regions.")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name or ISO code contains.")
+
+    class Meta:
+        model = Nation
+        fields: list[str] = []
+
+    def filter_region(self, queryset, name, regions):
+        return queryset.filter(region__in=regions) if regions else queryset
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(official_name__icontains=value)
+            | Q(iso3__iexact=value)
+            | Q(iso2__iexact=value)
+        )
+
+
+class OrganizationFilterSet(django_filters.FilterSet):
+    kind = ChoiceInFilter(choices=OrganizationKind.choices, help_text="Comma list: any of.")
+
+    class Meta:
+        model = Organization
+        fields: list[str] = []
+
+
+class PointOfContactFilterSet(django_filters.FilterSet):
+    role = ChoiceInFilter(choices=ContactRole.choices, help_text="Comma list: any of.")
+    represents = django_filters.CharFilter(
+        field_name="represents__iso3", lookup_expr="iexact", help_text="ISO alpha-3."
+    )
+    posted_to = django_filters.CharFilter(
+        field_name="posted_to__iso3", lookup_expr="iexact", help_text="ISO alpha-3."
+    )
+
+    class Meta:
+        model = PointOfContact
+        fields: list[str] = []

@@ -1,0 +1,221 @@
+"""The agreement filters through the real URL, bad parameters, pagination, full-text search."""
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from accounts.choices import Classification
+from agreements.choices import ProvisionCategory
+from agreements.models import AgreementParty
+
+from .api_helpers import build_world, client_for
+from .factories import AgreementFactory, MembershipFactory, ProvisionFactory
+
+D = datetime.date
+
+
+@pytest.fixture
+def world(partners):
+    return build_world(partners)
+
+
+def refs(client, **params):
+    response = client.get("/api/v1/agreements/", params)
+    assert response.status_code == 200, response.json()
+    return sorted(a["reference"] for a in response.json()["results"])
+
+
+def test_each_filter_alone(world, analyst, partners, frozen_today):
+    c = client_for(analyst)
+    MembershipFactory(nation=partners["FRA"], organization=partners["NATO"])
+    assert refs(c, party="USA") == ["US-CO-DCA", "US-PH-MDT"]
+    assert refs(c, party_any="COL,FRA") == ["UK-FR-SECRET", "US-CO-DCA"]
+    assert refs(c, region="Europe") == ["UK-FR-SECRET"]
+    assert refs(c, organization="NATO") == ["UK-FR-SECRET"]
+    assert refs(c, type="sofa,dca") == ["UK-FR-SECRET", "US-CO-DCA"]
+    assert refs(c, status="in_force") == ["UK-FR-SECRET", "US-CO-DCA", "US-PH-MDT"]
+    assert refs(c, classification="secret") == ["UK-FR-SECRET"]
+    assert refs(c, category="basing,training") == ["UK-FR-SECRET", "US-PH-MDT"]
+    assert refs(c, signed_after="2009-10-30") == ["UK-FR-SECRET", "US-CO-DCA"]
+    assert refs(c, signed_before="2009-10-30") == ["US-CO-DCA", "US-PH-MDT"]
+    assert refs(c, expires_after="2026-07-15") == ["UK-FR-SECRET", "US-CO-DCA"]
+    assert refs(c, expires_before="2026-07-15") == ["UK-FR-SECRET"]
+    assert refs(c, expiring_within="30") == ["UK-FR-SECRET"]
+    assert refs(c, review_due_within="16") == ["US-PH-MDT"]
+    assert refs(c, in_force_on="2010-01-01") == ["US-CO-DCA", "US-PH-MDT"]
+    assert refs(c, q="supplemental") == ["US-CO-DCA"]
+
+
+def test_filters_combine_with_and(world, analyst):
+    c = client_for(analyst)
+    assert refs(c, party="USA", type="dca", signed_after="2000-01-01") == ["US-CO-DCA"]
+    assert refs(c, party="USA", category="training", in_force_on="2015-01-01") == ["US-PH-MDT"]
+    assert refs(c, party="USA", category="basing") == []
+
+
+def test_party_with_in_force_on_late_joiner_and_withdrawn(world, viewer, partners):
+    c = client_for(viewer)
+    public = world["public"]
+    AgreementParty.objects.create(
+        agreement=public, nation=partners["JPN"], entered_into_force_on=D(2016, 1, 1)
+    )
+    AgreementParty.objects.create(
+        agreement=public, nation=partners["GBR"], withdrawn_on=D(2010, 5, 1)
+    )
+    assert refs(c, party="PHL,JPN", in_force_on="2015-01-01") == []
+    assert refs(c, party="PHL,JPN", in_force_on="2016-01-01") == ["US-PH-MDT"]
+    assert refs(c, party="GBR", in_force_on="2010-04-30") == ["US-PH-MDT"]
+    assert refs(c, party="GBR", in_force_on="2010-05-01") == []
+    assert refs(c, party="PHL,JPN,GBR") == ["US-PH-MDT"]
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("type", "treaty"),
+        ("status", "in_force,bogus"),
+        ("classification", "cosmic"),
+        ("category", "cooking"),
+        ("party", "USA,QQQ"),
+        ("party_any", "QQQ"),
+        ("region", "Atlantis"),
+        ("organization", "WARSAW"),
+        ("signed_after", "2014-02-30"),
+        ("signed_before", "soon"),
+        ("expires_after", "20140101x"),
+        ("expires_before", "2014/01/01"),
+        ("expiring_within", "-5"),
+        ("expiring_within", "100000"),
+        ("review_due_within", "1.5"),
+        ("in_force_on", "1999-99-99"),
+        ("ordering", "reference"),
+        ("page_size", "501"),
+        ("page_size", "0"),
+        ("page", "0"),
+        ("page", "99"),
+    ],
+)
+def test_bad_parameter_is_400_naming_it(world, analyst, param, value):
+    for url in ["/api/v1/agreements/", "/api/v1/stats/", "/api/v1/agreements/export/"]:
+        if param.startswith("page") and url != "/api/v1/agreements/":
+            continue
+        response = client_for(analyst).get(url, {param: value})
+        assert response.status_code == 400, (url, param, value)
+        assert param in response.json()
+
+
+@pytest.mark.parametrize(
+    ("url", "param", "value"),
+    [
+        ("/api/v1/deadlines/", "within", "-1"),
+        ("/api/v1/deadlines/", "within", "36501"),
+        ("/api/v1/provisions/", "category", "cooking"),
+        ("/api/v1/provisions/", "agreement", "999999"),
+        ("/api/v1/provisions/", "party", "QQQ"),
+        ("/api/v1/organizations/", "kind", "club"),
+        ("/api/v1/points-of-contact/", "role", "spy"),
+    ],
+)
+def test_bad_parameter_on_other_lists(world, analyst, url, param, value):
+    response = client_for(analyst).get(url, {param: value})
+    assert response.status_code == 400
+    assert param in response.json()
+
+
+def test_hidden_agreement_is_not_a_provision_filter_choice(world, viewer):
+    response = client_for(viewer).get("/api/v1/provisions/", {"agreement": world["secret"].pk})
+    assert response.status_code == 400
+    ok = client_for(viewer).get("/api/v1/provisions/", {"agreement": world["public"].pk})
+    assert ok.json()["count"] == 1
+
+
+def test_pagination_and_ordering(world, analyst):
+    c = client_for(analyst)
+    page = c.get("/api/v1/agreements/", {"page_size": 2, "ordering": "signed_on"}).json()
+    assert page["count"] == 3
+    assert [a["reference"] for a in page["results"]] == ["US-PH-MDT", "US-CO-DCA"]
+    assert page["next"] is not None
+    second = c.get("/api/v1/agreements/", {"page_size": 2, "page": 2, "ordering": "signed_on"})
+    assert [a["reference"] for a in second.json()["results"]] == ["UK-FR-SECRET"]
+    desc = c.get("/api/v1/agreements/", {"ordering": "-title"}).json()["results"]
+    assert [a["title"] for a in desc] == sorted((a["title"] for a in desc), reverse=True)
+
+
+def test_provision_filters(world, analyst):
+    c = client_for(analyst)
+    body = c.get("/api/v1/provisions/", {"category": "training,basing"}).json()
+    assert body["count"] == 2
+    body = c.get("/api/v1/provisions/", {"party": "USA,PHL", "q": "zanzibar"}).json()
+    assert [p["title"] for p in body["results"]] == ["Zanzibar signals annex"]
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the full-text index is PostgreSQL's"
+)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_full_text_uses_the_index_with_weights_and_stemming(partners, analyst, viewer):
+    title_hit = AgreementFactory(reference="A-TITLE", title="Maritime security framework")
+    summary_hit = AgreementFactory(
+        reference="B-SUMMARY", title="Other", summary="Covers maritime patrols."
+    )
+    provision_only = AgreementFactory(reference="C-PROV", title="Annexes")
+    ProvisionFactory(agreement=provision_only, title="Patrols", text="Joint maritime drills.")
+    hidden = AgreementFactory(reference="D-HIDDEN", title="Annexes too")
+    ProvisionFactory(
+        agreement=hidden, title="x", text="maritime", classification=Classification.SECRET
+    )
+    AgreementFactory(reference="E-MISS", title="Air policing")
+
+    # Ranked by weight: title (A) over summary (B) over provision text (C).
+    body = client_for(analyst).get("/api/v1/agreements/", {"q": "maritime"}).json()
+    assert [a["reference"] for a in body["results"]] == [
+        "A-TITLE",
+        "B-SUMMARY",
+        "C-PROV",
+        "D-HIDDEN",
+    ]
+    # The uncleared viewer: the hidden provision is not searched at all.
+    body = client_for(viewer).get("/api/v1/agreements/", {"q": "maritime"}).json()
+    assert [a["reference"] for a in body["results"]] == ["A-TITLE", "B-SUMMARY", "C-PROV"]
+    # Stemming (the index, not icontains): "patrolling" finds "patrols".
+    body = client_for(viewer).get("/api/v1/agreements/", {"q": "patrolling"}).json()
+    assert {a["reference"] for a in body["results"]} == {"B-SUMMARY", "C-PROV"}
+    # An explicit ordering wins over relevance.
+    body = client_for(viewer).get("/api/v1/agreements/", {"q": "maritime", "ordering": "title"})
+    assert [a["reference"] for a in body.json()["results"]] == ["C-PROV", "A-TITLE", "B-SUMMARY"]
+    # The vectors follow edits.
+    title_hit.title = "Air framework"
+    title_hit.save()
+    summary_hit.provisions.all().delete()
+    body = client_for(viewer).get("/api/v1/agreements/", {"q": "maritime"}).json()
+    assert [a["reference"] for a in body["results"]] == ["B-SUMMARY", "C-PROV"]
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_full_text_query_plan_can_use_gin_index(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname IN "
+            "('agreement_search_idx', 'provision_search_idx') ORDER BY indexname"
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert len(definitions) == 2
+    assert all("USING gin (search_vector)" in d for d in definitions)
+
+
+def test_search_fallback_on_sqlite(world, analyst):
+    c = client_for(analyst)
+    assert refs(c, q="zanzibar") == ["US-PH-MDT"]
+    assert refs(c, q="Mutual Philippines") == ["US-PH-MDT"]
+    assert refs(c, q="nothing-like-this") == []
+    assert (
+        ProvisionCategory.TRAINING
+        in c.get("/api/v1/agreements/", {"q": "combined training"}).json()["results"][0][
+            "provision_categories"
+        ]
+    )
