@@ -66,10 +66,21 @@ def test_groups_created_by_migration_with_their_permissions(db):
     assert {"delete_agreement", "add_user", "change_user", "change_group"} <= admins
 
 
-def test_health_check_is_open_and_reports_database(client, db):
+def test_health_check_is_open_and_reports_database_and_broker(client, db):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json()["database"] == "ok"
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_health_check_fails_when_the_broker_is_down(client, db, monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["database"] == "ok"
+    assert body["broker"].startswith("error")
 
 
 def test_admin_requires_login(client, db):
