@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run web test lint format check clean browser
+.PHONY: install run web test lint format check clean browser bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: install browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Benchmarks, run by hand (never by make test): CSV export memory, then list latency and
+## queries, each on a scratch database that is dropped afterwards. SQLite by default;
+## DATABASE_URL=postgres://postgres@127.0.0.1:5432/dca_bench for PostgreSQL. See bench/README.md.
+bench: install
+	$(BIN)/python -m bench.export_memory $(BENCH_EXPORT_ARGS)
+	$(BIN)/python -m bench.list_latency $(BENCH_LIST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
