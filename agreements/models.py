@@ -84,13 +84,20 @@ class ProvisionQuerySet(models.QuerySet):
 
 class ChangeRecordQuerySet(ClassifiedQuerySet):
     def visible_to(self, user):
-        """A change is visible when it reveals nothing above clearance and its agreement
-        (if it still exists) is visible."""
+        """A change is visible when it reveals nothing above clearance, its agreement
+        (if it still exists) is visible, and, for a provision, the provision as it is now
+        is visible (one raised above clearance hides its earlier history too)."""
         levels = _levels_for(user)
         if levels is None:
             return self
         hidden = Agreement.objects.exclude(classification__in=levels).values("pk")
-        return super().visible_to(user).exclude(agreement_id__in=hidden)
+        hidden_provisions = Provision.objects.exclude(classification__in=levels).values("pk")
+        return (
+            super()
+            .visible_to(user)
+            .exclude(agreement_id__in=hidden)
+            .exclude(model="provision", object_id__in=hidden_provisions)
+        )
 
 
 class Agreement(models.Model):

@@ -1,0 +1,49 @@
+"""Findings of the exploratory QA pass, each pinned by a test."""
+
+from accounts.choices import Classification
+from agreements.models import ChangeRecord
+from agreements.services import agreement_update
+
+from .api_helpers import client_for
+from .factories import AgreementFactory, ProvisionFactory
+
+
+def test_history_of_a_provision_later_classified_above_clearance_is_hidden(
+    client, partners, viewer, registrar
+):
+    """A provision created unclassified and then raised to secret: its earlier history
+    entries (title, text) must not show to an uncleared user."""
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    ProvisionFactory(agreement=agreement, title="Visible courses")
+    annex = ProvisionFactory(agreement=agreement, title="Zanzibar annex", text="Quartz intercepts.")
+    agreement_update(
+        agreement=agreement,
+        actor=registrar,
+        provisions=[
+            {
+                "id": p.pk,
+                "category": p.category,
+                "title": p.title,
+                "article": p.article,
+                "text": p.text,
+                "classification": (Classification.SECRET if p.pk == annex.pk else p.classification),
+            }
+            for p in agreement.provisions.all()
+        ],
+    )
+    assert ChangeRecord.objects.filter(model="provision", object_id=annex.pk).count() >= 2
+
+    visible = ChangeRecord.objects.visible_to(viewer)
+    assert not visible.filter(model="provision", object_id=annex.pk).exists()
+    assert visible.filter(model="provision").exists()
+
+    api = client_for(viewer).get(f"/api/v1/agreements/{agreement.pk}/history/")
+    assert api.status_code == 200
+    assert "Zanzibar" not in api.content.decode()
+    assert "Quartz" not in api.content.decode()
+
+    client.force_login(viewer)
+    for url in (f"/agreements/{agreement.pk}/", "/"):
+        html = client.get(url).content.decode()
+        assert "Zanzibar" not in html, url
+        assert "Quartz" not in html, url
