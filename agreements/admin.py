@@ -328,6 +328,52 @@ class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
         parties = AgreementParty.objects.select_related("nation", "organization")
         return super().get_queryset(request).prefetch_related(Prefetch("parties", queryset=parties))
 
+    LINKS = ("supersedes", "parent")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.LINKS:
+            kwargs["queryset"] = Agreement.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _hidden_links(self, request, obj) -> list[str]:
+        """The links of ``obj`` that point at an agreement above the user's clearance: shown
+        as such (never named) and left out of the form, so saving keeps them."""
+        if obj is None:
+            return []
+        ids = {name: getattr(obj, f"{name}_id") for name in self.LINKS}
+        ids = {name: pk for name, pk in ids.items() if pk}
+        if not ids:
+            return []
+        seen = set(
+            Agreement.objects.visible_to(request.user)
+            .filter(pk__in=ids.values())
+            .values_list("pk", flat=True)
+        )
+        return [name for name, pk in ids.items() if pk not in seen]
+
+    def get_fieldsets(self, request, obj=None):
+        hidden = self._hidden_links(request, obj)
+        fieldsets = super().get_fieldsets(request, obj)
+        if not hidden:
+            return fieldsets
+        swap = {name: f"{name}_out_of_reach" for name in hidden}
+        return [
+            (title, {**options, "fields": tuple(swap.get(f, f) for f in options["fields"])})
+            for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = self._hidden_links(request, obj)
+        return (*super().get_readonly_fields(request, obj), *(f"{n}_out_of_reach" for n in hidden))
+
+    @admin.display(description="supersedes")
+    def supersedes_out_of_reach(self, obj):
+        return "An agreement above your clearance"
+
+    @admin.display(description="parent")
+    def parent_out_of_reach(self, obj):
+        return "An agreement above your clearance"
+
     def get_inline_instances(self, request, obj=None):
         instances = super().get_inline_instances(request, obj)
         if obj is None:  # nothing to show yet on a new agreement
