@@ -93,3 +93,34 @@ def test_admin_cannot_link_to_an_agreement_above_clearance(client, partners, edi
     assert "Select a valid choice" in response.content.decode()
     agreement.refresh_from_db()
     assert agreement.supersedes_id is None
+
+
+def test_api_put_by_an_editor_keeps_a_link_above_their_clearance(partners, editor):
+    """A PUT resets what it leaves out, but never a link the writer cannot even see."""
+    from agreements.models import Agreement
+
+    pair = [partners["USA"], partners["PHL"]]
+    secret = AgreementFactory(title="Secret basing accord", classification="secret", parties=pair)
+    agreement = AgreementFactory(title="Open accord", type="mou", parties=pair)
+    Agreement.objects.filter(pk=agreement.pk).update(supersedes=secret)
+
+    client = client_for(editor)
+    detail = client.get(f"/api/v1/agreements/{agreement.pk}/").json()
+    assert detail["supersedes"] is None
+    response = client.put(
+        f"/api/v1/agreements/{agreement.pk}/",
+        {
+            "title": "Open accord, replaced",
+            "type": "mou",
+            "status": "in_force",
+            "signed_on": "2015-03-01",
+            "entered_into_force_on": "2015-06-01",
+            "parties": [{"code": "USA"}, {"code": "PHL"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert "Secret basing accord" not in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.title == "Open accord, replaced"
+    assert agreement.supersedes_id == secret.pk
