@@ -294,6 +294,8 @@ def agreement_update(
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if expected_version is not None and agreement.version != expected_version:
         raise StaleVersion(agreement.version)
+    if not fields.get("reference", True):
+        fields.pop("reference")  # blank: keep the current one (generated only on create)
     if actor is not None:
         for name in ("supersedes", "parent"):
             target = getattr(agreement, name)

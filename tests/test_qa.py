@@ -124,3 +124,28 @@ def test_api_put_by_an_editor_keeps_a_link_above_their_clearance(partners, edito
     agreement.refresh_from_db()
     assert agreement.title == "Open accord, replaced"
     assert agreement.supersedes_id == secret.pk
+
+
+def test_api_put_without_a_reference_keeps_the_reference(partners, registrar):
+    """The reference is generated when left blank on create; a PUT that leaves it out must
+    not replace the agreement's stable identifier with a newly generated one."""
+    agreement = AgreementFactory(
+        reference="US-PH-1951-MDT", type="mou", parties=[partners["USA"], partners["PHL"]]
+    )
+    body = {
+        "title": "Mutual Defense Treaty",
+        "type": "mou",
+        "status": "in_force",
+        "signed_on": "2015-03-01",
+        "entered_into_force_on": "2015-06-01",
+        "parties": [{"code": "USA"}, {"code": "PHL"}],
+    }
+    client = client_for(registrar)
+    for method in (client.put, client.patch):
+        response = method(f"/api/v1/agreements/{agreement.pk}/", body, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["reference"] == "US-PH-1951-MDT"
+    response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"reference": ""}, format="json")
+    assert response.status_code == 200, response.content
+    agreement.refresh_from_db()
+    assert agreement.reference == "US-PH-1951-MDT"
