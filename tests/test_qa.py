@@ -1,5 +1,7 @@
 """Findings of the exploratory QA pass, each pinned by a test."""
 
+import pytest
+
 from accounts.choices import Classification
 from agreements.models import ChangeRecord
 from agreements.services import agreement_update
@@ -149,3 +151,50 @@ def test_api_put_without_a_reference_keeps_the_reference(partners, registrar):
     assert response.status_code == 200, response.content
     agreement.refresh_from_db()
     assert agreement.reference == "US-PH-1951-MDT"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("notice_period_days", "99999999999"),
+        ("notice_period_days", "1000000000"),
+        ("renewal_period_months", "99999999999"),
+        ("review_interval_months", "99999999999"),
+        ("next_review_on", "9999-12-31"),
+        ("expires_on", "9999-12-31"),
+    ],
+)
+def test_admin_refuses_absurd_numbers_and_dates_instead_of_a_500(
+    client, partners, registrar, field, value
+):
+    """The API bounds these (dates 1700–2300, periods at most 1200 months or 36500 days);
+    the admin (and the services under it) must too, not crash computing a deadline."""
+    from .formscrape import form_data
+
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    client.force_login(registrar)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data.update({"expires_on": "2030-01-01", "notice_period_days": "90"})
+    data[field] = value
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+
+
+def test_service_refuses_a_review_date_that_would_overflow(partners, registrar):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from agreements.services import review_record
+
+    agreement = AgreementFactory(parties=[partners["USA"]], review_interval_months=12)
+    with pytest.raises(ValidationError) as info:
+        review_record(
+            agreement=agreement,
+            reviewed_on=datetime.date(9999, 12, 30),
+            outcome="continue",
+            actor=registrar,
+        )
+    assert "reviewed_on" in info.value.message_dict
