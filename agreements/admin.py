@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
+from config.admin_widgets import SafeAutocompleteMixin
 from partners.models import Nation
 
 from .choices import ProvisionCategory
@@ -132,7 +133,7 @@ class PartyInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(messages)
 
 
-class PartyInline(admin.TabularInline):
+class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
     extra = 0
@@ -243,7 +244,7 @@ def _show(value) -> str:
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
+class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "short_title_or_title",
@@ -408,7 +409,7 @@ class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Provision)
-class ProvisionAdmin(ClearanceAdminMixin, admin.ModelAdmin):
+class ProvisionAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     list_display = ("title", "article", "category", "classification", "agreement")
     list_filter = ("category", "classification")
     list_select_related = ("agreement",)
@@ -417,7 +418,7 @@ class ProvisionAdmin(ClearanceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ThroughAgreementMixin, admin.ModelAdmin):
+class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin):
     list_display = ("agreement", "reviewed_on", "outcome", "reviewer")
     list_filter = ("outcome",)
     list_select_related = ("agreement", "reviewer")

@@ -198,3 +198,38 @@ def test_service_refuses_a_review_date_that_would_overflow(partners, registrar):
             actor=registrar,
         )
     assert "reviewed_on" in info.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("supersedes", "abc"),
+        ("parent", "99999999999999999999"),
+        ("owner", "x"),
+        ("watchers", "abc"),
+        ("parties-0-nation", "ZZZ"),
+    ],
+)
+def test_admin_tampered_autocomplete_value_is_a_form_error(
+    client, partners, registrar, field, value
+):
+    from .formscrape import form_data
+
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    client.force_login(registrar)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data[field] = value
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+
+
+def test_admin_point_of_contact_tampered_nation_is_a_form_error(client, partners, registrar):
+    client.force_login(registrar)
+    response = client.post(
+        "/admin/partners/pointofcontact/add/",
+        {"name": "A. Attaché", "role": "defense_attache", "represents": "abc", "posted_to": "x"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
