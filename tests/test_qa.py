@@ -233,3 +233,33 @@ def test_admin_point_of_contact_tampered_nation_is_a_form_error(client, partners
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_history_naming_a_linked_agreement_later_classified_above_clearance_is_hidden(
+    client, partners, viewer, registrar
+):
+    """A links to B while both are public; B is then raised to secret. A's history entry
+    that set the link must no longer show B's reference to an uncleared user."""
+    pair = [partners["USA"], partners["PHL"]]
+    older = AgreementFactory(reference="ZANZIBAR-1990", title="Older accord", parties=pair)
+    newer = AgreementFactory(reference="OPEN-2020", title="Newer accord", parties=pair)
+    agreement_update(agreement=newer, actor=registrar, supersedes=older)
+    assert (
+        "ZANZIBAR"
+        in client_for(viewer).get(f"/api/v1/agreements/{newer.pk}/history/").content.decode()
+    )
+
+    agreement_update(agreement=older, actor=registrar, classification=Classification.SECRET)
+
+    api = client_for(viewer).get(f"/api/v1/agreements/{newer.pk}/history/")
+    assert api.status_code == 200
+    assert api.json()["count"] >= 1
+    assert "ZANZIBAR" not in api.content.decode()
+    client.force_login(viewer)
+    for url in (f"/agreements/{newer.pk}/", "/"):
+        assert "ZANZIBAR" not in client.get(url).content.decode(), url
+    # Someone cleared still sees the whole history.
+    assert (
+        "ZANZIBAR"
+        in client_for(registrar).get(f"/api/v1/agreements/{newer.pk}/history/").content.decode()
+    )
