@@ -3,9 +3,12 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
@@ -406,6 +409,16 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
 
     def delete_model(self, request, obj):
         agreement_delete(agreement=obj, actor=request.user)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Django's admin log names the inline records a change touched, whatever their
+        classification: send readers to the change history on the agreement instead, which
+        applies the clearance rule (and also records what tasks and imports changed)."""
+        obj = self.get_object(request, unquote(object_id))
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        url = reverse("admin:agreements_agreement_change", args=[obj.pk])
+        return redirect(f"{url}#changes-group")
 
 
 @admin.register(Provision)

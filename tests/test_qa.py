@@ -263,3 +263,29 @@ def test_history_naming_a_linked_agreement_later_classified_above_clearance_is_h
         "ZANZIBAR"
         in client_for(registrar).get(f"/api/v1/agreements/{newer.pk}/history/").content.decode()
     )
+
+
+def test_admin_object_history_never_names_a_provision_above_clearance(
+    client, partners, editor, registrar
+):
+    """Django's own admin history (LogEntry) names the inline records a change touched; a
+    registrar's edit of a secret annex must not show its title to a confidential editor."""
+    from .formscrape import form_data
+
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    ProvisionFactory(
+        agreement=agreement,
+        title="Zanzibar annex",
+        category="intelligence_sharing",
+        classification=Classification.SECRET,
+    )
+    client.force_login(registrar)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data["provisions-0-text"] = "Changed by the registrar."
+    assert client.post(url, data).status_code == 302
+
+    client.force_login(editor)
+    response = client.get(f"/admin/agreements/agreement/{agreement.pk}/history/", follow=True)
+    assert response.status_code == 200
+    assert "Zanzibar" not in response.content.decode()
