@@ -3,12 +3,16 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
+from config.admin_widgets import SafeAutocompleteMixin
 from partners.models import Nation
 
 from .choices import ProvisionCategory
@@ -132,7 +136,7 @@ class PartyInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(messages)
 
 
-class PartyInline(admin.TabularInline):
+class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
     extra = 0
@@ -243,7 +247,7 @@ def _show(value) -> str:
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
+class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "short_title_or_title",
@@ -328,6 +332,52 @@ class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
         parties = AgreementParty.objects.select_related("nation", "organization")
         return super().get_queryset(request).prefetch_related(Prefetch("parties", queryset=parties))
 
+    LINKS = ("supersedes", "parent")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.LINKS:
+            kwargs["queryset"] = Agreement.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _hidden_links(self, request, obj) -> list[str]:
+        """The links of ``obj`` that point at an agreement above the user's clearance: shown
+        as such (never named) and left out of the form, so saving keeps them."""
+        if obj is None:
+            return []
+        ids = {name: getattr(obj, f"{name}_id") for name in self.LINKS}
+        ids = {name: pk for name, pk in ids.items() if pk}
+        if not ids:
+            return []
+        seen = set(
+            Agreement.objects.visible_to(request.user)
+            .filter(pk__in=ids.values())
+            .values_list("pk", flat=True)
+        )
+        return [name for name, pk in ids.items() if pk not in seen]
+
+    def get_fieldsets(self, request, obj=None):
+        hidden = self._hidden_links(request, obj)
+        fieldsets = super().get_fieldsets(request, obj)
+        if not hidden:
+            return fieldsets
+        swap = {name: f"{name}_out_of_reach" for name in hidden}
+        return [
+            (title, {**options, "fields": tuple(swap.get(f, f) for f in options["fields"])})
+            for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = self._hidden_links(request, obj)
+        return (*super().get_readonly_fields(request, obj), *(f"{n}_out_of_reach" for n in hidden))
+
+    @admin.display(description="supersedes")
+    def supersedes_out_of_reach(self, obj):
+        return "An agreement above your clearance"
+
+    @admin.display(description="parent")
+    def parent_out_of_reach(self, obj):
+        return "An agreement above your clearance"
+
     def get_inline_instances(self, request, obj=None):
         instances = super().get_inline_instances(request, obj)
         if obj is None:  # nothing to show yet on a new agreement
@@ -360,9 +410,19 @@ class AgreementAdmin(ClearanceAdminMixin, admin.ModelAdmin):
     def delete_model(self, request, obj):
         agreement_delete(agreement=obj, actor=request.user)
 
+    def history_view(self, request, object_id, extra_context=None):
+        """Django's admin log names the inline records a change touched, whatever their
+        classification: send readers to the change history on the agreement instead, which
+        applies the clearance rule (and also records what tasks and imports changed)."""
+        obj = self.get_object(request, unquote(object_id))
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        url = reverse("admin:agreements_agreement_change", args=[obj.pk])
+        return redirect(f"{url}#changes-group")
+
 
 @admin.register(Provision)
-class ProvisionAdmin(ClearanceAdminMixin, admin.ModelAdmin):
+class ProvisionAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     list_display = ("title", "article", "category", "classification", "agreement")
     list_filter = ("category", "classification")
     list_select_related = ("agreement",)
@@ -371,7 +431,7 @@ class ProvisionAdmin(ClearanceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ThroughAgreementMixin, admin.ModelAdmin):
+class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin):
     list_display = ("agreement", "reviewed_on", "outcome", "reviewer")
     list_filter = ("outcome",)
     list_select_related = ("agreement", "reviewer")

@@ -14,6 +14,7 @@ import decimal
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from accounts.choices import Classification
@@ -166,6 +167,38 @@ def _after_save(sender, instance, created, raw=False, **kwargs):
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
         _record(instance, ChangeAction.UPDATE, changes)
+        if "classification" in changes or "reference" in changes:
+            _reclassify_records_naming(instance, {before.get("reference"), after.get("reference")})
+
+
+def _reclassify_records_naming(agreement, references: set) -> None:
+    """An agreement raised in classification: the other agreements' history entries that
+    name it as ``supersedes`` or ``parent`` now reveal that much too."""
+    from .models import Agreement, ChangeRecord
+
+    if not isinstance(agreement, Agreement):
+        return
+    lower = Classification.values[: Classification.rank(agreement.classification)]
+    if not lower:
+        return
+    candidates = (
+        ChangeRecord.objects.filter(model="agreement", classification__in=lower)
+        .filter(Q(changes__has_key="supersedes") | Q(changes__has_key="parent"))
+        .exclude(agreement_id=agreement.pk)
+        .only("pk", "changes")
+    )
+    naming = [
+        record.pk
+        for record in candidates
+        if references.intersection(
+            value
+            for field in ("supersedes", "parent")
+            for value in (record.changes.get(field) or ())
+            if value
+        )
+    ]
+    if naming:
+        ChangeRecord.objects.filter(pk__in=naming).update(classification=agreement.classification)
 
 
 def _before_delete_snapshot(sender, instance, **kwargs):

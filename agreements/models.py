@@ -23,6 +23,7 @@ from .choices import (
     ReminderStatus,
     ReviewOutcome,
 )
+from .dates import out_of_range
 from .offsets import offsets_errors
 
 SEARCH_CONFIG = "english"
@@ -84,13 +85,36 @@ class ProvisionQuerySet(models.QuerySet):
 
 class ChangeRecordQuerySet(ClassifiedQuerySet):
     def visible_to(self, user):
-        """A change is visible when it reveals nothing above clearance and its agreement
-        (if it still exists) is visible."""
+        """A change is visible when it reveals nothing above clearance, its agreement
+        (if it still exists) is visible, and, for a provision, the provision as it is now
+        is visible (one raised above clearance hides its earlier history too)."""
         levels = _levels_for(user)
         if levels is None:
             return self
         hidden = Agreement.objects.exclude(classification__in=levels).values("pk")
-        return super().visible_to(user).exclude(agreement_id__in=hidden)
+        hidden_provisions = Provision.objects.exclude(classification__in=levels).values("pk")
+        return (
+            super()
+            .visible_to(user)
+            .exclude(agreement_id__in=hidden)
+            .exclude(model="provision", object_id__in=hidden_provisions)
+        )
+
+
+AGREEMENT_DATES = (
+    "signed_on",
+    "entered_into_force_on",
+    "expires_on",
+    "terminated_on",
+    "notice_given_on",
+    "next_review_on",
+)
+# The same limits as the API's: beyond them date arithmetic overflows.
+PERIOD_LIMITS = (
+    ("renewal_period_months", 1200, "months"),
+    ("notice_period_days", 36500, "days"),
+    ("review_interval_months", 1200, "months"),
+)
 
 
 class Agreement(models.Model):
@@ -354,6 +378,13 @@ class Agreement(models.Model):
                 )
         for message in offsets_errors(self.reminder_offsets):
             add("reminder_offsets", message)
+        for field in AGREEMENT_DATES:
+            if message := out_of_range(getattr(self, field)):
+                add(field, message)
+        for field, highest, unit in PERIOD_LIMITS:
+            value = getattr(self, field)
+            if value is not None and value > highest:
+                add(field, f"Must be at most {highest} {unit}.")
         if errors:
             raise ValidationError(errors)
 
@@ -567,6 +598,10 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.agreement.reference} on {self.reviewed_on}"
+
+    def clean(self):
+        if message := out_of_range(self.reviewed_on):
+            raise ValidationError({"reviewed_on": message})
 
 
 class AgreementEvent(models.Model):

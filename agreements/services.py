@@ -287,12 +287,20 @@ def agreement_update(
     **fields,
 ) -> Agreement:
     """Change an agreement; ``parties`` and ``provisions``, when given, replace the current
-    ones (provisions above the actor's clearance are left alone). Nothing changes unless
-    everything is valid. Returns the agreement; its version goes up only if something changed.
+    ones (provisions above the actor's clearance are left alone, and so are ``supersedes`` and
+    ``parent`` when they point at an agreement above it). Nothing changes unless everything
+    is valid. Returns the agreement; its version goes up only if something changed.
     """
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if expected_version is not None and agreement.version != expected_version:
         raise StaleVersion(agreement.version)
+    if not fields.get("reference", True):
+        fields.pop("reference")  # blank: keep the current one (generated only on create)
+    if actor is not None:
+        for name in ("supersedes", "parent"):
+            target = getattr(agreement, name)
+            if target is not None and not actor.is_cleared_for(target.classification):
+                fields.pop(name, None)
     changed, errors = _apply_fields(agreement, fields)
     if not errors:
         _validate_agreement(agreement, actor, errors)

@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from config.admin_widgets import SafeAutocompleteMixin
+
 from .models import Membership, Nation, Organization, PointOfContact
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SafeAutocompleteMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("nation",)
@@ -27,7 +29,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointOfContact)
-class PointOfContactAdmin(admin.ModelAdmin):
+class PointOfContactAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ("name", "rank", "role", "represents", "posted_to", "active_from", "active_to")
     list_filter = ("role",)
     list_select_related = ("represents", "posted_to")

@@ -3,8 +3,6 @@ short form; writes go through ``agreements.services``."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,6 +10,7 @@ from rest_framework import serializers
 from accounts.choices import Classification
 
 from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReviewOutcome
+from ..dates import EARLIEST, LATEST
 from ..models import (
     Agreement,
     AgreementEvent,
@@ -20,10 +19,6 @@ from ..models import (
     Reminder,
     Review,
 )
-
-# Dates outside this range are typing mistakes (and would overflow date arithmetic).
-EARLIEST = datetime.date(1700, 1, 1)
-LATEST = datetime.date(2300, 12, 31)
 
 
 def _user_label(user) -> str | None:
