@@ -87,3 +87,11 @@ def test_admin_requires_login(client, db):
     response = client.get("/admin/agreements/agreement/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_server_error_page_is_the_registrys_own(client, db):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong" in html
+    assert "nothing was changed" in html
