@@ -94,4 +94,4 @@ def test_server_error_page_is_the_registrys_own(client, db):
 
     html = render_to_string("500.html")
     assert "Something went wrong" in html
-    assert "nothing was changed" in html
+    assert "all or nothing" in html
