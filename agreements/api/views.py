@@ -105,6 +105,24 @@ ERRORS = {
 }
 
 
+UPDATE_SCHEMA = extend_schema(
+    request=AgreementWriteSerializer,
+    responses={
+        200: AgreementDetailSerializer,
+        412: OpenApiResponse(OpenApiTypes.OBJECT, description="Stale If-Match."),
+        **ERRORS,
+    },
+    parameters=[
+        OpenApiParameter(
+            "If-Match",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
+        )
+    ],
+)
+
+
 @extend_schema(tags=["agreements"])
 class AgreementViewSet(viewsets.ModelViewSet):
     """Agreements you may see. Writes take parties and provisions in the same request, all
@@ -160,22 +178,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
         agreement = agreement_create(actor=request.user, source="api", **data)
         return self._detail(agreement.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=AgreementWriteSerializer,
-        responses={
-            200: AgreementDetailSerializer,
-            412: OpenApiResponse(OpenApiTypes.OBJECT, description="Stale If-Match."),
-            **ERRORS,
-        },
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
-            )
-        ],
-    )
+    @UPDATE_SCHEMA
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         agreement = self.get_object()
@@ -195,22 +198,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
             raise PreconditionFailed() from exc
         return self._detail(agreement.pk)
 
-    @extend_schema(
-        request=AgreementWriteSerializer,
-        responses={
-            200: AgreementDetailSerializer,
-            412: OpenApiResponse(OpenApiTypes.OBJECT, description="Stale If-Match."),
-            **ERRORS,
-        },
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
-            )
-        ],
-    )
+    @UPDATE_SCHEMA
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
