@@ -30,7 +30,7 @@ def sync_groups(apps) -> None:
         group, _ = Group.objects.get_or_create(name=name)
         if spec.get("all"):
             perms = Permission.objects.filter(
-                content_type__app_label__in=(*REGISTRY_APPS, "accounts", "auth")
+                content_type__app_label__in=(*REGISTRY_APPS, "accounts", "auth", "authtoken")
             )
         else:
             codename_prefixes = tuple(f"{action}_" for action in spec["actions"])

@@ -95,3 +95,9 @@ def test_server_error_page_is_the_registrys_own(client, db):
     html = render_to_string("500.html")
     assert "Something went wrong" in html
     assert "all or nothing" in html
+
+
+def test_registry_admins_can_issue_api_and_calendar_tokens(db):
+    admins = _codenames(REGISTRY_ADMINS)
+    assert {"add_token", "view_token", "delete_token", "view_calendartoken"} <= admins
+    assert "add_token" not in _codenames(EDITORS)

@@ -1,15 +1,11 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
 def create_groups(apps, schema_editor):
     from accounts.groups import sync_groups
+    from accounts.migrations._permissions import create_all_permissions
 
-    # Permissions are normally created after all migrations; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    create_all_permissions(apps)
     sync_groups(apps)
 
 
