@@ -369,14 +369,19 @@ class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-@extend_schema(tags=["statistics"])
-class StatisticsView(APIView):
+class FilteredAgreementsView(APIView):
+    """A view over the agreements that match the shared filters (documented in the schema)."""
+
     permission_model = Agreement
-    extra_permissions = ("agreements.view_statistics",)
     filter_backends = [DjangoFilterBackend]
     filterset_class = AgreementFilterSet
     queryset = Agreement.objects.none()
     schema = FilteredSchema()
+
+
+@extend_schema(tags=["statistics"])
+class StatisticsView(FilteredAgreementsView):
+    extra_permissions = ("agreements.view_statistics",)
 
     @extend_schema(
         responses={
@@ -522,13 +527,8 @@ def release_prefetched(agreement: Agreement) -> None:
 
 
 @extend_schema(tags=["agreements"])
-class ExportView(APIView):
-    permission_model = Agreement
+class ExportView(FilteredAgreementsView):
     extra_permissions = ("agreements.export_agreement",)
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AgreementFilterSet
-    queryset = Agreement.objects.none()
-    schema = FilteredSchema()
 
     @extend_schema(
         responses={
