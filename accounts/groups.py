@@ -1,8 +1,9 @@
 """The four access groups of the registry and the permissions each one holds.
 
-Used by the data migration that creates the groups; kept here so tests can check them."""
+Synced after every migrate by a post_migrate receiver (``accounts.apps``): this declaration is
+the only place the groups are defined."""
 
-REGISTRY_APPS = ("agreements", "partners")
+REGISTRY_APPS = ("agreements", "partners", "history")
 
 POLICY_STAFF = "Policy staff"
 ANALYSTS = "Analysts"

@@ -1,5 +1,4 @@
 import datetime
-import json
 
 from django import forms
 from django.contrib import admin
@@ -9,10 +8,10 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
 from config.admin_widgets import SafeAutocompleteMixin
+from history.models import ChangeRecord
 from partners.models import Nation
 
 from .choices import ProvisionCategory
@@ -20,17 +19,25 @@ from .models import (
     Agreement,
     AgreementEvent,
     AgreementParty,
-    ChangeRecord,
     Provision,
     Reminder,
     Review,
 )
 from .services import (
-    agreement_bump_version,
+    AGREEMENT_FIELDS,
+    EVENT_FIELDS,
+    PARTY_FIELDS,
+    PROVISION_FIELDS,
+    REVIEW_FIELDS,
+    StaleVersion,
     agreement_delete,
     agreement_save,
-    party_set_errors,
+    provision_delete,
+    provision_save,
+    review_delete,
     review_record,
+    review_update,
+    version_seen_by,
 )
 
 
@@ -120,25 +127,41 @@ class ExpiringFilter(admin.SimpleListFilter):
 # Inlines ------------------------------------------------------------------------------------
 
 
-class PartyInlineFormSet(forms.BaseInlineFormSet):
+class AggregateInlineFormSet(forms.BaseInlineFormSet):
+    """An inline of the agreement form. Nothing here saves: the agreement admin hands every
+    inline's cleaned data to ``agreement_save``, and the last of these formsets to be
+    validated asks that service to check the whole agreement, so its rules (the party rule,
+    a stale version...) are shown as form errors, written once, in the service."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        registry = self.instance.__dict__.setdefault("_admin_formsets", [])
+        registry.append(self)
+
     def clean(self):
         super().clean()
-        codes = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE"):
-                continue
-            partner = data.get("nation") or data.get("organization")
-            if partner is not None:
-                codes.append(partner.code)
-        messages = party_set_errors(self.instance.status, codes)
-        if messages:
-            raise ValidationError(messages)
+        registry = self.instance.__dict__.get("_admin_formsets", [])
+        form = self.instance.__dict__.get("_admin_form")
+        if form is None or not registry or registry[-1] is not self:
+            return
+        if not form.is_valid() or any(fs.total_error_count() for fs in registry[:-1]):
+            return
+        if any(not f.is_valid() for f in self.forms):
+            return
+        try:
+            agreement_save(validate_only=True, **form.save_kwargs(registry))
+        except StaleVersion:
+            raise ValidationError(
+                "Someone changed this agreement after you opened it; nothing was saved. "
+                "Open it again to see their change, then make yours."
+            ) from None
+        except ValidationError as exc:
+            raise ValidationError(form.place_errors(exc, registry)) from None
 
 
 class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
     model = AgreementParty
-    formset = PartyInlineFormSet
+    formset = AggregateInlineFormSet
     extra = 0
     autocomplete_fields = ("nation", "organization")
     fields = (
@@ -153,6 +176,7 @@ class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
 
 class ProvisionInline(admin.StackedInline):
     model = Provision
+    formset = AggregateInlineFormSet
     extra = 0
     fields = (("category", "classification"), ("article", "title"), "text")
 
@@ -167,6 +191,7 @@ class ProvisionInline(admin.StackedInline):
 
 class EventInline(admin.TabularInline):
     model = AgreementEvent
+    formset = AggregateInlineFormSet
     extra = 0
     fields = ("date", "kind", "note", "created_by")
     readonly_fields = ("created_by",)
@@ -199,55 +224,88 @@ class ReminderInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ChangeRecordInline(ReadOnlyInline):
-    model = ChangeRecord
-    verbose_name_plural = "change history"
-    classes = ("collapse",)
-    fields = ("at", "who", "action", "record_type", "object_repr", "changes_table")
-    readonly_fields = fields
-    ordering = ("-at", "-id")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).select_related("actor")
-
-    @admin.display(description="by")
-    def who(self, obj):
-        return obj.actor_label
-
-    @admin.display(description="record type")
-    def record_type(self, obj):
-        return obj.record_type
-
-    @admin.display(description="what changed")
-    def changes_table(self, obj):
-        if not obj.changes:
-            return "—"
-        return format_html(
-            "<table class='history-diff'>{}</table>",
-            format_html_join(
-                "",
-                "<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>",
-                (
-                    (field, _show(values[0]), _show(values[1]))
-                    for field, values in sorted(obj.changes.items())
-                ),
-            ),
-        )
-
-
-def _show(value) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        return value if len(value) < 120 else value[:117] + "…"
-    return json.dumps(value)
-
-
 # Agreements --------------------------------------------------------------------------------
+
+
+class AgreementForm(forms.ModelForm):
+    """The agreement form: it collects itself and its inlines into one ``agreement_save``
+    call. ``version_seen`` is the version the editor opened, so a save over someone else's
+    change is refused like a stale ``If-Match``."""
+
+    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    request = None  # set by AgreementAdmin.get_form
+
+    class Meta:
+        model = Agreement
+        fields = (*AGREEMENT_FIELDS, "watchers")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.__dict__["_admin_form"] = self
+        if self.instance.pk and not self.is_bound:
+            self.initial["version_seen"] = version_seen_by(self.instance, self.request.user)
+
+    def save_kwargs(self, formsets) -> dict:
+        data = self.cleaned_data
+        kwargs = {name: data[name] for name in AGREEMENT_FIELDS if name in data}
+        if "watchers" in data:
+            kwargs["watchers"] = list(data["watchers"])
+        for formset in formsets:
+            rows = [f for f in formset.forms if f not in formset.deleted_forms]
+            rows = [f for f in rows if f.instance.pk or f.has_changed()]
+            if formset.model is AgreementParty:
+                kwargs["parties"] = [
+                    AgreementParty(
+                        nation=f.cleaned_data.get("nation"),
+                        organization=f.cleaned_data.get("organization"),
+                        **{name: f.cleaned_data.get(name) for name in PARTY_FIELDS},
+                    )
+                    for f in rows
+                ]
+            elif formset.model is Provision:
+                kwargs["provisions"] = [
+                    {"id": f.instance.pk}
+                    | {name: f.cleaned_data.get(name) for name in PROVISION_FIELDS}
+                    for f in rows
+                ]
+            elif formset.model is AgreementEvent:
+                kwargs["events"] = [
+                    {"id": f.instance.pk}
+                    | {name: f.cleaned_data.get(name) for name in EVENT_FIELDS}
+                    for f in rows
+                ]
+        return {
+            "agreement": self.instance if self.instance.pk else None,
+            "actor": self.request.user,
+            "source": "admin",
+            "expected_version": data.get("version_seen"),
+            **kwargs,
+        }
+
+    def place_errors(self, exc: ValidationError, formsets) -> list[str]:
+        """Put the service's errors on the fields they name; return the rest."""
+        rest = []
+        for key, messages in exc.message_dict.items():
+            if key in self.fields:
+                self.add_error(key, messages)
+                continue
+            name = key.split("[", 1)[0].split(".", 1)[0]
+            where = {"parties": "Parties", "provisions": "Provisions", "events": "Events"}
+            if name in where and "[" in key:
+                number = int(key.split("[", 1)[1].split("]", 1)[0]) + 1
+                field = key.split(".", 1)[1] if "." in key else ""
+                label = f"{where[name]}, row {number}" + (f", {field}" if field else "")
+                rest += [f"{label}: {m}" for m in messages]
+            elif name in where:
+                rest += [f"{where[name]}: {m}" for m in messages]
+            else:
+                rest += list(messages)
+        return rest
 
 
 @admin.register(Agreement)
 class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
+    form = AgreementForm
     list_display = (
         "reference",
         "short_title_or_title",
@@ -280,14 +338,13 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     date_hierarchy = "signed_on"
     list_per_page = 50
     autocomplete_fields = ("supersedes", "parent", "owner", "watchers")
-    readonly_fields = ("notice_deadline", "version", "created_at", "updated_at")
+    readonly_fields = ("notice_deadline", "created_at", "updated_at")
     inlines = [
         PartyInline,
         ProvisionInline,
         EventInline,
         ReviewInline,
         ReminderInline,
-        ChangeRecordInline,
     ]
     fieldsets = (
         (
@@ -325,7 +382,13 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
         ("Links", {"fields": ("supersedes", "parent")}),
         ("People", {"fields": ("owner", "watchers", "office_email")}),
         ("Reminders", {"fields": ("reminder_offsets",), "classes": ("collapse",)}),
-        ("Record", {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
+        (
+            "Record",
+            {
+                "fields": ("version_seen", "created_at", "updated_at"),
+                "classes": ("collapse",),
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -392,23 +455,42 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     def party_codes(self, obj):
         return ", ".join(party.code for party in obj.parties.all())
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
     def save_model(self, request, obj, form, change):
-        agreement_save(agreement=obj, actor=request.user, bump_version=False)
+        """Nothing is saved here: ``save_related`` writes the agreement with its inlines."""
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is AgreementEvent:
-            for event_form in formset.forms:
-                if event_form.has_changed() and not event_form.instance.created_by_id:
-                    event_form.instance.created_by = request.user
-        super().save_formset(request, form, formset, change)
+        raise NotImplementedError("Inlines are written by agreement_save, not by formsets.")
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
-            agreement_bump_version(agreement=form.instance)
+        editable = [fs for fs in formsets if isinstance(fs, AggregateInlineFormSet)]
+        saved = agreement_save(**form.save_kwargs(editable))
+        form.instance.pk = saved.pk
+        form.instance.refresh_from_db()
+        form.instance._state.adding = False
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # Only the agreement's own field names: the records of its inlines may be classified
+        # above whoever reads the admin log. The change history has the details.
+        return [{"added": {}}] if add else [{"changed": {"fields": form.changed_data}}]
+
+    def delete_queryset(self, request, queryset):
+        for agreement in queryset:
+            agreement_delete(agreement=agreement, actor=request.user, source="admin")
 
     def delete_model(self, request, obj):
-        agreement_delete(agreement=obj, actor=request.user)
+        agreement_delete(agreement=obj, actor=request.user, source="admin")
+
+    change_form_template = "admin/agreements/agreement/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        records = ChangeRecord.objects.about(obj).visible_to(request.user).for_display()
+        extra_context = {**(extra_context or {}), "change_history": records[:200]}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
         """Django's admin log names the inline records a change touched, whatever their
@@ -418,7 +500,7 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         url = reverse("admin:agreements_agreement_change", args=[obj.pk])
-        return redirect(f"{url}#changes-group")
+        return redirect(f"{url}#change-history")
 
 
 @admin.register(Provision)
@@ -428,6 +510,24 @@ class ProvisionAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     list_select_related = ("agreement",)
     search_fields = ("title", "article", "text", "agreement__reference", "agreement__title")
     autocomplete_fields = ("agreement",)
+
+    def save_model(self, request, obj, form, change):
+        values = {name: getattr(obj, name) for name in PROVISION_FIELDS}
+        saved = provision_save(
+            provision=obj if change else None,
+            agreement=obj.agreement,
+            actor=request.user,
+            source="admin",
+            **values,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        provision_delete(provision=obj, actor=request.user, source="admin")
+
+    def delete_queryset(self, request, queryset):
+        for provision in queryset:
+            provision_delete(provision=provision, actor=request.user, source="admin")
 
 
 @admin.register(Review)
@@ -444,7 +544,12 @@ class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            review_update(
+                review=obj,
+                actor=request.user,
+                source="admin",
+                **{name: getattr(obj, name) for name in REVIEW_FIELDS},
+            )
             return
         saved = review_record(
             agreement=obj.agreement,
@@ -453,8 +558,16 @@ class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin
             notes=obj.notes,
             reviewer=obj.reviewer,
             actor=request.user,
+            source="admin",
         )
         obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        review_delete(review=obj, actor=request.user, source="admin")
+
+    def delete_queryset(self, request, queryset):
+        for review in queryset:
+            review_delete(review=review, actor=request.user, source="admin")
 
 
 @admin.register(Reminder)
@@ -469,30 +582,4 @@ class ReminderAdmin(ThroughAgreementMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ChangeRecord)
-class ChangeRecordAdmin(ClearanceAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "agreement_reference", "record_type", "object_repr", "action", "who")
-    list_filter = ("action", "model")
-    list_select_related = ("actor",)
-    search_fields = ("agreement_reference", "object_repr")
-    date_hierarchy = "at"
-
-    @admin.display(description="by")
-    def who(self, obj):
-        return obj.actor_label
-
-    @admin.display(description="record type", ordering="model")
-    def record_type(self, obj):
-        return obj.record_type
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,7 +1,5 @@
 from django.db import models
 
-from accounts.choices import Classification  # noqa: F401  (re-exported for convenience)
-
 
 class AgreementType(models.TextChoices):
     DCA = "dca", "Defense cooperation agreement"
@@ -89,9 +87,3 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled (no longer due)"
-
-
-class ChangeAction(models.TextChoices):
-    CREATE = "create", "Created"
-    UPDATE = "update", "Changed"
-    DELETE = "delete", "Deleted"

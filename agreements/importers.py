@@ -15,14 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .choices import ProvisionCategory
-from .history import acting_as
 from .models import Agreement
-from .services import agreement_create, agreement_update
+from .services import agreement_save, resolve_links
 
 SOURCE = "import_agreements"
 
@@ -100,38 +98,6 @@ def _csv_row(raw: dict[str, str]) -> dict:
     return row
 
 
-def _resolve_links(row: dict) -> dict:
-    """Turn references and usernames into objects, with errors named by field."""
-    errors: dict[str, list[str]] = {}
-    for name in ("supersedes", "parent"):
-        reference = row.get(name)
-        if reference:
-            target = Agreement.objects.filter(reference=reference).first()
-            if target is None:
-                errors[name] = [f"No agreement has the reference {reference!r} (yet)."]
-            row[name] = target
-        elif name in row:
-            row[name] = None
-    user_model = get_user_model()
-    if row.get("owner"):
-        owner = user_model.objects.filter(username=row["owner"]).first()
-        if owner is None:
-            errors["owner"] = [f"No user is called {row['owner']!r}."]
-        row["owner"] = owner
-    elif "owner" in row:
-        row["owner"] = None
-    if "watchers" in row:
-        names = row["watchers"] or []
-        users = list(user_model.objects.filter(username__in=names))
-        missing = sorted(set(names) - {u.username for u in users})
-        if missing:
-            errors["watchers"] = [f"No user is called {', '.join(map(repr, missing))}."]
-        row["watchers"] = users
-    if errors:
-        raise ValidationError(errors)
-    return row
-
-
 def _format(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
         return "; ".join(
@@ -145,7 +111,7 @@ def import_rows(rows, *, actor=None, progress=None) -> ImportResult:
     """Import (line number, row) pairs in one transaction; roll back if any row is bad."""
     result = ImportResult()
     seen: dict[str, int] = {}
-    with transaction.atomic(), acting_as(actor, SOURCE):
+    with transaction.atomic():
         for number, row in rows:
             if progress is not None:
                 progress.update(1)
@@ -172,17 +138,17 @@ def import_rows(rows, *, actor=None, progress=None) -> ImportResult:
 
 
 def _import_one(row: dict, actor) -> str:
-    row = _resolve_links(row)
+    row = resolve_links(row, actor)
     row.pop("id", None)
     for derived in ("notice_deadline", "version", "created_at", "updated_at", "url"):
         row.pop(derived, None)
     reference = str(row.get("reference") or "").strip()
     existing = Agreement.objects.filter(reference=reference).first() if reference else None
     if existing is None:
-        agreement_create(actor=actor, source=SOURCE, **row)
+        agreement_save(actor=actor, source=SOURCE, **row)
         return "created"
     before = existing.version
-    updated = agreement_update(agreement=existing, actor=actor, source=SOURCE, **row)
+    updated = agreement_save(agreement=existing, actor=actor, source=SOURCE, **row)
     return "updated" if updated.version != before else "unchanged"
 
 

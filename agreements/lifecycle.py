@@ -6,7 +6,7 @@
   by ``renewal_period_months`` (auto-renewing, no notice given; repeated until the expiry is
   today or later; event ``renewed``) or become ``expired`` (event ``expired``).
 
-Every change goes through ``agreement_update``, so the rules hold, the version goes up and the
+Every change goes through ``agreement_save``, so the rules hold, the version goes up and the
 history records the change as made by "lifecycle". The notice deadline follows the new expiry
 (it is derived on save) and the renewed dates get their own reminders (a new ``due_on``).
 Each agreement is its own transaction: one that fails validation is reported and skipped.
@@ -24,10 +24,9 @@ from django.utils import timezone
 
 from .choices import AgreementStatus, EventKind
 from .dates import add_months
-from .history import acting_as
 from .models import Agreement
 from .selectors import LIVE_STATUSES
-from .services import agreement_update, event_record
+from .services import agreement_save
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +55,18 @@ def _enter_into_force(agreement: Agreement, today: datetime.date) -> str | None:
         return None
     if not agreement.entered_into_force_on or agreement.entered_into_force_on > today:
         return None
-    agreement_update(agreement=agreement, status=AgreementStatus.IN_FORCE, source=SOURCE)
+    events = []
     if not agreement.events.filter(kind=EventKind.ENTERED_INTO_FORCE).exists():
-        event_record(
-            agreement=agreement,
-            kind=EventKind.ENTERED_INTO_FORCE,
-            date=agreement.entered_into_force_on,
-            note="Entered into force on its date (recorded by the registry).",
+        events.append(
+            {
+                "kind": EventKind.ENTERED_INTO_FORCE,
+                "date": agreement.entered_into_force_on,
+                "note": "Entered into force on its date (recorded by the registry).",
+            }
         )
+    agreement_save(
+        agreement=agreement, status=AgreementStatus.IN_FORCE, add_events=events, source=SOURCE
+    )
     return "entered_into_force"
 
 
@@ -75,23 +78,23 @@ def _renew_or_expire(agreement: Agreement, today: datetime.date) -> str | None:
         return None
     if agreement.auto_renews and agreement.renewal_period_months and not agreement.notice_given_on:
         new = renewed_expiry(old, agreement.renewal_period_months, today)
-        agreement_update(agreement=agreement, expires_on=new, source=SOURCE)
-        event_record(
+        note = (
+            f"Renewed automatically ({agreement.renewal_period_months}-month period, no "
+            f"notice given); now expires on {new.isoformat()}."
+        )
+        agreement_save(
             agreement=agreement,
-            kind=EventKind.RENEWED,
-            date=old,
-            note=(
-                f"Renewed automatically ({agreement.renewal_period_months}-month period, no "
-                f"notice given); now expires on {new.isoformat()}."
-            ),
+            expires_on=new,
+            add_events=[{"kind": EventKind.RENEWED, "date": old, "note": note}],
+            source=SOURCE,
         )
         return "renewed"
-    agreement_update(agreement=agreement, status=AgreementStatus.EXPIRED, source=SOURCE)
-    event_record(
+    note = "Expired (recorded by the registry)."
+    agreement_save(
         agreement=agreement,
-        kind=EventKind.EXPIRED,
-        date=old,
-        note="Expired (recorded by the registry).",
+        status=AgreementStatus.EXPIRED,
+        add_events=[{"kind": EventKind.EXPIRED, "date": old, "note": note}],
+        source=SOURCE,
     )
     return "expired"
 
@@ -99,7 +102,7 @@ def _renew_or_expire(agreement: Agreement, today: datetime.date) -> str | None:
 def _step(report: LifecycleReport, pk: int, today: datetime.date, action) -> None:
     reference = ""
     try:
-        with transaction.atomic(), acting_as(None, SOURCE):
+        with transaction.atomic():
             agreement = Agreement.objects.select_for_update().get(pk=pk)
             reference = agreement.reference
             outcome = action(agreement, today)

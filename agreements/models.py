@@ -9,14 +9,16 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connections, models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
+from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
 from partners.models import Nation, Organization
 
 from .choices import (
     AgreementStatus,
     AgreementType,
-    ChangeAction,
     EventKind,
     ProvisionCategory,
     ReminderKind,
@@ -47,25 +49,6 @@ def _update_search_vector(instance, vector) -> None:
     type(instance)._base_manager.filter(pk=instance.pk).update(search_vector=vector)
 
 
-def _levels_for(user) -> list[str] | None:
-    """The classifications ``user`` may see; None means every level (superuser)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return []
-    if user.is_superuser:
-        return None
-    return Classification.up_to(user.clearance)
-
-
-class ClassifiedQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The one clearance rule: a record is visible when its classification is at or
-        below the user's clearance. Every read path goes through this."""
-        levels = _levels_for(user)
-        if levels is None:
-            return self
-        return self.filter(classification__in=levels)
-
-
 class AgreementQuerySet(ClassifiedQuerySet):
     def expiring_within(self, days: int, today: datetime.date | None = None):
         today = today or datetime.date.today()
@@ -77,28 +60,10 @@ class AgreementQuerySet(ClassifiedQuerySet):
 class ProvisionQuerySet(models.QuerySet):
     def visible_to(self, user) -> ProvisionQuerySet:
         """A provision is visible when both it and its agreement are within clearance."""
-        levels = _levels_for(user)
+        levels = levels_for(user)
         if levels is None:
             return self
         return self.filter(classification__in=levels, agreement__classification__in=levels)
-
-
-class ChangeRecordQuerySet(ClassifiedQuerySet):
-    def visible_to(self, user):
-        """A change is visible when it reveals nothing above clearance, its agreement
-        (if it still exists) is visible, and, for a provision, the provision as it is now
-        is visible (one raised above clearance hides its earlier history too)."""
-        levels = _levels_for(user)
-        if levels is None:
-            return self
-        hidden = Agreement.objects.exclude(classification__in=levels).values("pk")
-        hidden_provisions = Provision.objects.exclude(classification__in=levels).values("pk")
-        return (
-            super()
-            .visible_to(user)
-            .exclude(agreement_id__in=hidden)
-            .exclude(model="provision", object_id__in=hidden_provisions)
-        )
 
 
 AGREEMENT_DATES = (
@@ -205,9 +170,23 @@ class Agreement(models.Model):
         help_text="Days before each date to send reminders, replacing the defaults kind by kind, "
         'e.g. {"expiry": [120, 30], "notice_deadline": [14], "review": []}.',
     )
-    version = models.PositiveIntegerField("version", default=1, editable=False)
+    version = models.PositiveIntegerField(
+        "version", default=1, editable=False, help_text="Bumped by every change."
+    )
+    revisions = models.JSONField(
+        "revisions",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Per clearance level: [version, time] of the last change visible at it.",
+    )
     created_at = models.DateTimeField("created at", auto_now_add=True)
-    updated_at = models.DateTimeField("updated at", auto_now=True)
+    updated_at = models.DateTimeField(
+        "updated at",
+        default=timezone.now,
+        editable=False,
+        help_text="The last change visible at the agreement's own classification.",
+    )
     search_vector = SearchVectorField("search vector", null=True, editable=False)
 
     objects = AgreementQuerySet.as_manager()
@@ -329,9 +308,25 @@ class Agreement(models.Model):
             return "multilateral"
         return ""
 
-    @property
-    def is_signed(self) -> bool:
-        return self.status not in AgreementStatus.pre_signature()
+    # Versions as each reader sees them ----------------------------------------------------
+
+    def _revision(self, level: str) -> list:
+        """[version, ISO time] of the last change visible at ``level``. A row written
+        before per-level versions (no revisions at all) counts every change at every level;
+        a level the record has only just come down to starts at 0."""
+        if not self.revisions:
+            return [self.version, self.updated_at.isoformat() if self.updated_at else None]
+        return self.revisions.get(level) or [0, None]
+
+    def version_for(self, user) -> int:
+        """The version ``user`` sees: it moves only when something they may see changed."""
+        level = level_of(user)
+        return self._revision(level)[0] if level else 0
+
+    def updated_at_for(self, user) -> datetime.datetime:
+        level = level_of(user)
+        moment = self._revision(level)[1] if level else None
+        return parse_datetime(moment) if moment else self.updated_at
 
     # Validation ---------------------------------------------------------------------------
 
@@ -507,14 +502,6 @@ class AgreementParty(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def was_party_on(self, day: datetime.date) -> bool:
-        start = self.entered_into_force_on or self.agreement.entered_into_force_on
-        return (
-            start is not None
-            and start <= day
-            and (self.withdrawn_on is None or day < self.withdrawn_on)
-        )
-
 
 class Provision(models.Model):
     agreement = models.ForeignKey(
@@ -680,63 +667,3 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
-
-
-class ChangeRecord(models.Model):
-    """One create, change or delete of an agreement, party, provision or review."""
-
-    # No database constraint: the history of an agreement outlives the agreement itself.
-    agreement = models.ForeignKey(
-        Agreement,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="changes",
-        verbose_name="agreement",
-    )
-    agreement_reference = models.CharField("agreement reference", max_length=64)
-    model = models.CharField("record type", max_length=32)
-    object_id = models.BigIntegerField("record id")
-    object_repr = models.CharField("record", max_length=300)
-    action = models.CharField("action", max_length=8, choices=ChangeAction.choices)
-    changes = models.JSONField("changes", default=dict, blank=True)
-    classification = models.CharField(
-        "classification",
-        max_length=16,
-        choices=Classification.choices,
-        default=Classification.UNCLASSIFIED,
-        help_text="The most sensitive classification this change reveals.",
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="changed by",
-    )
-    source = models.CharField("source", max_length=100, blank=True)
-    at = models.DateTimeField("at", auto_now_add=True, db_index=True)
-
-    objects = ChangeRecordQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = "change"
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.model} {self.object_repr}"
-
-    @property
-    def record_type(self) -> str:
-        from django.apps import apps
-
-        try:
-            return apps.get_model("agreements", self.model)._meta.verbose_name
-        except LookupError:
-            return self.model
-
-    @property
-    def actor_label(self) -> str:
-        if self.actor_id:
-            return self.actor.get_username()
-        return self.source or "system"

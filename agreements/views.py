@@ -24,12 +24,13 @@ from accounts.choices import Classification
 from accounts.decorators import registry_page
 from accounts.models import CalendarToken
 from accounts.services import calendar_token_regenerate, calendar_token_revoke
+from history.models import ChangeRecord
 from partners.models import Nation
 
 from .charts import bars, year_columns
 from .choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
 from .filtersets import AgreementFilterSet
-from .models import Agreement, AgreementEvent, ChangeRecord, Reminder, Review
+from .models import Agreement, AgreementEvent, Reminder, Review
 from .selectors import agreements_for, deadlines_for
 
 DASHBOARD_DAYS = 90
@@ -81,7 +82,7 @@ def dashboard(request):
         grouped[deadline.kind].append(deadline)
     deadline_groups = [(kind, label, grouped[kind]) for kind, label in ReminderKind.choices]
 
-    changes = ChangeRecord.objects.visible_to(user).select_related("actor")[:10]
+    changes = ChangeRecord.objects.visible_to(user).for_display()[:10]
     return render(
         request,
         "agreements/dashboard.html",
@@ -132,11 +133,7 @@ def agreement_detail(request, pk: int):
         (category_labels.get(category, category), list(rows))
         for category, rows in itertools.groupby(provisions, key=lambda p: p.category)
     ]
-    changes = (
-        ChangeRecord.objects.visible_to(user)
-        .filter(agreement_id=agreement.pk)
-        .select_related("actor")
-    )
+    changes = ChangeRecord.objects.about(agreement).visible_to(user).for_display()
     can_edit = user.is_staff and user.has_perm("agreements.change_agreement")
     return render(
         request,
@@ -151,6 +148,8 @@ def agreement_detail(request, pk: int):
             "children": [a for a in linked if a.parent_id == agreement.pk],
             "superseded_by": [a for a in linked if a.supersedes_id == agreement.pk],
             "changes": changes,
+            "version": agreement.version_for(user),
+            "updated_at": agreement.updated_at_for(user),
             "today": timezone.localdate(),
             "admin_url": (
                 reverse("admin:agreements_agreement_change", args=[agreement.pk])

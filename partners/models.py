@@ -105,11 +105,6 @@ class Membership(models.Model):
         if self.joined_on and self.left_on and self.left_on <= self.joined_on:
             raise ValidationError({"left_on": "Must be after the date the member joined."})
 
-    def is_member_on(self, day) -> bool:
-        return (self.joined_on is None or self.joined_on <= day) and (
-            self.left_on is None or day < self.left_on
-        )
-
 
 class PointOfContact(models.Model):
     name = models.CharField("name", max_length=200)

@@ -7,8 +7,9 @@ from rest_framework.test import APIClient
 
 from accounts.choices import Classification
 from agreements.choices import AgreementType, ProvisionCategory
+from agreements.services import provision_save
 
-from .factories import AgreementFactory, ProvisionFactory
+from .factories import AgreementFactory
 
 D = datetime.date
 
@@ -34,13 +35,13 @@ def build_world(p):
         entered_into_force_on=D(1952, 8, 27),
         next_review_on=D(2026, 7, 1),
     )
-    ProvisionFactory(
+    provision_save(
         agreement=public,
         category=ProvisionCategory.TRAINING,
         title="Combined training",
         text="Joint instruction of officers.",
     )
-    annex = ProvisionFactory(
+    annex = provision_save(
         agreement=public,
         category=ProvisionCategory.INTELLIGENCE_SHARING,
         title="Zanzibar signals annex",
@@ -57,7 +58,7 @@ def build_world(p):
         entered_into_force_on=D(2012, 1, 1),
         expires_on=D(2026, 7, 15),
     )
-    ProvisionFactory(agreement=secret, category=ProvisionCategory.BASING)
+    provision_save(agreement=secret, category=ProvisionCategory.BASING, title="Basing")
     colombia = AgreementFactory(
         reference="US-CO-DCA",
         title="Supplemental Agreement for Cooperation",

@@ -5,7 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from agreements.models import Agreement, AgreementParty, ChangeRecord, Provision
+from agreements.models import Agreement, AgreementParty, Provision
+from history.models import ChangeRecord
 
 from .api_helpers import build_world, client_for
 
@@ -41,7 +42,9 @@ def test_editor_creates_with_parties_and_provisions(partners, editor):
     assert body["parties"][1]["entered_into_force_on"] == "2014-06-25"
     assert sorted(body["provision_categories"]) == ["basing", "training"]
     assert response["ETag"] == '"1"'
-    created = ChangeRecord.objects.filter(agreement_id=body["id"], model="agreement").get()
+    created = ChangeRecord.objects.get(
+        changed_object_type__model="agreement", changed_object_id=body["id"]
+    )
     assert created.actor == editor
 
 
@@ -87,16 +90,18 @@ def test_patch_with_etag_and_stale_if_match(world, editor):
     client = client_for(editor)
     url = f"/api/v1/agreements/{world['public'].pk}/"
     etag = client.get(url)["ETag"]
-    assert etag == '"1"'
+    seen = int(etag.strip('"'))
+    world["public"].refresh_from_db()
+    version = world["public"].version
     response = client.patch(url, {"title": "Renamed"}, format="json", HTTP_IF_MATCH=etag)
     assert response.status_code == 200, response.json()
-    assert response["ETag"] == '"2"'
+    assert response["ETag"] == f'"{seen + 1}"'
     stale = client.patch(url, {"title": "Again"}, format="json", HTTP_IF_MATCH=etag)
     assert stale.status_code == 412
     world["public"].refresh_from_db()
     assert world["public"].title == "Renamed"
-    assert world["public"].version == 2
-    change = ChangeRecord.objects.filter(agreement_id=world["public"].pk, action="update").get()
+    assert world["public"].version == version + 1
+    change = ChangeRecord.objects.about(world["public"]).get(action="update")
     assert change.actor == editor
     assert change.changes["title"] == ["Mutual Defense Treaty", "Renamed"]
 
@@ -122,6 +127,8 @@ def test_patch_replaces_parties_and_keeps_hidden_provisions(world, editor):
 def test_patch_error_changes_nothing(world, editor):
     client = client_for(editor)
     public = world["public"]
+    public.refresh_from_db()
+    version = public.version
     url = f"/api/v1/agreements/{public.pk}/"
     response = client.patch(
         url,
@@ -132,7 +139,7 @@ def test_patch_error_changes_nothing(world, editor):
     assert "parties" in response.json()
     public.refresh_from_db()
     assert public.title == "Mutual Defense Treaty"
-    assert public.version == 1
+    assert public.version == version
     assert AgreementParty.objects.filter(agreement=public).count() == 2
 
 
@@ -154,7 +161,9 @@ def test_delete_needs_registry_admin(world, editor, registrar):
     assert client_for(editor).delete(url).status_code == 403
     assert client_for(registrar).delete(url).status_code == 204
     assert not Agreement.objects.filter(reference="US-CO-DCA").exists()
-    assert ChangeRecord.objects.filter(agreement_reference="US-CO-DCA", action="delete").exists()
+    assert ChangeRecord.objects.filter(
+        object_repr__startswith="US-CO-DCA", action="delete"
+    ).exists()
 
 
 def test_delete_of_a_parent_is_a_conflict(world, registrar):

@@ -1,27 +1,59 @@
-"""Every create, change and delete is recorded with who, when and what, wherever it came from."""
+"""History is written by the one write path: every create, change and delete, with who, when
+and what, wherever it came from, classified as high as what it reveals, before and after."""
 
 import datetime
+import json
 
+import pytest
 from django.core.management import call_command
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from agreements.history import acting_as
-from agreements.models import Agreement, ChangeRecord
-from agreements.services import agreement_create, agreement_delete, agreement_update, review_record
+from accounts.choices import Classification
+from agreements.models import Agreement, AgreementEvent, AgreementParty, Provision, Review
+from agreements.services import (
+    agreement_delete,
+    agreement_save,
+    provision_save,
+    review_record,
+)
+from history.models import ChangeRecord
+from partners.models import Membership, Nation, Organization, PointOfContact
 
+from .api_helpers import client_for
 from .factories import AgreementFactory, ProvisionFactory
 from .formscrape import form_data
 
 
+def records_of(obj):
+    return ChangeRecord.objects.about(obj)
+
+
+def test_no_history_or_version_signal_receivers():
+    """History and versions come from the services, never from model signals."""
+    models = [Agreement, AgreementParty, Provision, Review, AgreementEvent]
+    models += [Nation, Organization, Membership, PointOfContact]
+    ours = ("agreements", "partners", "accounts", "history")
+    for signal in (pre_save, post_save, pre_delete, post_delete):
+        for model in models:
+            for receiver in signal._live_receivers(model)[0]:
+                assert not receiver.__module__.startswith(ours), (signal, model, receiver)
+    for receiver in m2m_changed._live_receivers(Agreement.watchers.through)[0]:
+        assert not receiver.__module__.startswith(ours), receiver
+
+
 def test_change_outside_any_request_is_recorded(partners):
     agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
-    ChangeRecord.objects.all().delete()
-    with acting_as(None, "lifecycle task"):
-        agreement_update(
-            agreement=agreement, title="Retitled by a task", expires_on=datetime.date(2030, 1, 1)
-        )
+    agreement_save(
+        agreement=agreement,
+        source="lifecycle task",
+        title="Retitled by a task",
+        expires_on=datetime.date(2030, 1, 1),
+    )
     record = ChangeRecord.objects.get()
     assert record.action == "update"
     assert record.model == "agreement"
+    assert record.changed_object == agreement
+    assert record.related_object is None
     assert record.actor is None
     assert record.source == "lifecycle task"
     assert record.actor_label == "lifecycle task"
@@ -30,8 +62,8 @@ def test_change_outside_any_request_is_recorded(partners):
     assert record.at is not None
 
 
-def test_service_records_actor_for_create_parties_and_provisions(partners, editor):
-    agreement = agreement_create(
+def test_create_records_the_agreement_and_each_child_naming_it(partners, editor):
+    agreement = agreement_save(
         actor=editor,
         title="Created by an editor",
         type="mou",
@@ -40,30 +72,35 @@ def test_service_records_actor_for_create_parties_and_provisions(partners, edito
         parties=[{"code": "USA"}, {"code": "NATO"}],
         provisions=[{"category": "training", "title": "Courses"}],
     )
-    records = ChangeRecord.objects.filter(agreement_id=agreement.pk)
-    assert sorted(records.values_list("model", flat=True)) == [
+    records = records_of(agreement)
+    assert sorted(records.values_list("changed_object_type__model", flat=True)) == [
         "agreement",
         "agreementparty",
         "agreementparty",
         "provision",
     ]
     assert set(records.values_list("actor__username", flat=True)) == {"editor"}
-    parties = records.filter(model="agreementparty")
+    children = records.exclude(changed_object_type__model="agreement")
+    assert {r.related_object_id for r in children} == {agreement.pk}
+    assert {r.related_repr for r in children} == {agreement.reference}
+    parties = records.filter(changed_object_type__model="agreementparty")
     codes = {(r.changes.get("nation") or r.changes.get("organization"))[1] for r in parties}
     assert codes == {"USA", "NATO"}
+    assert agreement.version == 1
 
 
 def test_party_change_and_removal_are_recorded(partners):
     agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
-    ChangeRecord.objects.all().delete()
-    agreement_update(
+    agreement_save(
         agreement=agreement,
         parties=[{"code": "USA", "withdrawn_on": "2020-01-01"}, {"code": "JPN"}],
     )
-    actions = sorted(ChangeRecord.objects.values_list("model", "action", "object_repr"))
+    actions = sorted(
+        ChangeRecord.objects.values_list("changed_object_type__model", "action", "object_repr")
+    )
     assert ("agreementparty", "create", "Japan") in actions
     assert ("agreementparty", "delete", "Philippines") in actions
-    usa = ChangeRecord.objects.get(model="agreementparty", action="update")
+    usa = ChangeRecord.objects.get(changed_object_type__model="agreementparty", action="update")
     assert usa.changes == {"withdrawn_on": [None, "2020-01-01"]}
 
 
@@ -71,6 +108,7 @@ def test_review_and_delete_are_recorded(partners, editor):
     agreement = AgreementFactory(
         parties=[partners["USA"], partners["PHL"]], review_interval_months=12
     )
+    version = agreement.version
     review_record(
         agreement=agreement,
         reviewed_on=datetime.date(2026, 1, 10),
@@ -79,13 +117,15 @@ def test_review_and_delete_are_recorded(partners, editor):
     )
     agreement.refresh_from_db()
     assert agreement.next_review_on == datetime.date(2027, 1, 10)
-    assert ChangeRecord.objects.filter(model="review", action="create", actor=editor).exists()
+    assert agreement.version == version + 1  # one write, one bump
+    kinds = set(records_of(agreement).values_list("changed_object_type__model", "action"))
+    assert kinds == {("review", "create"), ("agreement", "update"), ("agreementevent", "create")}
     assert agreement.events.filter(kind="reviewed").exists()
     pk, reference = agreement.pk, agreement.reference
     agreement_delete(agreement=agreement, actor=editor)
-    deleted = ChangeRecord.objects.get(model="agreement", action="delete")
-    assert deleted.agreement_id == pk
-    assert deleted.agreement_reference == reference
+    deleted = ChangeRecord.objects.get(changed_object_type__model="agreement", action="delete")
+    assert deleted.changed_object_id == pk
+    assert deleted.object_repr.startswith(reference)
     assert deleted.changes["reference"] == [reference, None]
     assert not Agreement.objects.filter(pk=pk).exists()
 
@@ -97,7 +137,7 @@ def test_management_command_changes_are_recorded(partners, tmp_path):
         ' "signed_on": "2020-02-02", "parties": [{"code": "USA"}, {"code": "PHL"}]}\n'
     )
     call_command("import_agreements", str(path), "--no-progress")
-    record = ChangeRecord.objects.get(model="agreement")
+    record = ChangeRecord.objects.get(changed_object_type__model="agreement")
     assert record.actor is None and record.source == "import_agreements"
 
 
@@ -110,21 +150,20 @@ def test_admin_change_is_recorded_with_user_and_shown(client, editor, partners):
     data["summary"] = "Edited in the admin"
     data["provisions-0-title"] = "New clause"
     assert client.post(url, data).status_code == 302
-    summary = ChangeRecord.objects.get(model="agreement", action="update")
-    assert summary.actor == editor and summary.source == "web"
+    summary = ChangeRecord.objects.get(changed_object_type__model="agreement", action="update")
+    assert summary.actor == editor and summary.source == "admin"
     assert summary.changes["summary"] == ["", "Edited in the admin"]
-    clause = ChangeRecord.objects.get(model="provision", action="update")
+    clause = ChangeRecord.objects.get(changed_object_type__model="provision", action="update")
     assert clause.changes["title"] == ["Old clause", "New clause"]
     html = client.get(url).content.decode()
-    assert "Edited in the admin" in html  # the history inline shows before and after
+    assert "Edited in the admin" in html  # the history on the change form shows before/after
     assert "Old clause" in html
 
 
 def test_watcher_changes_are_recorded(partners, editor, viewer):
     agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
-    ChangeRecord.objects.all().delete()
-    agreement_update(agreement=agreement, watchers=[editor, viewer], actor=editor)
-    record = ChangeRecord.objects.get(model="agreement")
+    agreement_save(agreement=agreement, watchers=[editor, viewer], actor=editor)
+    record = ChangeRecord.objects.get(changed_object_type__model="agreement")
     assert record.changes == {"watchers": [[], ["editor", "viewer"]]}
     assert record.actor == editor
 
@@ -134,9 +173,211 @@ def test_link_to_a_secret_agreement_is_not_revealed_in_open_history(partners, vi
         reference="SECRET-REF", classification="secret", parties=[partners["USA"], partners["PHL"]]
     )
     open_one = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
-    agreement_update(agreement=open_one, supersedes=secret)
-    record = ChangeRecord.objects.get(agreement_id=open_one.pk, action="update")
+    agreement_save(agreement=open_one, supersedes=secret)
+    record = records_of(open_one).get(action="update")
     assert record.changes["supersedes"] == [None, "SECRET-REF"]
     assert record.classification == "secret"
     assert not ChangeRecord.objects.visible_to(viewer).filter(pk=record.pk).exists()
     assert ChangeRecord.objects.visible_to(analyst).filter(pk=record.pk).exists()
+
+
+# Declassification (security review, finding 2) ---------------------------------------------
+
+
+def _bodies(user, client, agreement) -> str:
+    client.force_login(user)
+    page = client.get(f"/agreements/{agreement.pk}/").content.decode()
+    api = client_for(user).get(f"/api/v1/agreements/{agreement.pk}/history/")
+    assert api.status_code == 200
+    return page + api.content.decode()
+
+
+def test_lowering_and_retitling_in_one_write_keeps_the_old_text_secret(
+    client, partners, viewer, registrar
+):
+    agreement = agreement_save(
+        actor=registrar,
+        title="Operation ZANZIBAR basing",
+        summary="QUARTZ staging rights",
+        type="access",
+        classification="secret",
+        parties=[{"code": "USA"}, {"code": "PHL"}],
+    )
+    agreement_save(
+        agreement=agreement,
+        actor=registrar,
+        classification="unclassified",
+        title="Access arrangement",
+        summary="Public summary",
+    )
+    body = _bodies(viewer, client, agreement)
+    assert "Access arrangement" in body  # the agreement itself is now public
+    assert "ZANZIBAR" not in body and "QUARTZ" not in body
+    lowering = records_of(agreement).get(action="update")
+    assert lowering.classification == "secret"
+    assert "ZANZIBAR" in _bodies(registrar, client, agreement)  # the cleared still see it
+
+
+def test_a_provision_lowered_from_secret_keeps_its_old_text_secret(
+    client, partners, viewer, registrar
+):
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    annex = provision_save(
+        agreement=agreement,
+        actor=registrar,
+        category="intelligence_sharing",
+        title="ZANZIBAR annex",
+        text="QUARTZ intercepts",
+        classification="secret",
+    )
+    provision_save(
+        provision=annex,
+        agreement=agreement,
+        actor=registrar,
+        title="Information annex",
+        text="Public text",
+        classification="unclassified",
+    )
+    body = _bodies(viewer, client, agreement)
+    assert "Information annex" in body
+    assert "ZANZIBAR" not in body and "QUARTZ" not in body
+
+
+# Versions a reader sees (security review, finding 7) ----------------------------------------
+
+
+def test_a_change_above_clearance_moves_neither_etag_nor_update_time(partners, viewer, registrar):
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    annex = provision_save(
+        agreement=agreement,
+        actor=registrar,
+        category="intelligence_sharing",
+        title="Annex",
+        classification="secret",
+    )
+    other = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    agreement_save(agreement=other, actor=registrar, title="Touched later")
+
+    def seen(user):
+        response = client_for(user).get(f"/api/v1/agreements/{agreement.pk}/")
+        return response["ETag"], response.json()["updated_at"]
+
+    def top(user):
+        rows = client_for(user).get("/api/v1/agreements/?ordering=-updated_at").json()["results"]
+        return rows[0]["id"]
+
+    before_viewer, before_registrar = seen(viewer), seen(registrar)
+    assert top(viewer) == other.pk
+    provision_save(provision=annex, agreement=agreement, actor=registrar, text="New secret text")
+    assert seen(viewer) == before_viewer
+    assert seen(registrar)[0] != before_registrar[0]
+    assert top(viewer) == other.pk
+    # An If-Match with the viewer's ETag is still current for what the viewer may see.
+    agreement_save(
+        agreement=agreement,
+        actor=viewer,
+        expected_version=int(json.loads(before_viewer[0])),
+        summary="Seen and edited",
+    )
+
+
+# One write path: the admin, the API and the import record the same ---------------------------
+
+
+def _admin_edit(client, user, agreement):
+    client.force_login(user)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data["title"] = "Retitled"
+    rows = int(data["parties-TOTAL_FORMS"])
+    data["parties-TOTAL_FORMS"] = str(rows + 1)
+    data[f"parties-{rows}-nation"] = str(Nation.objects.get(iso3="JPN").pk)
+    index = next(
+        i
+        for i in range(rows)
+        if data.get(f"parties-{i}-nation") == str(Nation.objects.get(iso3="PHL").pk)
+    )
+    data[f"parties-{index}-DELETE"] = "on"
+    data["provisions-0-text"] = "New text"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+
+def _api_edit(client, user, agreement):
+    provision = agreement.provisions.get()
+    response = client_for(user).patch(
+        f"/api/v1/agreements/{agreement.pk}/",
+        {
+            "title": "Retitled",
+            "parties": [{"code": "USA"}, {"code": "JPN"}],
+            "provisions": [
+                {
+                    "id": provision.pk,
+                    "category": provision.category,
+                    "title": provision.title,
+                    "text": "New text",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+
+
+def _import_edit(client, user, agreement, tmp_path):
+    provision = agreement.provisions.get()
+    row = {
+        "reference": agreement.reference,
+        "title": "Retitled",
+        "type": agreement.type,
+        "status": agreement.status,
+        "signed_on": agreement.signed_on.isoformat() if agreement.signed_on else None,
+        "entered_into_force_on": (
+            agreement.entered_into_force_on.isoformat() if agreement.entered_into_force_on else None
+        ),
+        "parties": [{"code": "USA"}, {"code": "JPN"}],
+        "provisions": [
+            {"category": provision.category, "title": provision.title, "text": "New text"}
+        ],
+    }
+    path = tmp_path / "edit.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    call_command("import_agreements", str(path), "--no-progress")
+
+
+@pytest.mark.parametrize("path", ["admin", "api", "import"])
+def test_every_write_path_records_the_same_changes_and_one_version_bump(
+    path, client, partners, registrar, tmp_path
+):
+    agreement = AgreementFactory(
+        parties=[partners["USA"], partners["PHL"]], title="Original", summary=""
+    )
+    ProvisionFactory(agreement=agreement, title="Clause", article="", text="Old text")
+    version = agreement.version
+    if path == "admin":
+        _admin_edit(client, registrar, agreement)  # removing a party needs the delete right
+    elif path == "api":
+        _api_edit(client, registrar, agreement)
+    else:
+        _import_edit(client, registrar, agreement, tmp_path)
+    agreement.refresh_from_db()
+    assert agreement.version == version + 1
+    records = records_of(agreement)
+    summary = sorted(
+        (r.changed_object_type.model, r.action, json.dumps(r.changes, sort_keys=True))
+        for r in records
+    )
+    japan = Nation.objects.get(iso3="JPN")
+    assert summary == sorted(
+        [
+            ("agreement", "update", json.dumps({"title": ["Original", "Retitled"]})),
+            ("agreementparty", "create", json.dumps({"nation": [None, japan.iso3]})),
+            ("agreementparty", "delete", json.dumps({"nation": ["PHL", None]})),
+            (
+                "provision",
+                "update",
+                json.dumps({"text": ["Old text", "New text"]}),
+            ),
+        ]
+    )
+    assert {r.classification for r in records} == {Classification.UNCLASSIFIED}

@@ -5,7 +5,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from agreements.models import Agreement, AgreementParty, ChangeRecord, Provision
+from agreements.models import Agreement, AgreementParty, Provision
+from history.models import ChangeRecord
 
 
 def jsonl(tmp_path, rows, name="agreements.jsonl"):

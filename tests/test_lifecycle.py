@@ -8,9 +8,10 @@ from django.core import mail
 from accounts.choices import Classification
 from agreements.choices import AgreementStatus, EventKind, ReminderKind, ReminderStatus
 from agreements.lifecycle import lifecycle_run, renewed_expiry
-from agreements.models import ChangeRecord, Reminder
+from agreements.models import Reminder
 from agreements.reminders import reminder_deliver, reminders_sweep
 from agreements.tasks import run_lifecycle
+from history.models import ChangeRecord
 
 from .conftest import TODAY
 from .factories import AgreementFactory, UserFactory
@@ -31,7 +32,7 @@ def test_signed_agreement_enters_into_force_on_its_date(frozen_today):
     assert (due.status, later.status) == (AgreementStatus.IN_FORCE, AgreementStatus.SIGNED)
     assert report.entered_into_force == [due.reference]
     assert list(due.events.values_list("kind", "date")) == [(EventKind.ENTERED_INTO_FORCE, TODAY)]
-    change = ChangeRecord.objects.get(agreement=due, action="update")
+    change = ChangeRecord.objects.about(due).get(action="update")
     assert change.source == "lifecycle" and change.actor is None
     assert change.changes["status"] == ["signed", "in_force"]
     assert due.version == 2
@@ -51,7 +52,7 @@ def test_auto_renewing_agreement_rolls_forward_when_no_notice(frozen_today):
     [event] = agreement.events.all()
     assert (event.kind, event.date) == (EventKind.RENEWED, days(-1))
     assert "2027-06-14" in event.note
-    change = ChangeRecord.objects.get(agreement=agreement, action="update")
+    change = ChangeRecord.objects.about(agreement).get(action="update")
     assert change.source == "lifecycle"
     assert change.changes["expires_on"] == ["2026-06-14", "2027-06-14"]
     assert lifecycle_run().renewed == []  # nothing more to do today
@@ -89,7 +90,7 @@ def test_others_expire(frozen_today, renewal):
     assert report.expired == [agreement.reference]
     assert (agreement.status, still.status) == (AgreementStatus.EXPIRED, AgreementStatus.IN_FORCE)
     assert list(agreement.events.values_list("kind", "date")) == [(EventKind.EXPIRED, days(-1))]
-    assert ChangeRecord.objects.get(agreement=agreement, action="update").source == "lifecycle"
+    assert ChangeRecord.objects.about(agreement).get(action="update").source == "lifecycle"
 
 
 def test_an_invalid_agreement_is_reported_and_the_rest_still_run(frozen_today):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from accounts.choices import Classification
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
 from agreements.models import Agreement, AgreementEvent, Reminder, Review
+from agreements.services import provision_save
 from partners.choices import ContactRole
 from partners.models import PointOfContact
 
@@ -48,8 +49,8 @@ def world(db, partners, frozen_today):
         next_review_on=frozen_today + datetime.timedelta(days=40),
         parties=[usa, phl, nato],
     )
-    ProvisionFactory(agreement=public, category=ProvisionCategory.TRAINING, title="Courses")
-    ProvisionFactory(
+    provision_save(agreement=public, category=ProvisionCategory.TRAINING, title="Courses")
+    provision_save(
         agreement=public,
         category=ProvisionCategory.CYBER,
         title="Hidden annex on cyber",
@@ -67,7 +68,7 @@ def world(db, partners, frozen_today):
         notice_period_days=10,
         parties=[usa, phl, nato],
     )
-    ProvisionFactory(
+    provision_save(
         agreement=secret, category=ProvisionCategory.INTELLIGENCE_SHARING, title="Sharing"
     )
     return {"public": public, "secret": secret, "usa": usa, "phl": phl, "nato": nato}
@@ -185,7 +186,7 @@ def test_dashboard_lists_deadlines_and_recent_changes(client, world, analyst):
     notice = html.split('id="due-notice_deadline"')[1].split("</section>")[0]
     assert SECRET_TITLE in notice and "Public Training Accord" not in notice
     changes = html.split('id="recent-changes"')[1]
-    assert "Created agreement" in changes
+    assert "Created provision" in changes
 
 
 def test_dashboard_recent_changes_skip_hidden_provisions(client, world, viewer):

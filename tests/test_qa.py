@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.choices import Classification
-from agreements.models import ChangeRecord
-from agreements.services import agreement_update
+from agreements.services import agreement_save, provision_save
+from history.models import ChangeRecord
 
 from .api_helpers import client_for
 from .factories import AgreementFactory, ProvisionFactory
@@ -16,9 +16,15 @@ def test_history_of_a_provision_later_classified_above_clearance_is_hidden(
     """A provision created unclassified and then raised to secret: its earlier history
     entries (title, text) must not show to an uncleared user."""
     agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
-    ProvisionFactory(agreement=agreement, title="Visible courses")
-    annex = ProvisionFactory(agreement=agreement, title="Zanzibar annex", text="Quartz intercepts.")
-    agreement_update(
+    provision_save(agreement=agreement, actor=registrar, category="training", title="Courses")
+    annex = provision_save(
+        agreement=agreement,
+        actor=registrar,
+        category="intelligence_sharing",
+        title="Zanzibar annex",
+        text="Quartz intercepts.",
+    )
+    agreement_save(
         agreement=agreement,
         actor=registrar,
         provisions=[
@@ -33,11 +39,14 @@ def test_history_of_a_provision_later_classified_above_clearance_is_hidden(
             for p in agreement.provisions.all()
         ],
     )
-    assert ChangeRecord.objects.filter(model="provision", object_id=annex.pk).count() >= 2
+    annex_records = ChangeRecord.objects.filter(
+        changed_object_type__model="provision", changed_object_id=annex.pk
+    )
+    assert annex_records.count() == 2
 
     visible = ChangeRecord.objects.visible_to(viewer)
-    assert not visible.filter(model="provision", object_id=annex.pk).exists()
-    assert visible.filter(model="provision").exists()
+    assert not visible.filter(pk__in=annex_records).exists()
+    assert visible.filter(changed_object_type__model="provision").exists()
 
     api = client_for(viewer).get(f"/api/v1/agreements/{agreement.pk}/history/")
     assert api.status_code == 200
@@ -243,13 +252,14 @@ def test_history_naming_a_linked_agreement_later_classified_above_clearance_is_h
     pair = [partners["USA"], partners["PHL"]]
     older = AgreementFactory(reference="ZANZIBAR-1990", title="Older accord", parties=pair)
     newer = AgreementFactory(reference="OPEN-2020", title="Newer accord", parties=pair)
-    agreement_update(agreement=newer, actor=registrar, supersedes=older)
+    agreement_save(agreement=newer, actor=registrar, supersedes=older)
     assert (
         "ZANZIBAR"
         in client_for(viewer).get(f"/api/v1/agreements/{newer.pk}/history/").content.decode()
     )
 
-    agreement_update(agreement=older, actor=registrar, classification=Classification.SECRET)
+    agreement_save(agreement=older, actor=registrar, classification=Classification.SECRET)
+    agreement_save(agreement=newer, actor=registrar, summary="A later public note")
 
     api = client_for(viewer).get(f"/api/v1/agreements/{newer.pk}/history/")
     assert api.status_code == 200

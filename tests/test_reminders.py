@@ -18,7 +18,7 @@ from agreements.reminders import (
     reminders_sweep,
     retry_countdown,
 )
-from agreements.services import agreement_update
+from agreements.services import agreement_save
 from agreements.tasks import deliver_reminder
 
 from .conftest import TODAY
@@ -162,7 +162,7 @@ def test_an_agreement_may_set_its_own_offsets(owner, frozen_today):
     assert sweep() == ["sent"]
     assert Reminder.objects.get().days_before == 45
     assert sweep(days(15)) == []  # 30 days left: the default 30-day offset does not apply here
-    agreement_update(agreement=agreement, reminder_offsets={"expiry": []})
+    agreement_save(agreement=agreement, reminder_offsets={"expiry": []})
     assert sweep(days(42)) == []
 
 
@@ -228,7 +228,7 @@ def test_classified_agreement_never_mailed_to_uncleared_watcher_or_office(
 def test_reclassified_before_delivery_is_cancelled_not_sent(viewer, frozen_today):
     agreement = agreement_with(viewer, expires_on=days(7))
     [pk] = reminders_sweep(today=TODAY)
-    agreement_update(agreement=agreement, classification=Classification.SECRET)
+    agreement_save(agreement=agreement, classification=Classification.SECRET)
     assert reminder_deliver(reminder_id=pk).outcome == "cancelled"
     assert Reminder.objects.get().status == ReminderStatus.CANCELLED
     assert mail.outbox == []

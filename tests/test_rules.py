@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.choices import Classification
 from agreements.models import Agreement, AgreementParty, Provision
-from agreements.services import agreement_create, agreement_update
+from agreements.services import agreement_save
 
 from .factories import AgreementFactory, ProvisionFactory
 from .formscrape import form_data
@@ -101,7 +101,7 @@ BROKEN = [
 @pytest.mark.parametrize("fields, parties, field, words", BROKEN)
 def test_service_refuses_broken_rule(partners, fields, parties, field, words):
     with pytest.raises(ValidationError) as caught:
-        agreement_create(parties=parties, **fields)
+        agreement_save(parties=parties, **fields)
     errors = caught.value.message_dict
     assert field in errors, errors
     assert words in " ".join(errors[field])
@@ -110,7 +110,7 @@ def test_service_refuses_broken_rule(partners, fields, parties, field, words):
 
 
 def test_service_accepts_valid_agreement_and_generates_reference(partners):
-    agreement = agreement_create(
+    agreement = agreement_save(
         parties=TWO_PARTIES,
         provisions=[{"category": "training", "title": "Training", "article": "Art. 1"}],
         **base_fields(expires_on=D(2024, 6, 25), notice_period_days=365),
@@ -118,24 +118,24 @@ def test_service_accepts_valid_agreement_and_generates_reference(partners):
     assert agreement.reference == "DCA-2014-0001"
     assert agreement.notice_deadline == D(2023, 6, 26)
     assert agreement.is_bilateral and not agreement.is_multilateral
-    second = agreement_create(parties=TWO_PARTIES, **base_fields())
+    second = agreement_save(parties=TWO_PARTIES, **base_fields())
     assert second.reference == "DCA-2014-0002"
 
 
 def test_draft_needs_no_parties(partners):
-    agreement = agreement_create(title="Early draft", type="mou", status="draft")
+    agreement = agreement_save(title="Early draft", type="mou", status="draft")
     assert agreement.parties.count() == 0
 
 
 def test_unknown_party_code_is_named(partners):
     with pytest.raises(ValidationError) as caught:
-        agreement_create(parties=[{"code": "USA"}, {"code": "ZZZ"}], **base_fields())
+        agreement_save(parties=[{"code": "USA"}, {"code": "ZZZ"}], **base_fields())
     assert "ZZZ" in caught.value.message_dict["parties[1].code"][0]
 
 
 def test_provision_not_below_agreement(partners):
     with pytest.raises(ValidationError) as caught:
-        agreement_create(
+        agreement_save(
             parties=TWO_PARTIES,
             provisions=[{"category": "training", "title": "T", "classification": "unclassified"}],
             **base_fields(classification="confidential"),
@@ -159,10 +159,10 @@ def test_supersedes_and_parent_never_loop(partners):
     older = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
     newer = AgreementFactory(parties=[partners["USA"], partners["PHL"]], supersedes=older)
     with pytest.raises(ValidationError) as caught:
-        agreement_update(agreement=older, supersedes=newer)
+        agreement_save(agreement=older, supersedes=newer)
     assert "loop" in caught.value.message_dict["supersedes"][0]
     with pytest.raises(ValidationError) as caught:
-        agreement_update(agreement=older, parent=older)
+        agreement_save(agreement=older, parent=older)
     assert "itself" in caught.value.message_dict["parent"][0]
     older.refresh_from_db()
     assert older.supersedes_id is None and older.parent_id is None
@@ -172,7 +172,7 @@ def test_failed_update_changes_nothing(partners):
     agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
     before = (agreement.version, agreement.title)
     with pytest.raises(ValidationError):
-        agreement_update(
+        agreement_save(
             agreement=agreement,
             title="Renamed",
             parties=[{"code": "USA"}, {"code": "NOPE"}],
@@ -184,16 +184,16 @@ def test_failed_update_changes_nothing(partners):
 
 def test_update_bumps_version_only_on_change(partners):
     agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
-    same = agreement_update(agreement=agreement, title=agreement.title)
+    same = agreement_save(agreement=agreement, title=agreement.title)
     assert same.version == 1
-    changed = agreement_update(agreement=agreement, parties=[{"code": "USA"}, {"code": "JPN"}])
+    changed = agreement_save(agreement=agreement, parties=[{"code": "USA"}, {"code": "JPN"}])
     assert changed.version == 2
     assert sorted(p.code for p in changed.parties.all()) == ["JPN", "USA"]
 
 
 def test_actor_cannot_write_above_clearance(partners, editor):
     with pytest.raises(ValidationError) as caught:
-        agreement_create(actor=editor, parties=TWO_PARTIES, **base_fields(classification="secret"))
+        agreement_save(actor=editor, parties=TWO_PARTIES, **base_fields(classification="secret"))
     assert "not cleared" in caught.value.message_dict["classification"][0]
 
 

@@ -1,18 +1,8 @@
 from django.db import migrations
 
-
-def create_groups(apps, schema_editor):
-    from accounts.groups import sync_groups
-    from accounts.migrations._permissions import create_all_permissions
-
-    create_all_permissions(apps)
-    sync_groups(apps)
-
-
-def remove_groups(apps, schema_editor):
-    from accounts.groups import GROUPS
-
-    apps.get_model("auth", "Group").objects.filter(name__in=GROUPS).delete()
+# The access groups are kept in step with accounts.groups by a post_migrate receiver
+# (accounts.apps), so this migration no longer imports live code; it stays as a no-op so
+# databases that ran it keep a consistent migration history.
 
 
 class Migration(migrations.Migration):
@@ -23,4 +13,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_groups, remove_groups)]
+    operations = []

@@ -1,14 +1,6 @@
 from django.db import migrations
 
-
-def sync(apps, schema_editor):
-    # The same step as 0002: permissions for models added since (calendar tokens, API tokens)
-    # exist only once their migrations ran, so bring the groups up to date.
-    from accounts.migrations._permissions import create_all_permissions
-    from accounts.groups import sync_groups
-
-    create_all_permissions(apps)
-    sync_groups(apps)
+# A no-op since the groups are synced after every migrate (accounts.apps); kept for history.
 
 
 class Migration(migrations.Migration):
@@ -17,4 +9,4 @@ class Migration(migrations.Migration):
         ("authtoken", "0004_alter_tokenproxy_options"),
     ]
 
-    operations = [migrations.RunPython(sync, migrations.RunPython.noop)]
+    operations = []

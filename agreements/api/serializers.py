@@ -3,22 +3,25 @@ short form; writes go through ``agreements.services``."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.choices import Classification
+from history.models import ChangeRecord
 
 from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReviewOutcome
 from ..dates import EARLIEST, LATEST
 from ..models import (
     Agreement,
     AgreementEvent,
-    ChangeRecord,
     Provision,
     Reminder,
     Review,
 )
+from ..services import resolve_links
 
 
 def _user_label(user) -> str | None:
@@ -150,6 +153,8 @@ class AgreementReminderSerializer(ReminderSerializer):
 
 class ChangeRecordSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label", read_only=True)
+    model = serializers.CharField(read_only=True, help_text="The kind of record changed.")
+    object_id = serializers.IntegerField(source="changed_object_id", read_only=True)
 
     class Meta:
         model = ChangeRecord
@@ -170,6 +175,8 @@ class AgreementDetailSerializer(AgreementListSerializer):
     owner = serializers.SerializerMethodField()
     watchers = serializers.SerializerMethodField()
     lateral = serializers.CharField(read_only=True)
+    version = serializers.SerializerMethodField(help_text="The ETag's number.")
+    updated_at = serializers.SerializerMethodField()
 
     class Meta(AgreementListSerializer.Meta):
         fields = [
@@ -212,6 +219,14 @@ class AgreementDetailSerializer(AgreementListSerializer):
     @extend_schema_field(AgreementRefSerializer(allow_null=True))
     def get_parent(self, agreement):
         return self._linked(agreement.parent)
+
+    def get_version(self, agreement) -> int:
+        """What the reader sees: a change they may not see does not move it."""
+        return agreement.version_for(self.context["request"].user)
+
+    def get_updated_at(self, agreement) -> datetime.datetime:
+        value = agreement.updated_at_for(self.context["request"].user)
+        return serializers.DateTimeField().to_representation(value)
 
     def get_owner(self, agreement) -> str | None:
         return _user_label(agreement.owner)
@@ -319,31 +334,10 @@ class AgreementWriteSerializer(serializers.Serializer):
 
     def validate(self, data):
         """Resolve links to records: agreements the user may see, users by name."""
-        user = self.context["request"].user
-        errors = {}
-        visible = Agreement.objects.visible_to(user)
-        for name in ("supersedes", "parent"):
-            if data.get(name) is not None:
-                target = visible.filter(pk=data[name]).first()
-                if target is None:
-                    errors[name] = [f"No agreement has the id {data[name]}."]
-                data[name] = target
-        users = get_user_model().objects
-        if data.get("owner") is not None:
-            owner = users.filter(username=data["owner"]).first()
-            if owner is None:
-                errors["owner"] = [f"No user is called {data['owner']!r}."]
-            data["owner"] = owner
-        if "watchers" in data:
-            names = set(data["watchers"])
-            found = list(users.filter(username__in=names))
-            missing = names - {u.username for u in found}
-            if missing:
-                errors["watchers"] = [f"No user is called: {', '.join(sorted(missing))}."]
-            data["watchers"] = found
-        if errors:
-            raise serializers.ValidationError(errors)
-        return data
+        try:
+            return resolve_links(data, self.context["request"].user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
 
 
 def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:

@@ -24,19 +24,20 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from history.models import ChangeRecord
+
 from ..choices import AgreementStatus, AgreementType, ProvisionCategory
 from ..filtersets import AgreementFilterSet, ProvisionFilterSet
 from ..models import (
     Agreement,
     AgreementEvent,
     AgreementParty,
-    ChangeRecord,
     Provision,
     Reminder,
     Review,
 )
 from ..selectors import agreements_for, deadlines_for, reminders_for
-from ..services import StaleVersion, agreement_create, agreement_delete, agreement_update
+from ..services import StaleVersion, agreement_delete, agreement_save, version_seen_by
 from ..services import review_record as record_review
 from .serializers import (
     AgreementDetailSerializer,
@@ -75,8 +76,9 @@ class FilteredSchema(AutoSchema):
         return getattr(self.view, "filter_backends", [])
 
 
-def etag_of(agreement: Agreement) -> str:
-    return f'"{agreement.version}"'
+def etag_of(agreement: Agreement, user) -> str:
+    """The version as ``user`` sees it: it moves only when something they may see changed."""
+    return f'"{version_seen_by(agreement, user)}"'
 
 
 def expected_version(request) -> int | None:
@@ -161,13 +163,13 @@ class AgreementViewSet(viewsets.ModelViewSet):
         agreement = self.get_queryset().get(pk=pk)
         serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
         response = Response(serializer.data, status=status_code, headers=headers)
-        response["ETag"] = etag_of(agreement)
+        response["ETag"] = etag_of(agreement, self.request.user)
         return response
 
     def retrieve(self, request, *args, **kwargs):
         agreement = self.get_object()
         response = Response(self.get_serializer(agreement).data)
-        response["ETag"] = etag_of(agreement)
+        response["ETag"] = etag_of(agreement, self.request.user)
         return response
 
     @extend_schema(
@@ -175,7 +177,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
     )
     def create(self, request, *args, **kwargs):
         data = write_data(request, partial=False)
-        agreement = agreement_create(actor=request.user, source="api", **data)
+        agreement = agreement_save(actor=request.user, source="api", **data)
         return self._detail(agreement.pk, status.HTTP_201_CREATED)
 
     @UPDATE_SCHEMA
@@ -183,11 +185,11 @@ class AgreementViewSet(viewsets.ModelViewSet):
         partial = kwargs.pop("partial", False)
         agreement = self.get_object()
         version = expected_version(request)
-        if version is not None and version != agreement.version:
+        if version is not None and version != version_seen_by(agreement, request.user):
             raise PreconditionFailed()
         data = write_data(request, partial=partial)
         try:
-            agreement_update(
+            agreement_save(
                 agreement=agreement,
                 actor=request.user,
                 expected_version=version,
@@ -277,9 +279,7 @@ class AgreementHistoryView(AgreementChildMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            ChangeRecord.objects.visible_to(self.request.user)
-            .filter(agreement_id=self.agreement().pk)
-            .select_related("actor")
+            ChangeRecord.objects.about(self.agreement()).visible_to(self.request.user).for_display()
         )
 
 

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "accounts",
     "partners",
     "agreements",
+    "history",
 ]
 
 MIDDLEWARE = [
@@ -32,7 +33,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "agreements.history.ActorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
