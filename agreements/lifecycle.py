@@ -26,7 +26,6 @@ from .choices import AgreementStatus, EventKind
 from .dates import add_months
 from .history import acting_as
 from .models import Agreement
-from .selectors import LIVE_STATUSES
 from .services import agreement_update, event_record
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def _enter_into_force(agreement: Agreement, today: datetime.date) -> str | None:
 
 
 def _renew_or_expire(agreement: Agreement, today: datetime.date) -> str | None:
-    if agreement.status not in LIVE_STATUSES:
+    if agreement.status not in AgreementStatus.live():
         return None
     old = agreement.expires_on
     if old is None or old >= today:
@@ -125,7 +124,7 @@ def lifecycle_run(*, today: datetime.date | None = None) -> LifecycleReport:
     for pk in list(due_in_force):
         _step(report, pk, today, _enter_into_force)
     past_expiry = Agreement.objects.filter(
-        status__in=LIVE_STATUSES, expires_on__lt=today
+        status__in=AgreementStatus.live(), expires_on__lt=today
     ).values_list("pk", flat=True)
     for pk in list(past_expiry):
         _step(report, pk, today, _renew_or_expire)
