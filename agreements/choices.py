@@ -31,6 +31,17 @@ class AgreementStatus(models.TextChoices):
     def pre_signature(cls) -> list[str]:
         return [cls.DRAFT, cls.NEGOTIATING]
 
+    @classmethod
+    def live(cls) -> list[str]:
+        """Signed and not finished: the agreement's expiry and notice deadline are due, and
+        the lifecycle moves it with its dates."""
+        return [cls.SIGNED, cls.IN_FORCE, cls.SUSPENDED]
+
+    @classmethod
+    def final(cls) -> list[str]:
+        """Finished: none of the agreement's dates is due any more."""
+        return [cls.EXPIRED, cls.TERMINATED, cls.SUPERSEDED]
+
 
 class ProvisionCategory(models.TextChoices):
     TRAINING = "training", "Training"

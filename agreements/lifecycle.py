@@ -25,7 +25,6 @@ from django.utils import timezone
 from .choices import AgreementStatus, EventKind
 from .dates import add_months
 from .models import Agreement
-from .selectors import LIVE_STATUSES
 from .services import agreement_save
 
 logger = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def _enter_into_force(agreement: Agreement, today: datetime.date) -> str | None:
 
 
 def _renew_or_expire(agreement: Agreement, today: datetime.date) -> str | None:
-    if agreement.status not in LIVE_STATUSES:
+    if agreement.status not in AgreementStatus.live():
         return None
     old = agreement.expires_on
     if old is None or old >= today:
@@ -128,7 +127,7 @@ def lifecycle_run(*, today: datetime.date | None = None) -> LifecycleReport:
     for pk in list(due_in_force):
         _step(report, pk, today, _enter_into_force)
     past_expiry = Agreement.objects.filter(
-        status__in=LIVE_STATUSES, expires_on__lt=today
+        status__in=AgreementStatus.live(), expires_on__lt=today
     ).values_list("pk", flat=True)
     for pk in list(past_expiry):
         _step(report, pk, today, _renew_or_expire)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -49,12 +53,61 @@ def _update_search_vector(instance, vector) -> None:
     type(instance)._base_manager.filter(pk=instance.pk).update(search_vector=vector)
 
 
+class DueDateRule(NamedTuple):
+    kind: str  # a ReminderKind value
+    field: str  # the agreement's date field
+    statuses: tuple[str, ...]  # the statuses in which the date is due
+    moot_once: str = ""  # a field that, once set, means the date is no longer due
+
+
+# Which dates of an agreement are due, and in which statuses: the one rule behind
+# ``Agreement.due_dates()`` and ``AgreementQuerySet.due_between()``, so every deadline list,
+# the calendar feed and the reminder sweep agree. Expiry and notice deadline are due while the
+# agreement is live (the notice deadline only until notice is given), the review also before
+# signature; in a final status (expired, terminated, superseded) nothing is due.
+DUE_DATE_RULES = (
+    DueDateRule(ReminderKind.EXPIRY, "expires_on", tuple(AgreementStatus.live())),
+    DueDateRule(
+        ReminderKind.NOTICE_DEADLINE,
+        "notice_deadline",
+        tuple(AgreementStatus.live()),
+        moot_once="notice_given_on",
+    ),
+    DueDateRule(
+        ReminderKind.REVIEW,
+        "next_review_on",
+        tuple(AgreementStatus.pre_signature() + AgreementStatus.live()),
+    ),
+)
+
+
 class AgreementQuerySet(ClassifiedQuerySet):
     def expiring_within(self, days: int, today: datetime.date | None = None):
         today = today or datetime.date.today()
         return self.filter(
             expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=days)
         )
+
+    def due_between(self, start: datetime.date, end: datetime.date):
+        """Agreements with any due date (see ``Agreement.due_dates()``) from ``start`` to
+        ``end``, both included."""
+        return self.due_in_windows(dict.fromkeys(ReminderKind.values, (start, end)))
+
+    def due_in_windows(self, windows: Mapping[str, tuple[datetime.date, datetime.date]]):
+        """Agreements with a due date of some kind inside that kind's window (both ends
+        included); kinds missing from ``windows`` are not looked at. An OR of one bounded
+        range per kind, each on an indexed date column, so the date indexes stay usable."""
+        conditions = []
+        for rule in DUE_DATE_RULES:
+            if rule.kind not in windows:
+                continue
+            condition = Q(status__in=rule.statuses, **{f"{rule.field}__range": windows[rule.kind]})
+            if rule.moot_once:
+                condition &= Q(**{f"{rule.moot_once}__isnull": True})
+            conditions.append(condition)
+        if not conditions:
+            return self.none()
+        return self.filter(functools.reduce(operator.or_, conditions))
 
 
 class ProvisionQuerySet(models.QuerySet):
@@ -290,6 +343,20 @@ class Agreement(models.Model):
         if self.expires_on is None or self.notice_period_days is None:
             return None
         return self.expires_on - datetime.timedelta(days=self.notice_period_days)
+
+    def due_dates(self) -> dict[str, datetime.date]:
+        """The dates that are due for this agreement, given its status, by kind (a
+        ``ReminderKind``: expiry, notice deadline, review), past ones included: the rule of
+        ``DUE_DATE_RULES``, the same one ``Agreement.objects.due_between()`` queries."""
+        due = {}
+        for rule in DUE_DATE_RULES:
+            day = getattr(self, rule.field)
+            if day is None or self.status not in rule.statuses:
+                continue
+            if rule.moot_once and getattr(self, rule.moot_once) is not None:
+                continue
+            due[rule.kind] = day
+        return due
 
     @property
     def is_multilateral(self) -> bool:

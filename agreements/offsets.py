@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 
 from .choices import ReminderKind
@@ -35,12 +37,25 @@ def offsets_errors(value) -> list[str]:
     return errors
 
 
-def offsets_for(agreement, kind: str) -> list[int]:
-    """The offsets (days before) for ``kind`` on ``agreement``, largest first."""
-    own = agreement.reminder_offsets or {}
+def offsets_in(own, kind: str) -> list[int]:
+    """The offsets (days before) for ``kind`` given an agreement's own ``reminder_offsets``
+    (None or empty: the defaults), largest first."""
+    own = own if isinstance(own, dict) else {}
     days = own[kind] if kind in own else settings.REMINDER_OFFSETS.get(kind, [])
     return sorted(set(days), reverse=True)
 
 
-def largest_default_offset() -> int:
-    return max((d for days in settings.REMINDER_OFFSETS.values() for d in days), default=0)
+def offsets_for(agreement, kind: str) -> list[int]:
+    """The offsets (days before) for ``kind`` on ``agreement``, largest first."""
+    return offsets_in(agreement.reminder_offsets, kind)
+
+
+def largest_offsets(own_offsets: Iterable) -> dict[str, int]:
+    """The largest offset of each kind among agreements whose own ``reminder_offsets`` are
+    ``own_offsets`` (None for the defaults). Kinds without any offset are left out."""
+    largest: dict[str, int] = {}
+    for own in own_offsets:
+        for kind in ReminderKind.values:
+            if days := offsets_in(own, kind):
+                largest[kind] = max(largest.get(kind, 0), days[0])
+    return largest

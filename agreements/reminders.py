@@ -37,13 +37,10 @@ from accounts.choices import Classification
 
 from .choices import AgreementStatus, ReminderKind, ReminderStatus
 from .models import Agreement, AgreementParty, Reminder
-from .offsets import largest_default_offset, offsets_for
-from .selectors import LIVE_STATUSES
+from .offsets import largest_offsets, offsets_for
 
 logger = logging.getLogger(__name__)
 
-# Statuses after which no date of the agreement matters any more.
-FINAL_STATUSES = (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.SUPERSEDED)
 # Statuses a delivery may be (re)claimed from.
 CLAIMABLE = (ReminderStatus.PENDING, ReminderStatus.FAILED)
 
@@ -79,22 +76,6 @@ class Delivery:
 # What is due ------------------------------------------------------------------------------
 
 
-def reminder_dates(agreement: Agreement) -> dict[str, datetime.date]:
-    """The dates of ``agreement`` that reminders warn of, by kind, given its status: expiry
-    and notice deadline while signed, in force or suspended (the notice deadline only while
-    no notice was given); the review date while the agreement is not expired, terminated or
-    superseded."""
-    dates = {}
-    live = agreement.status in LIVE_STATUSES
-    if live and agreement.expires_on:
-        dates[ReminderKind.EXPIRY] = agreement.expires_on
-    if live and agreement.notice_deadline and not agreement.notice_given_on:
-        dates[ReminderKind.NOTICE_DEADLINE] = agreement.notice_deadline
-    if agreement.status not in FINAL_STATUSES and agreement.next_review_on:
-        dates[ReminderKind.REVIEW] = agreement.next_review_on
-    return dates
-
-
 def current_offset(offsets: list[int], due_on: datetime.date, today: datetime.date) -> int | None:
     """The most urgent offset whose send date (``due_on`` - offset) is on or before today,
     while the date is still ahead (or today); None when nothing is due."""
@@ -128,30 +109,38 @@ def recipients_for(agreement: Agreement) -> list[tuple[str, object | None]]:
     return recipients
 
 
-def _candidates(today: datetime.date):
-    horizon = today + datetime.timedelta(days=largest_default_offset())
-    in_window = (
-        Q(expires_on__range=(today, horizon))
-        | Q(notice_deadline__range=(today, horizon))
-        | Q(next_review_on__range=(today, horizon))
+def _windows(today: datetime.date, largest: dict[str, int]) -> dict:
+    return {kind: (today, today + datetime.timedelta(days=n)) for kind, n in largest.items()}
+
+
+def reminder_candidates(today: datetime.date):
+    """The agreements a sweep on ``today`` may remind of: those with a due date
+    (``Agreement.due_dates()``) from today up to the largest offset of its kind ahead (the
+    defaults' for agreements that keep them, the largest of their own for those that set
+    their own). That covers catch-up: a date still ahead has its most urgent offset due
+    while it is inside that window (``current_offset``), and a date passed is never
+    reminded. Each branch is a bounded range on an indexed date column."""
+    own = list(
+        Agreement.objects.exclude(status__in=AgreementStatus.final())
+        .filter(reminder_offsets__isnull=False)
+        .order_by()
+        .values_list("reminder_offsets", flat=True)
     )
-    own_offsets = Q(reminder_offsets__isnull=False) & (
-        Q(expires_on__gte=today) | Q(notice_deadline__gte=today) | Q(next_review_on__gte=today)
+    candidates = Agreement.objects.filter(reminder_offsets__isnull=True).due_in_windows(
+        _windows(today, largest_offsets([None]))
     )
-    return (
-        Agreement.objects.exclude(status__in=FINAL_STATUSES)
-        .filter(in_window | own_offsets)
-        .select_related("owner")
-        .prefetch_related("watchers")
-        .order_by("pk")
-    )
+    if own:
+        candidates |= Agreement.objects.filter(reminder_offsets__isnull=False).due_in_windows(
+            _windows(today, largest_offsets(own))
+        )
+    return candidates.select_related("owner").prefetch_related("watchers").order_by("pk")
 
 
 def reminders_due(*, today: datetime.date) -> Iterator[DueReminder]:
     """Every delivery due on ``today``, whether or not it was made already."""
-    for agreement in _candidates(today).iterator(chunk_size=200):
+    for agreement in reminder_candidates(today).iterator(chunk_size=200):
         recipients = None
-        for kind, due_on in reminder_dates(agreement).items():
+        for kind, due_on in agreement.due_dates().items():
             days_before = current_offset(offsets_for(agreement, kind), due_on, today)
             if days_before is None:
                 continue
@@ -228,7 +217,7 @@ def reminder_claim(*, reminder_id: int) -> uuid.UUID | None:
 
 def _why_not_due(reminder: Reminder, today: datetime.date) -> str:
     agreement = reminder.agreement
-    if reminder_dates(agreement).get(reminder.kind) != reminder.due_on:
+    if agreement.due_dates().get(reminder.kind) != reminder.due_on:
         return "No longer due: the date changed or the agreement's status makes it moot."
     if reminder.due_on < today:
         return "No longer due: the date has passed."

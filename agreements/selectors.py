@@ -8,12 +8,10 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .choices import AgreementStatus, ReminderKind
+from .choices import ReminderKind
 from .models import Agreement, AgreementParty, Provision, Reminder
-
-# Agreements whose dates still matter: expiries and notice deadlines of these are deadlines.
-LIVE_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED)
 
 
 def agreements_for(user) -> QuerySet[Agreement]:
@@ -39,7 +37,7 @@ class Deadline:
 
     @property
     def days_left(self) -> int:
-        return (self.due_on - datetime.date.today()).days
+        return (self.due_on - timezone.localdate()).days
 
     @property
     def label(self) -> str:
@@ -49,29 +47,17 @@ class Deadline:
 def deadlines_for(
     user, *, within: int, today: datetime.date | None = None, queryset=None
 ) -> list[Deadline]:
-    """Upcoming expiries, notice deadlines and reviews (today up to ``within`` days ahead)
+    """The due dates (``Agreement.due_dates()``) from today up to ``within`` days ahead
     across the agreements ``user`` may see, soonest first."""
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     end = today + datetime.timedelta(days=within)
     base = queryset if queryset is not None else agreements_for(user)
-    base = base.visible_to(user)
-    live = Q(status__in=LIVE_STATUSES)
-    candidates = base.filter(
-        (live & Q(expires_on__range=(today, end)))
-        | (live & Q(notice_deadline__range=(today, end)) & Q(notice_given_on__isnull=True))
-        | Q(next_review_on__range=(today, end))
-    ).exclude(status__in=[AgreementStatus.TERMINATED, AgreementStatus.SUPERSEDED])
-    deadlines = []
-    for agreement in candidates:
-        is_live = agreement.status in LIVE_STATUSES
-        if is_live and agreement.expires_on and today <= agreement.expires_on <= end:
-            deadlines.append(Deadline(ReminderKind.EXPIRY, agreement.expires_on, agreement))
-        notice = agreement.notice_deadline
-        if is_live and notice and not agreement.notice_given_on and today <= notice <= end:
-            deadlines.append(Deadline(ReminderKind.NOTICE_DEADLINE, notice, agreement))
-        review = agreement.next_review_on
-        if review and today <= review <= end:
-            deadlines.append(Deadline(ReminderKind.REVIEW, review, agreement))
+    deadlines = [
+        Deadline(kind, due_on, agreement)
+        for agreement in base.visible_to(user).due_between(today, end)
+        for kind, due_on in agreement.due_dates().items()
+        if today <= due_on <= end
+    ]
     deadlines.sort(key=lambda d: (d.due_on, d.kind, d.agreement.reference))
     return deadlines
 
