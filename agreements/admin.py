@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
+from config.admin_access import RegistryAdminMixin
 from config.admin_widgets import SafeAutocompleteMixin
 from partners.models import Nation
 
 from .choices import ProvisionCategory
+from .forms import AgreementAdminForm, ReviewAdminForm
 from .models import (
     Agreement,
     AgreementEvent,
@@ -25,6 +27,7 @@ from .models import (
     Reminder,
     Review,
 )
+from .selectors import rows_visible_to
 from .services import (
     agreement_bump_version,
     agreement_delete,
@@ -41,12 +44,13 @@ def _allowed_classifications(user) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Classification.choices if value in allowed]
 
 
-class ClearanceAdminMixin:
+class ClearanceAdminMixin(RegistryAdminMixin):
     """Applies the clearance rule to lists, search, autocomplete and object URLs: an object
-    out of reach is a 404, exactly like one that does not exist."""
+    out of reach is a 404, exactly like one that does not exist. (Choices, lookups and
+    delete pages: ``RegistryAdminMixin``.)"""
 
     def visible(self, request, queryset):
-        return queryset.visible_to(request.user)
+        return rows_visible_to(queryset, request.user)
 
     def get_queryset(self, request):
         return self.visible(request, super().get_queryset(request))
@@ -61,13 +65,6 @@ class ClearanceAdminMixin:
         if db_field.name == "classification":
             kwargs["choices"] = _allowed_classifications(request.user)
         return super().formfield_for_choice_field(db_field, request, **kwargs)
-
-
-class ThroughAgreementMixin(ClearanceAdminMixin):
-    """For records whose visibility is their agreement's."""
-
-    def visible(self, request, queryset):
-        return queryset.filter(agreement__in=Agreement.objects.visible_to(request.user))
 
 
 # Change-list filters ----------------------------------------------------------------------
@@ -136,7 +133,7 @@ class PartyInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(messages)
 
 
-class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
+class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
     extra = 0
@@ -151,7 +148,7 @@ class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
     )
 
 
-class ProvisionInline(admin.StackedInline):
+class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
     model = Provision
     extra = 0
     fields = (("category", "classification"), ("article", "title"), "text")
@@ -165,14 +162,14 @@ class ProvisionInline(admin.StackedInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
-class EventInline(admin.TabularInline):
+class EventInline(RegistryAdminMixin, admin.TabularInline):
     model = AgreementEvent
     extra = 0
     fields = ("date", "kind", "note", "created_by")
     readonly_fields = ("created_by",)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(RegistryAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -279,6 +276,7 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     )
     date_hierarchy = "signed_on"
     list_per_page = 50
+    form = AgreementAdminForm
     autocomplete_fields = ("supersedes", "parent", "owner", "watchers")
     readonly_fields = ("notice_deadline", "version", "created_at", "updated_at")
     inlines = [
@@ -333,11 +331,6 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
         return super().get_queryset(request).prefetch_related(Prefetch("parties", queryset=parties))
 
     LINKS = ("supersedes", "parent")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in self.LINKS:
-            kwargs["queryset"] = Agreement.objects.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _hidden_links(self, request, obj) -> list[str]:
         """The links of ``obj`` that point at an agreement above the user's clearance: shown
@@ -431,13 +424,14 @@ class ProvisionAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
 
 
 @admin.register(Review)
-class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin):
+class ReviewAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     list_display = ("agreement", "reviewed_on", "outcome", "reviewer")
     list_filter = ("outcome",)
     list_select_related = ("agreement", "reviewer")
     date_hierarchy = "reviewed_on"
     search_fields = ("agreement__reference", "agreement__title", "notes")
     autocomplete_fields = ("agreement", "reviewer")
+    form = ReviewAdminForm
 
     def get_changeform_initial_data(self, request):
         return {"reviewed_on": datetime.date.today(), "reviewer": request.user.pk}
@@ -458,7 +452,7 @@ class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ThroughAgreementMixin, admin.ModelAdmin):
+class ReminderAdmin(ClearanceAdminMixin, admin.ModelAdmin):
     list_display = ("agreement", "kind", "due_on", "days_before", "recipient", "status", "sent_at")
     list_filter = ("kind", "status")
     list_select_related = ("agreement",)

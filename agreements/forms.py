@@ -1,0 +1,43 @@
+"""Admin forms: the people named on an agreement or a review must be able to read it."""
+
+from django import forms
+from django.core.exceptions import ObjectDoesNotExist
+
+from .selectors import not_readers_message, readers_among
+
+
+def _refuse_non_readers(form: forms.ModelForm, name: str, people: list, classification) -> None:
+    """An error on ``name`` for each active person in ``people`` who may not read an agreement
+    of ``classification``. (A person no longer active can only be there because they already
+    were: the choices are active users. They stay, and are sent nothing.)"""
+    active = [person for person in people if person.is_active]
+    readers = readers_among(active, classification)
+    refused = [person for person in active if person not in readers]
+    if refused:
+        form.add_error(name, not_readers_message(refused, classification))
+
+
+class AgreementAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        classification = cleaned.get("classification") or self.instance.classification
+        if "owner" in cleaned and cleaned["owner"] is not None:
+            _refuse_non_readers(self, "owner", [cleaned["owner"]], classification)
+        if "watchers" in cleaned:
+            _refuse_non_readers(self, "watchers", list(cleaned["watchers"]), classification)
+        return cleaned
+
+
+class ReviewAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        agreement = cleaned.get("agreement")
+        if agreement is None and "agreement" not in self.fields:
+            try:
+                agreement = self.instance.agreement
+            except ObjectDoesNotExist:
+                agreement = None
+        reviewer = cleaned.get("reviewer")
+        if agreement is not None and reviewer is not None:
+            _refuse_non_readers(self, "reviewer", [reviewer], agreement.classification)
+        return cleaned
