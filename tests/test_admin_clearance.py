@@ -308,3 +308,41 @@ def test_delete_of_what_is_all_visible_still_works(client, registrar, records):
     assert "Hidden intelligence annex" in html  # cleared to secret: sees what goes with it
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not Agreement.objects.filter(pk=records["open"].pk).exists()
+
+
+@pytest.mark.parametrize("model_name", ["provision", "review"])
+def test_agreement_autocomplete_of_every_form_goes_through_the_clearance_rule(
+    client, editor, records, model_name
+):
+    client.force_login(editor)
+    params = {
+        "term": "accord",
+        "app_label": "agreements",
+        "model_name": model_name,
+        "field_name": "agreement",
+    }
+    response = client.get("/admin/autocomplete/", params)
+    assert response.status_code == 200
+    texts = [item["text"] for item in response.json()["results"]]
+    assert any("Open training accord" in t for t in texts)
+    assert not any("Secret basing accord" in t for t in texts)
+
+
+def test_deleting_a_nation_or_a_user_tied_to_hidden_agreements_is_refused_unnamed(
+    client, low_admin, records, partners
+):
+    from .factories import UserFactory
+
+    watcher = UserFactory(username="watcher", clearance="secret")
+    records["secret"].watchers.set([watcher])
+    client.force_login(low_admin)
+    for url in (
+        f"/admin/partners/nation/{partners['USA'].pk}/delete/",
+        f"/admin/accounts/user/{watcher.pk}/delete/",
+    ):
+        html = client.get(url).content.decode()
+        assert "records above your clearance" in html, url
+        assert records["secret"].reference not in html
+        assert "Agreement_watchers" not in html and "Party:" not in html
+        assert client.post(url, {"post": "yes"}).status_code == 403, url
+    assert watcher.__class__.objects.filter(pk=watcher.pk).exists()
