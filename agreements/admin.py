@@ -10,11 +10,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.choices import Classification
+from config.admin_access import RegistryAdminMixin
 from config.admin_widgets import SafeAutocompleteMixin
 from history.models import ChangeRecord
 from partners.models import Nation
 
 from .choices import ProvisionCategory
+from .forms import ReviewAdminForm
 from .models import (
     Agreement,
     AgreementEvent,
@@ -23,6 +25,7 @@ from .models import (
     Reminder,
     Review,
 )
+from .selectors import rows_visible_to
 from .services import (
     AGREEMENT_FIELDS,
     EVENT_FIELDS,
@@ -48,12 +51,13 @@ def _allowed_classifications(user) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Classification.choices if value in allowed]
 
 
-class ClearanceAdminMixin:
+class ClearanceAdminMixin(RegistryAdminMixin):
     """Applies the clearance rule to lists, search, autocomplete and object URLs: an object
-    out of reach is a 404, exactly like one that does not exist."""
+    out of reach is a 404, exactly like one that does not exist. (Choices, lookups and
+    delete pages: ``RegistryAdminMixin``.)"""
 
     def visible(self, request, queryset):
-        return queryset.visible_to(request.user)
+        return rows_visible_to(queryset, request.user)
 
     def get_queryset(self, request):
         return self.visible(request, super().get_queryset(request))
@@ -68,13 +72,6 @@ class ClearanceAdminMixin:
         if db_field.name == "classification":
             kwargs["choices"] = _allowed_classifications(request.user)
         return super().formfield_for_choice_field(db_field, request, **kwargs)
-
-
-class ThroughAgreementMixin(ClearanceAdminMixin):
-    """For records whose visibility is their agreement's."""
-
-    def visible(self, request, queryset):
-        return queryset.filter(agreement__in=Agreement.objects.visible_to(request.user))
 
 
 # Change-list filters ----------------------------------------------------------------------
@@ -156,10 +153,12 @@ class AggregateInlineFormSet(forms.BaseInlineFormSet):
                 "Open it again to see their change, then make yours."
             ) from None
         except ValidationError as exc:
-            raise ValidationError(form.place_errors(exc, registry)) from None
+            # Always an error here too: the agreement form was already judged valid.
+            rest = form.place_errors(exc, registry)
+            raise ValidationError(rest or "Please correct the errors above.") from None
 
 
-class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
+class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline):
     model = AgreementParty
     formset = AggregateInlineFormSet
     extra = 0
@@ -174,7 +173,7 @@ class PartyInline(SafeAutocompleteMixin, admin.TabularInline):
     )
 
 
-class ProvisionInline(admin.StackedInline):
+class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
     model = Provision
     formset = AggregateInlineFormSet
     extra = 0
@@ -189,7 +188,7 @@ class ProvisionInline(admin.StackedInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
-class EventInline(admin.TabularInline):
+class EventInline(RegistryAdminMixin, admin.TabularInline):
     model = AgreementEvent
     formset = AggregateInlineFormSet
     extra = 0
@@ -197,7 +196,7 @@ class EventInline(admin.TabularInline):
     readonly_fields = ("created_by",)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(RegistryAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -397,11 +396,6 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
 
     LINKS = ("supersedes", "parent")
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in self.LINKS:
-            kwargs["queryset"] = Agreement.objects.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def _hidden_links(self, request, obj) -> list[str]:
         """The links of ``obj`` that point at an agreement above the user's clearance: shown
         as such (never named) and left out of the form, so saving keeps them."""
@@ -457,7 +451,8 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"request": request})
+        form.request = request  # a new class per call (modelform_factory)
+        return form
 
     def save_model(self, request, obj, form, change):
         """Nothing is saved here: ``save_related`` writes the agreement with its inlines."""
@@ -531,13 +526,14 @@ class ProvisionAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
 
 
 @admin.register(Review)
-class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin):
+class ReviewAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     list_display = ("agreement", "reviewed_on", "outcome", "reviewer")
     list_filter = ("outcome",)
     list_select_related = ("agreement", "reviewer")
     date_hierarchy = "reviewed_on"
     search_fields = ("agreement__reference", "agreement__title", "notes")
     autocomplete_fields = ("agreement", "reviewer")
+    form = ReviewAdminForm
 
     def get_changeform_initial_data(self, request):
         return {"reviewed_on": datetime.date.today(), "reviewer": request.user.pk}
@@ -571,7 +567,7 @@ class ReviewAdmin(SafeAutocompleteMixin, ThroughAgreementMixin, admin.ModelAdmin
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ThroughAgreementMixin, admin.ModelAdmin):
+class ReminderAdmin(ClearanceAdminMixin, admin.ModelAdmin):
     list_display = ("agreement", "kind", "due_on", "days_before", "recipient", "status", "sent_at")
     list_filter = ("kind", "status")
     list_select_related = ("agreement",)

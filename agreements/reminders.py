@@ -7,12 +7,13 @@ sweep, run later or at the same moment, adds nothing. Each row is then delivered
 claim, a sent row is never claimed again, and a claim older than ``REMINDER_CLAIM_TIMEOUT`` (a
 worker that died mid-delivery) may be taken over.
 
-Who gets a reminder: the owner, the watchers and the office mailbox, each once (by email
-address, case-insensitively), people only while active and cleared for the agreement, and
-the office mailbox only for agreements classified at or below
-``REMINDER_OFFICE_MAX_CLASSIFICATION``. The same rule is checked again at delivery, so a
-reminder whose agreement was reclassified, whose date moved or whose recipient lost their
-clearance in the meantime is cancelled, not sent.
+Who gets a reminder (``recipients_for``): the owner, the watchers and the office mailbox, each
+once (by email address, case-insensitively), people only while they may read the agreement
+(active, with the read permission and cleared for it: ``readers_among``), and the office
+mailbox only for agreements classified at or below ``REMINDER_OFFICE_MAX_CLASSIFICATION``. The
+same function is applied again at delivery, so a reminder whose agreement was reclassified,
+whose date moved or whose recipient lost their clearance or permission in the meantime is
+cancelled, not sent.
 
 Catch-up: for each date, only the most urgent offset still ahead of it is due (the smallest
 offset whose send date is on or before today). A sweep that missed days sends that one, never
@@ -38,6 +39,7 @@ from accounts.choices import Classification
 from .choices import AgreementStatus, ReminderKind, ReminderStatus
 from .models import Agreement, AgreementParty, Reminder
 from .offsets import largest_offsets, offsets_for
+from .selectors import readers_among, users_with_read_permission
 
 logger = logging.getLogger(__name__)
 
@@ -90,16 +92,21 @@ def office_cleared_for(classification: str) -> bool:
     return Classification.rank(classification) <= Classification.rank(limit)
 
 
-def recipients_for(agreement: Agreement) -> list[tuple[str, object | None]]:
+def recipients_for(
+    agreement: Agreement, *, permitted: set[int] | None = None
+) -> list[tuple[str, object | None]]:
     """(email, user) pairs: the owner, the watchers, then the office mailbox; each address
-    once, people only if active and cleared for the agreement."""
+    once, people only if they may read the agreement (``readers_among``). The one recipient
+    rule, for the sweep and again at delivery; ``permitted``: the ids of the users holding
+    the read permission, when the sweep has looked them up already."""
     people = [agreement.owner] if agreement.owner_id else []
     people += sorted(agreement.watchers.all(), key=lambda user: user.pk)
+    readers = readers_among(people, agreement.classification, permitted=permitted)
     seen: set[str] = set()
     recipients = []
-    for user in people:
+    for user in readers:
         email = (user.email or "").strip().lower()
-        if not email or email in seen or not user.is_cleared_for(agreement.classification):
+        if not email or email in seen:
             continue
         seen.add(email)
         recipients.append((email, user))
@@ -138,14 +145,17 @@ def reminder_candidates(today: datetime.date):
 
 def reminders_due(*, today: datetime.date) -> Iterator[DueReminder]:
     """Every delivery due on ``today``, whether or not it was made already."""
+    permitted = None  # looked up once, when the first agreement has something due
     for agreement in reminder_candidates(today).iterator(chunk_size=200):
         recipients = None
         for kind, due_on in agreement.due_dates().items():
             days_before = current_offset(offsets_for(agreement, kind), due_on, today)
             if days_before is None:
                 continue
+            if permitted is None:
+                permitted = set(users_with_read_permission().values_list("pk", flat=True))
             if recipients is None:
-                recipients = recipients_for(agreement)
+                recipients = recipients_for(agreement, permitted=permitted)
             for email, user in recipients:
                 yield DueReminder(agreement, kind, due_on, days_before, email, user)
 
@@ -222,7 +232,7 @@ def _why_not_due(reminder: Reminder, today: datetime.date) -> str:
     if reminder.due_on < today:
         return "No longer due: the date has passed."
     if reminder.recipient not in {email for email, _ in recipients_for(agreement)}:
-        return "No longer due to this recipient (not responsible for or cleared for it)."
+        return "No longer due to this recipient (not responsible for it, or may not read it)."
     return ""
 
 

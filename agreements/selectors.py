@@ -7,11 +7,74 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.choices import Classification
+
 from .choices import ReminderKind
 from .models import Agreement, AgreementParty, Provision, Reminder
+
+# The permission to read agreements, and the backend that holds it (groups, users).
+READ_PERMISSION = "agreements.view_agreement"
+PERMISSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+
+def _agreement_links(model) -> list[str]:
+    """The foreign keys of ``model`` to an agreement (a party, a review, a watcher row…)."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.related_model is Agreement
+    ]
+
+
+def has_clearance_rule(model) -> bool:
+    """Whether some rows of ``model`` may be out of a user's reach."""
+    return hasattr(model._default_manager.all(), "visible_to") or bool(_agreement_links(model))
+
+
+def rows_visible_to(queryset: QuerySet, user) -> QuerySet:
+    """The rows of ``queryset``, of any model, that ``user`` may see: the model's own
+    ``visible_to`` when it has one; for a record that belongs to an agreement (a party, a
+    review, an event, a reminder, a watcher row), its agreement's; any other row is visible."""
+    if hasattr(queryset, "visible_to"):
+        return queryset.visible_to(user)
+    for name in _agreement_links(queryset.model):
+        queryset = queryset.filter(**{f"{name}__in": Agreement.objects.visible_to(user)})
+    return queryset
+
+
+def users_with_read_permission() -> QuerySet:
+    """Active users holding the read permission: through a group, directly, or as
+    superusers."""
+    return get_user_model().objects.with_perm(READ_PERMISSION, backend=PERMISSION_BACKEND)
+
+
+def readers_among(users, classification: str, *, permitted: set[int] | None = None) -> list:
+    """Those of ``users`` who may read an agreement of ``classification``: active, holding
+    the read permission and cleared for it. The one rule for who is told about an agreement
+    (reminders) and who may be named on it (owner, watchers, reviewer). ``permitted``: the
+    ids of the users holding the permission, when already looked up (the reminder sweep
+    does it once for all agreements)."""
+    users = [user for user in users if user is not None]
+    if permitted is None:
+        ids = [user.pk for user in users]
+        permitted = set(
+            users_with_read_permission().filter(pk__in=ids).values_list("pk", flat=True)
+        )
+    return [user for user in users if user.pk in permitted and user.is_cleared_for(classification)]
+
+
+def not_readers_message(users, classification: str) -> str:
+    names = ", ".join(sorted(user.get_username() for user in users))
+    label = Classification(classification).label
+    return (
+        f"Not allowed to read this {label} agreement (a person named on it needs the read "
+        f"permission and clearance for {label}): {names}."
+    )
 
 
 def agreements_for(user) -> QuerySet[Agreement]:

@@ -29,6 +29,7 @@ from partners.selectors import partners_by_codes
 from .choices import AgreementStatus, EventKind
 from .dates import add_months
 from .models import Agreement, AgreementEvent, AgreementParty, Provision, Review
+from .selectors import not_readers_message, readers_among
 
 # What a writer may set. Derived from the models: a new editable field is writable (and
 # recorded in history) without being listed again here.
@@ -357,6 +358,33 @@ def _build_events(agreement: Agreement, events: list, actor) -> tuple[list, dict
     return built, errors
 
 
+def _people_errors(agreement: Agreement, before: dict, watchers, creating: bool) -> dict:
+    """Whoever is named on an agreement (owner, watchers) must be able to read it. Checked
+    when the owner or watchers are set or the classification changes; a person no longer
+    active stays (they are sent nothing)."""
+    errors = {}
+    if agreement.classification not in Classification.values:
+        return errors
+    reclassified = not creating and before.get("classification") != agreement.classification
+    checks = []
+    if agreement.owner_id and (
+        creating or reclassified or before.get("owner") != label(agreement.owner)
+    ):
+        checks.append(("owner", [agreement.owner]))
+    if watchers is None and reclassified:
+        watchers = list(agreement.watchers.all())
+    if watchers:
+        users = [w for w in watchers if hasattr(w, "is_active")]
+        checks.append(("watchers", users))
+    for name, people in checks:
+        active = [person for person in people if person.is_active]
+        readers = readers_among(active, agreement.classification)
+        refused = [person for person in active if person not in readers]
+        if refused:
+            errors[name] = [not_readers_message(refused, agreement.classification)]
+    return errors
+
+
 def _apply_fields(agreement: Agreement, fields: Mapping[str, Any]) -> dict:
     unknown = set(fields) - set(AGREEMENT_FIELDS)
     if unknown:
@@ -577,6 +605,8 @@ def agreement_save(
     generated = creating and not agreement.reference
     if not errors:
         _validate_agreement(agreement, actor, errors)
+
+    _merge(errors, _people_errors(agreement, before, rows["watchers"], creating))
 
     party_plan = None
     if rows["parties"] is not None or creating:

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.http import Http404
 
+from config.admin_access import RegistryAdminMixin
+
 from .models import ChangeRecord
 
 
 @admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
+class ChangeRecordAdmin(RegistryAdminMixin, admin.ModelAdmin):
     """Read-only; the clearance rule of history is one filter, applied to every list,
     search and object URL here (a record out of reach is a 404)."""
 

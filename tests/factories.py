@@ -1,7 +1,7 @@
 import datetime
 
 import factory
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from accounts.choices import Classification
 from accounts.models import User
@@ -28,6 +28,16 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=extracted))
         if create:
             self.save()
+
+    @factory.post_generation
+    def permissions(self, create, extracted, **kwargs):
+        """``permissions=["agreements.view_agreement"]``: given to the user directly (where
+        the groups of the data migration are not there, as after a transactional test)."""
+        for label in extracted or ():
+            app_label, codename = label.split(".")
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
 
 
 class NationFactory(factory.django.DjangoModelFactory):

@@ -133,3 +133,222 @@ def test_policy_staff_cannot_use_admin(client, viewer, records):
     client.force_login(viewer)
     response = client.get("/admin/agreements/agreement/")
     assert response.status_code == 302  # to the admin login: not staff
+
+
+# Choices in admin forms (issue 8, 1) ------------------------------------------------------
+
+
+def _review_data(agreement_id, reviewer):
+    return {
+        "agreement": str(agreement_id),
+        "reviewed_on": "2026-06-01",
+        "reviewer": str(reviewer.pk),
+        "outcome": "continue",
+        "notes": "Looked at it.",
+    }
+
+
+def _form_errors(response):
+    return {
+        name: list(errors) for name, errors in response.context["adminform"].form.errors.items()
+    }
+
+
+def test_review_of_a_hidden_agreement_is_refused_like_a_missing_one(client, editor, records):
+    secret = records["secret"]
+    secret.refresh_from_db()
+    version = secret.version
+    client.force_login(editor)
+    hidden = client.post("/admin/agreements/review/add/", _review_data(secret.pk, editor))
+    missing = client.post("/admin/agreements/review/add/", _review_data(999999, editor))
+    assert hidden.status_code == missing.status_code == 200
+    assert _form_errors(hidden) == _form_errors(missing)
+    assert "Select a valid choice" in _form_errors(hidden)["agreement"][0]
+    assert secret.reference not in hidden.content.decode()
+    secret.refresh_from_db()
+    assert (secret.reviews.count(), secret.version) == (0, version)
+
+
+def test_provision_under_a_hidden_agreement_is_refused_like_a_missing_one(client, editor, records):
+    def data(agreement_id):
+        return {
+            "agreement": str(agreement_id),
+            "category": "training",
+            "title": "Planted clause",
+            "article": "Art. 9",
+            "text": "",
+            "classification": "confidential",
+        }
+
+    client.force_login(editor)
+    hidden = client.post("/admin/agreements/provision/add/", data(records["secret"].pk))
+    missing = client.post("/admin/agreements/provision/add/", data(999999))
+    assert hidden.status_code == missing.status_code == 200
+    assert _form_errors(hidden) == _form_errors(missing)
+    html = hidden.content.decode()
+    assert "Select a valid choice" in html
+    assert "Secret" not in html.split('id="content"')[1]  # not even its classification
+    assert not records["secret"].provisions.exists()
+
+
+def test_every_related_choice_of_every_admin_form_is_limited_to_what_the_user_sees(
+    rf, editor, records
+):
+    """Generic: every foreign-key and many-to-many field of every ModelAdmin and inline offers
+    only the records the user may see, so no form can write to (or probe) a hidden one."""
+    from django.contrib import admin
+    from django.forms import ModelChoiceField
+
+    from agreements.selectors import rows_visible_to
+
+    request = rf.get("/admin/")
+    request.user = editor
+    checked = set()
+    for model, model_admin in admin.site._registry.items():
+        forms = [model_admin.get_form(request)]
+        obj = model.objects.first()
+        forms += [
+            i.get_formset(request, obj).form for i in model_admin.get_inline_instances(request, obj)
+        ]
+        for form in forms:
+            for name, field in form.base_fields.items():
+                if not isinstance(field, ModelChoiceField):
+                    continue
+                related = field.queryset.model
+                everything = related._default_manager.all()
+                visible = set(rows_visible_to(everything, editor).values_list("pk", flat=True))
+                offered = set(field.queryset.values_list("pk", flat=True))
+                assert offered <= visible, (model.__name__, form.__name__, name)
+                checked.add((related.__name__, name))
+    assert {
+        ("Agreement", "agreement"),
+        ("Agreement", "supersedes"),
+        ("Agreement", "parent"),
+    } <= checked
+
+
+# Recent actions on the admin index --------------------------------------------------------
+
+
+def test_recent_actions_never_name_a_record_now_out_of_reach(client, editor, records):
+    """The editor's own log entry about an agreement since raised above their clearance."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    def log(obj, repr_):
+        LogEntry.objects.create(
+            user=editor,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr=repr_,
+            action_flag=CHANGE,
+            change_message="[]",
+        )
+
+    log(records["secret"], "SECRET-REF: Secret basing accord")
+    log(records["annex"], "Hidden intelligence annex")
+    log(records["open"], "OPEN-REF: Open training accord")
+    client.force_login(editor)
+    html = client.get("/admin/").content.decode()
+    assert "OPEN-REF: Open training accord" in html
+    assert "SECRET-REF" not in html
+    assert "Hidden intelligence annex" not in html
+
+
+# Delete confirmation ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def low_admin(db):
+    """A registry admin (delete permission) cleared only to unclassified."""
+    from accounts.groups import REGISTRY_ADMINS
+
+    from .factories import UserFactory
+
+    return UserFactory(
+        username="lowadmin", group=REGISTRY_ADMINS, clearance="unclassified", is_staff=True
+    )
+
+
+def test_delete_page_never_names_a_hidden_provision_and_refuses(client, low_admin, records):
+    url = f"/admin/agreements/agreement/{records['open'].pk}/delete/"
+    client.force_login(low_admin)
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Hidden intelligence annex" not in html
+    assert "Provisions: 2" not in html  # the summary does not count it either
+    assert "records above your clearance" in html
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Agreement.objects.filter(pk=records["open"].pk).exists()
+    assert records["annex"].__class__.objects.filter(pk=records["annex"].pk).exists()
+
+
+def test_bulk_delete_action_refuses_too(client, low_admin, records):
+    client.force_login(low_admin)
+    data = {"action": "delete_selected", "_selected_action": [records["open"].pk]}
+    page = client.post("/admin/agreements/agreement/", data)
+    assert "Hidden intelligence annex" not in page.content.decode()
+    assert "records above your clearance" in page.content.decode()
+    response = client.post("/admin/agreements/agreement/", {**data, "post": "yes"})
+    assert response.status_code == 403
+    assert Agreement.objects.filter(pk=records["open"].pk).exists()
+
+
+def test_delete_page_refuses_when_a_hidden_agreement_would_change(client, low_admin, records):
+    """Deleting an agreement that a hidden one supersedes would rewrite the hidden one."""
+    Agreement.objects.filter(pk=records["secret"].pk).update(supersedes=records["confidential"])
+    Agreement.objects.filter(pk=records["confidential"].pk).update(classification="unclassified")
+    client.force_login(low_admin)
+    url = f"/admin/agreements/agreement/{records['confidential'].pk}/delete/"
+    html = client.get(url).content.decode()
+    assert records["secret"].reference not in html
+    assert "records above your clearance" in html
+    assert client.post(url, {"post": "yes"}).status_code == 403
+
+
+def test_delete_of_what_is_all_visible_still_works(client, registrar, records):
+    client.force_login(registrar)
+    url = f"/admin/agreements/agreement/{records['open'].pk}/delete/"
+    html = client.get(url).content.decode()
+    assert "Hidden intelligence annex" in html  # cleared to secret: sees what goes with it
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Agreement.objects.filter(pk=records["open"].pk).exists()
+
+
+@pytest.mark.parametrize("model_name", ["provision", "review"])
+def test_agreement_autocomplete_of_every_form_goes_through_the_clearance_rule(
+    client, editor, records, model_name
+):
+    client.force_login(editor)
+    params = {
+        "term": "accord",
+        "app_label": "agreements",
+        "model_name": model_name,
+        "field_name": "agreement",
+    }
+    response = client.get("/admin/autocomplete/", params)
+    assert response.status_code == 200
+    texts = [item["text"] for item in response.json()["results"]]
+    assert any("Open training accord" in t for t in texts)
+    assert not any("Secret basing accord" in t for t in texts)
+
+
+def test_deleting_a_nation_or_a_user_tied_to_hidden_agreements_is_refused_unnamed(
+    client, low_admin, records, partners
+):
+    from .factories import UserFactory
+
+    watcher = UserFactory(username="watcher", clearance="secret")
+    records["secret"].watchers.set([watcher])
+    client.force_login(low_admin)
+    for url in (
+        f"/admin/partners/nation/{partners['USA'].pk}/delete/",
+        f"/admin/accounts/user/{watcher.pk}/delete/",
+    ):
+        html = client.get(url).content.decode()
+        assert "records above your clearance" in html, url
+        assert records["secret"].reference not in html
+        assert "Agreement_watchers" not in html and "Party:" not in html
+        assert client.post(url, {"post": "yes"}).status_code == 403, url
+    assert watcher.__class__.objects.filter(pk=watcher.pk).exists()

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 
 from accounts.choices import Classification
+from accounts.groups import POLICY_STAFF
 from agreements.choices import AgreementStatus, EventKind, ReminderKind, ReminderStatus
 from agreements.lifecycle import lifecycle_run, renewed_expiry
 from agreements.models import Reminder
@@ -106,7 +107,7 @@ def test_an_invalid_agreement_is_reported_and_the_rest_still_run(frozen_today):
 
 
 def test_renewed_dates_get_their_own_reminders(frozen_today):
-    owner = UserFactory(username="owner", clearance=Classification.SECRET)
+    owner = UserFactory(username="owner", group=POLICY_STAFF, clearance=Classification.SECRET)
     agreement = AgreementFactory(
         owner=owner,
         expires_on=days(7),

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from accounts.choices import Classification
+from accounts.groups import POLICY_STAFF
 from agreements.choices import AgreementStatus, ReminderKind, ReminderStatus
-from agreements.models import Reminder
+from agreements.models import Agreement, Reminder
 from agreements.reminders import (
     current_offset,
     reminder_deliver,
@@ -40,7 +41,7 @@ def sweep(today=TODAY) -> list[str]:
 
 @pytest.fixture
 def owner(db):
-    return UserFactory(username="owner", clearance=Classification.SECRET)
+    return UserFactory(username="owner", group=POLICY_STAFF, clearance=Classification.SECRET)
 
 
 def agreement_with(owner, **fields):
@@ -225,10 +226,51 @@ def test_classified_agreement_never_mailed_to_uncleared_watcher_or_office(
     assert not Reminder.objects.filter(recipient__in=["viewer@example.org", "desk@example.org"])
 
 
+def test_someone_cleared_but_without_the_read_permission_is_sent_nothing(
+    owner, outsider, frozen_today
+):
+    """Cleared to secret but in no group (403 on every page): no reminder, not even a row."""
+    agreement = agreement_with(
+        outsider, classification=Classification.CONFIDENTIAL, expires_on=days(7)
+    )
+    agreement.watchers.set([outsider, owner])
+    assert sweep() == ["sent"]
+    assert [message.to for message in mail.outbox] == [["owner@example.org"]]
+    assert not Reminder.objects.filter(recipient="outsider@example.org").exists()
+
+
+def test_the_read_permission_may_be_given_directly_and_superusers_have_it(frozen_today):
+    from django.contrib.auth.models import Permission
+
+    direct = UserFactory(username="direct", clearance=Classification.CONFIDENTIAL)
+    direct.user_permissions.add(Permission.objects.get(codename="view_agreement"))
+    chief = UserFactory(username="chief", is_superuser=True)  # no group, no clearance set
+    agreement = agreement_with(
+        chief, classification=Classification.CONFIDENTIAL, expires_on=days(7)
+    )
+    agreement.watchers.set([direct])
+    sweep()
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "chief@example.org",
+        "direct@example.org",
+    ]
+
+
+def test_losing_the_read_permission_before_delivery_cancels_it(owner, frozen_today):
+    agreement_with(owner, expires_on=days(7))
+    [pk] = reminders_sweep(today=TODAY)
+    owner.groups.clear()
+    assert reminder_deliver(reminder_id=pk).outcome == "cancelled"
+    assert "may not read it" in Reminder.objects.get().error
+    assert mail.outbox == []
+
+
 def test_reclassified_before_delivery_is_cancelled_not_sent(viewer, frozen_today):
     agreement = agreement_with(viewer, expires_on=days(7))
     [pk] = reminders_sweep(today=TODAY)
-    agreement_save(agreement=agreement, classification=Classification.SECRET)
+    # Written behind the registry's back: agreement_save itself refuses to classify an
+    # agreement above its owner's clearance. Delivery must still check.
+    Agreement.objects.filter(pk=agreement.pk).update(classification=Classification.SECRET)
     assert reminder_deliver(reminder_id=pk).outcome == "cancelled"
     assert Reminder.objects.get().status == ReminderStatus.CANCELLED
     assert mail.outbox == []

@@ -33,6 +33,7 @@ from config.celery import app as celery_app
 
 from .factories import AgreementFactory, UserFactory
 
+READ = ["agreements.view_agreement"]  # reminders go only to people who may read
 REDIS_URL = "redis://127.0.0.1:6379/2"  # db 2: this suite's own
 DEADLINE = 40  # seconds any single wait may take
 
@@ -166,9 +167,13 @@ def today() -> datetime.date:
 
 
 def test_worker_on_redis_sends_the_sweeps_emails(workers):
-    owner = UserFactory(username="owner", clearance=Classification.SECRET)
-    cleared = UserFactory(username="cleared", clearance=Classification.CONFIDENTIAL)
-    uncleared = UserFactory(username="uncleared", clearance=Classification.RESTRICTED)
+    owner = UserFactory(username="owner", clearance=Classification.SECRET, permissions=READ)
+    cleared = UserFactory(
+        username="cleared", clearance=Classification.CONFIDENTIAL, permissions=READ
+    )
+    uncleared = UserFactory(
+        username="uncleared", clearance=Classification.RESTRICTED, permissions=READ
+    )
     agreement = AgreementFactory(
         owner=owner,
         classification=Classification.CONFIDENTIAL,
@@ -191,7 +196,7 @@ def test_worker_on_redis_sends_the_sweeps_emails(workers):
 
 
 def test_two_sweeps_at_the_same_moment_send_each_reminder_once(postgres):
-    owners = [UserFactory(clearance=Classification.SECRET) for _ in range(2)]
+    owners = [UserFactory(clearance=Classification.SECRET, permissions=READ) for _ in range(2)]
     for n in range(20):
         agreement = AgreementFactory(
             owner=owners[0],
@@ -231,7 +236,7 @@ def test_two_sweeps_at_the_same_moment_send_each_reminder_once(postgres):
 
 
 def test_worker_killed_mid_delivery_delivers_exactly_once_after_restart(workers):
-    owner = UserFactory(username="owner", clearance=Classification.SECRET)
+    owner = UserFactory(username="owner", clearance=Classification.SECRET, permissions=READ)
     AgreementFactory(owner=owner, expires_on=today() + datetime.timedelta(days=7))
     marker = workers.tmp_path / "blocked"
     crash_env = {
