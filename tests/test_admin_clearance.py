@@ -352,3 +352,32 @@ def test_deleting_a_nation_or_a_user_tied_to_hidden_agreements_is_refused_unname
         assert "Agreement_watchers" not in html and "Party:" not in html
         assert client.post(url, {"post": "yes"}).status_code == 403, url
     assert watcher.__class__.objects.filter(pk=watcher.pk).exists()
+
+
+def test_admin_refuses_a_stale_save_and_keeps_the_other_change(client, editor, records):
+    """Security review, finding 6: open the change form, someone PATCHes the title through
+    the API, save the form: the save is refused and the API's change stays."""
+    from .api_helpers import client_for
+    from .formscrape import form_data
+
+    agreement = records["open"]
+    client.force_login(editor)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    patched = client_for(editor).patch(
+        f"/api/v1/agreements/{agreement.pk}/", {"title": "Renamed through the API"}, format="json"
+    )
+    assert patched.status_code == 200
+    data["summary"] = "Edited in the admin"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Someone changed this agreement after you opened it" in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.title == "Renamed through the API"
+    assert agreement.summary != "Edited in the admin"
+    # Opened again, the form saves.
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data["summary"] = "Edited in the admin"
+    assert client.post(url, data).status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.summary) == ("Renamed through the API", "Edited in the admin")
