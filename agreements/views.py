@@ -10,8 +10,7 @@ import itertools
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.db.models.functions import ExtractYear
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +31,7 @@ from .choices import AgreementStatus, AgreementType, ProvisionCategory, Reminder
 from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, Reminder, Review
 from .selectors import agreements_for, deadlines_for
+from .statistics import agreement_counts
 
 DASHBOARD_DAYS = 90
 DEADLINES_DEFAULT_DAYS = 90
@@ -50,29 +50,15 @@ def list_url(**params) -> str:
 @registry_page
 def dashboard(request):
     user = request.user
-    visible = Agreement.objects.visible_to(user)
-
-    by_status = dict(
-        visible.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
+    counts = agreement_counts(Agreement.objects.visible_to(user), user=user)
+    by_status = {c.key: c.count for c in counts.by_status}
     status_counts = [
         (value, label, by_status.get(value, 0), list_url(status=value))
         for value, label in AgreementStatus.choices
     ]
-    by_type = visible.order_by().values_list("type").annotate(n=Count("pk"))
-    type_labels = dict(AgreementType.choices)
-    type_bars = bars(
-        (type_labels.get(value, value), n, list_url(type=value)) for value, n in by_type
-    )
-    by_year = (
-        visible.exclude(signed_on=None)
-        .annotate(year=ExtractYear("signed_on"))
-        .order_by()
-        .values_list("year")
-        .annotate(n=Count("pk"))
-    )
+    type_bars = bars((c.label, c.count, list_url(type=c.key)) for c in counts.by_type)
     year_chart = year_columns(
-        dict(by_year),
+        {int(c.key): c.count for c in counts.by_year_signed if c.key is not None},
         lambda year: list_url(signed_after=f"{year}-01-01", signed_before=f"{year}-12-31"),
     )
 
@@ -87,7 +73,7 @@ def dashboard(request):
         request,
         "agreements/dashboard.html",
         {
-            "total": sum(by_status.values()),
+            "total": counts.total,
             "in_force": by_status.get(AgreementStatus.IN_FORCE, 0),
             "status_counts": status_counts,
             "type_bars": type_bars,

@@ -80,7 +80,7 @@ def main(argv=None) -> None:
     harness.setup_django()
     from django.db import connection
 
-    from agreements.api.views import EXPORT_CHUNK
+    from agreements.export import EXPORT_CHUNK
     from agreements.models import Agreement
 
     total_started = time.perf_counter()

@@ -15,7 +15,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from accounts.groups import ANALYSTS
-from agreements.api import views
+from agreements import export as export_module
 
 from .api_helpers import client_for
 from .factories import AgreementFactory, ProvisionFactory, UserFactory
@@ -26,7 +26,7 @@ CHUNK = 5
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(views, "EXPORT_CHUNK", CHUNK)
+    monkeypatch.setattr(export_module, "EXPORT_CHUNK", CHUNK)
     return CHUNK
 
 
@@ -80,13 +80,13 @@ def test_export_frees_each_chunk_without_the_cycle_collector(
     freed by reference counting alone; a reference cycle would keep every chunk alive until
     the garbage collector ran, and the export's peak memory would grow with its size."""
     exported = []
-    export_row = views.export_row
+    export_row = export_module.export_row
 
     def spy(agreement):
         exported.append(weakref.ref(agreement))
         return export_row(agreement)
 
-    monkeypatch.setattr(views, "export_row", spy)
+    monkeypatch.setattr(export_module, "export_row", spy)
     make_agreements(3 * small_chunks, partners)
     response = client_for(exporter).get(URL)
     lines = iter(response.streaming_content)

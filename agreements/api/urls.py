@@ -1,13 +1,13 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import reports, views
 
 router = SimpleRouter()
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 
 urlpatterns = [
-    path("agreements/export/", views.ExportView.as_view(), name="agreement-export"),
+    path("agreements/export/", reports.ExportView.as_view(), name="agreement-export"),
     path(
         "agreements/<int:agreement_pk>/provisions/",
         views.AgreementProvisionsView.as_view(),
@@ -27,5 +27,5 @@ urlpatterns = [
     path("provisions/", views.ProvisionListView.as_view(), name="provision-list"),
     path("reminders/", views.ReminderListView.as_view(), name="reminder-list"),
     path("deadlines/", views.DeadlineListView.as_view(), name="deadline-list"),
-    path("stats/", views.StatisticsView.as_view(), name="statistics"),
+    path("stats/", reports.StatisticsView.as_view(), name="statistics"),
 ]

@@ -3,14 +3,10 @@ FilterSet, a permission; writes call ``agreements.services``."""
 
 from __future__ import annotations
 
-import csv
 import re
 
-from django.db.models import Count, Prefetch, ProtectedError
-from django.db.models.functions import ExtractYear
-from django.http import StreamingHttpResponse
+from django.db.models import Prefetch, ProtectedError
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,12 +22,10 @@ from rest_framework.views import APIView
 
 from history.models import ChangeRecord
 
-from ..choices import AgreementStatus, AgreementType, ProvisionCategory
 from ..filtersets import AgreementFilterSet, ProvisionFilterSet
 from ..models import (
     Agreement,
     AgreementEvent,
-    AgreementParty,
     Provision,
     Reminder,
     Review,
@@ -54,7 +48,6 @@ from .serializers import (
 )
 
 MAX_WITHIN_DAYS = 36500
-EXPORT_CHUNK = 500
 
 
 class PreconditionFailed(APIException):
@@ -352,204 +345,3 @@ class DeadlineListView(APIView):
         deadlines = deadlines_for(request.user, within=within)
         results = DeadlineSerializer(deadlines, many=True, context={"request": request}).data
         return Response({"within": within, "count": len(deadlines), "results": results})
-
-
-def filtered(request) -> AgreementFilterSet:
-    filterset = AgreementFilterSet(
-        data=request.query_params, queryset=agreements_for(request.user), request=request
-    )
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    return filterset
-
-
-class CountSerializer(serializers.Serializer):
-    key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
-    count = serializers.IntegerField()
-
-
-class FilteredAgreementsView(APIView):
-    """A view over the agreements that match the shared filters (documented in the schema)."""
-
-    permission_model = Agreement
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AgreementFilterSet
-    queryset = Agreement.objects.none()
-    schema = FilteredSchema()
-
-
-@extend_schema(tags=["statistics"])
-class StatisticsView(FilteredAgreementsView):
-    extra_permissions = ("agreements.view_statistics",)
-
-    @extend_schema(
-        responses={
-            200: inline_serializer(
-                "Statistics",
-                {
-                    "total": serializers.IntegerField(),
-                    "by_year_signed": CountSerializer(many=True),
-                    "by_type": CountSerializer(many=True),
-                    "by_status": CountSerializer(many=True),
-                    "by_provision_category": CountSerializer(many=True),
-                    "by_partner": CountSerializer(many=True),
-                },
-            ),
-            400: ERRORS[400],
-        }
-    )
-    def get(self, request):
-        """Counts of the agreements matching the filters (the same as the list's), by year
-        signed, type, status, provision category (agreements with at least one visible
-        provision of it) and partner."""
-        ids = filtered(request).qs.order_by().values("pk")
-        agreements = Agreement.objects.filter(pk__in=ids)
-
-        def counts(rows, key, label):
-            return [
-                {
-                    "key": row[key],
-                    "label": label(row) if label else str(row[key]),
-                    "count": row["n"],
-                }
-                for row in rows
-            ]
-
-        by_year = (
-            agreements.annotate(year=ExtractYear("signed_on"))
-            .values("year")
-            .annotate(n=Count("pk"))
-            .order_by("year")
-        )
-        by_type = agreements.values("type").annotate(n=Count("pk")).order_by("-n", "type")
-        by_status = agreements.values("status").annotate(n=Count("pk")).order_by("-n", "status")
-        by_category = (
-            Provision.objects.visible_to(request.user)
-            .filter(agreement__in=ids)
-            .values("category")
-            .annotate(n=Count("agreement", distinct=True))
-            .order_by("-n", "category")
-        )
-        by_partner = (
-            AgreementParty.objects.filter(agreement__in=ids)
-            .values("nation__iso3", "nation__name", "organization__acronym", "organization__name")
-            .annotate(n=Count("agreement", distinct=True))
-            .order_by("-n", "nation__iso3", "organization__acronym")
-        )
-        return Response(
-            {
-                "total": agreements.count(),
-                "by_year_signed": [
-                    {
-                        "key": None if r["year"] is None else str(r["year"]),
-                        "label": "unsigned" if r["year"] is None else str(r["year"]),
-                        "count": r["n"],
-                    }
-                    for r in by_year
-                ],
-                "by_type": counts(by_type, "type", lambda r: AgreementType(r["type"]).label),
-                "by_status": counts(
-                    by_status, "status", lambda r: AgreementStatus(r["status"]).label
-                ),
-                "by_provision_category": counts(
-                    by_category, "category", lambda r: ProvisionCategory(r["category"]).label
-                ),
-                "by_partner": [
-                    {
-                        "key": r["nation__iso3"] or r["organization__acronym"],
-                        "label": r["nation__name"] or r["organization__name"],
-                        "count": r["n"],
-                    }
-                    for r in by_partner
-                ],
-            }
-        )
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
-
-
-EXPORT_COLUMNS = (
-    "id",
-    "reference",
-    "title",
-    "short_title",
-    "type",
-    "status",
-    "classification",
-    "signed_on",
-    "entered_into_force_on",
-    "expires_on",
-    "terminated_on",
-    "notice_deadline",
-    "next_review_on",
-    "auto_renews",
-    "parties",
-    "provision_categories",
-    "source_url",
-)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    # Spreadsheet formula injection: a cell must not start a formula.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def export_row(agreement: Agreement) -> list[str]:
-    values = {name: getattr(agreement, name, None) for name in EXPORT_COLUMNS}
-    values["parties"] = ";".join(p.code for p in agreement.parties.all())
-    values["provision_categories"] = ";".join(
-        sorted({p.category for p in agreement.visible_provisions})
-    )
-    values["auto_renews"] = "yes" if agreement.auto_renews else "no"
-    return [_cell(values[name]) for name in EXPORT_COLUMNS]
-
-
-def release_prefetched(agreement: Agreement) -> None:
-    """Drop an exported agreement's prefetched parties and provisions.
-
-    Each of them points back at the agreement (Django sets ``party.agreement`` when it
-    prefetches), so the agreement and its rows form reference cycles that only the cyclic
-    garbage collector frees: without this, finished chunks pile up between collections and the
-    export's peak memory grows with its size (see bench/export_memory.py)."""
-    agreement._prefetched_objects_cache = {}
-    agreement.__dict__.pop("visible_provisions", None)
-
-
-@extend_schema(tags=["agreements"])
-class ExportView(FilteredAgreementsView):
-    extra_permissions = ("agreements.export_agreement",)
-
-    @extend_schema(
-        responses={
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR, description="CSV with a header row."
-            ),
-            400: ERRORS[400],
-        }
-    )
-    def get(self, request):
-        """Every agreement matching the filters (the same as the list's) as CSV, streamed
-        with constant memory."""
-        rows = filtered(request).qs
-
-        def lines():
-            writer = csv.writer(_Echo())
-            yield writer.writerow(EXPORT_COLUMNS)
-            for agreement in rows.iterator(chunk_size=EXPORT_CHUNK):
-                yield writer.writerow(export_row(agreement))
-                release_prefetched(agreement)
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
-        return response
