@@ -380,4 +380,53 @@ def test_admin_refuses_a_stale_save_and_keeps_the_other_change(client, editor, r
     data["summary"] = "Edited in the admin"
     assert client.post(url, data).status_code == 302
     agreement.refresh_from_db()
-    assert (agreement.title, agreement.summary) == ("Renamed through the API", "Edited in the admin")
+    assert (agreement.title, agreement.summary) == (
+        "Renamed through the API",
+        "Edited in the admin",
+    )
+
+
+def test_admin_change_form_never_names_a_hidden_linked_agreement(client, partners, editor):
+    """An editor cleared to confidential opens an unclassified agreement that supersedes a
+    secret one: the secret one's title is not shown, and saving keeps the link."""
+    from agreements.models import Agreement
+
+    from .formscrape import form_data
+
+    pair = [partners["USA"], partners["PHL"]]
+    secret = AgreementFactory(title="Secret basing accord", classification="secret", parties=pair)
+    agreement = AgreementFactory(title="Open accord", parties=pair)
+    Agreement.objects.filter(pk=agreement.pk).update(supersedes=secret)
+
+    client.force_login(editor)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    html = client.get(url).content.decode()
+    assert "Secret basing accord" not in html
+    assert secret.reference not in html
+
+    data = form_data(html, "agreement_form")
+    data["title"] = "Open accord, amended"
+    response = client.post(url, data)
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.title == "Open accord, amended"
+    assert agreement.supersedes_id == secret.pk
+
+
+def test_admin_cannot_link_to_an_agreement_above_clearance(client, partners, editor):
+    """Posting the id of a secret agreement as ``supersedes`` is refused like an unknown id."""
+    from .formscrape import form_data
+
+    pair = [partners["USA"], partners["PHL"]]
+    secret = AgreementFactory(title="Secret basing accord", classification="secret", parties=pair)
+    agreement = AgreementFactory(title="Open accord", parties=pair)
+
+    client.force_login(editor)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data["supersedes"] = str(secret.pk)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.supersedes_id is None

@@ -9,6 +9,7 @@ from agreements.models import Agreement, AgreementParty, Provision
 from history.models import ChangeRecord
 
 from .api_helpers import build_world, client_for
+from .factories import AgreementFactory
 
 NEW = {
     "title": "Enhanced Defense Cooperation Agreement",
@@ -228,3 +229,59 @@ def test_two_writers_race_with_the_same_if_match(partners, editor):
     agreement.refresh_from_db()
     assert agreement.title == winner
     assert agreement.version == 2
+
+
+def test_api_put_by_an_editor_keeps_a_link_above_their_clearance(partners, editor):
+    """A PUT resets what it leaves out, but never a link the writer cannot even see."""
+    from agreements.models import Agreement
+
+    pair = [partners["USA"], partners["PHL"]]
+    secret = AgreementFactory(title="Secret basing accord", classification="secret", parties=pair)
+    agreement = AgreementFactory(title="Open accord", type="mou", parties=pair)
+    Agreement.objects.filter(pk=agreement.pk).update(supersedes=secret)
+
+    client = client_for(editor)
+    detail = client.get(f"/api/v1/agreements/{agreement.pk}/").json()
+    assert detail["supersedes"] is None
+    response = client.put(
+        f"/api/v1/agreements/{agreement.pk}/",
+        {
+            "title": "Open accord, replaced",
+            "type": "mou",
+            "status": "in_force",
+            "signed_on": "2015-03-01",
+            "entered_into_force_on": "2015-06-01",
+            "parties": [{"code": "USA"}, {"code": "PHL"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert "Secret basing accord" not in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.title == "Open accord, replaced"
+    assert agreement.supersedes_id == secret.pk
+
+
+def test_api_put_without_a_reference_keeps_the_reference(partners, registrar):
+    """The reference is generated when left blank on create; a PUT that leaves it out must
+    not replace the agreement's stable identifier with a newly generated one."""
+    agreement = AgreementFactory(
+        reference="US-PH-1951-MDT", type="mou", parties=[partners["USA"], partners["PHL"]]
+    )
+    body = {
+        "title": "Mutual Defense Treaty",
+        "type": "mou",
+        "status": "in_force",
+        "signed_on": "2015-03-01",
+        "entered_into_force_on": "2015-06-01",
+        "parties": [{"code": "USA"}, {"code": "PHL"}],
+    }
+    client = client_for(registrar)
+    for method in (client.put, client.patch):
+        response = method(f"/api/v1/agreements/{agreement.pk}/", body, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["reference"] == "US-PH-1951-MDT"
+    response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"reference": ""}, format="json")
+    assert response.status_code == 200, response.content
+    agreement.refresh_from_db()
+    assert agreement.reference == "US-PH-1951-MDT"

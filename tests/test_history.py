@@ -381,3 +381,110 @@ def test_every_write_path_records_the_same_changes_and_one_version_bump(
         ]
     )
     assert {r.classification for r in records} == {Classification.UNCLASSIFIED}
+
+
+def test_history_of_a_provision_later_classified_above_clearance_is_hidden(
+    client, partners, viewer, registrar
+):
+    """A provision created unclassified and then raised to secret: its earlier history
+    entries (title, text) must not show to an uncleared user."""
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    provision_save(agreement=agreement, actor=registrar, category="training", title="Courses")
+    annex = provision_save(
+        agreement=agreement,
+        actor=registrar,
+        category="intelligence_sharing",
+        title="Zanzibar annex",
+        text="Quartz intercepts.",
+    )
+    agreement_save(
+        agreement=agreement,
+        actor=registrar,
+        provisions=[
+            {
+                "id": p.pk,
+                "category": p.category,
+                "title": p.title,
+                "article": p.article,
+                "text": p.text,
+                "classification": (Classification.SECRET if p.pk == annex.pk else p.classification),
+            }
+            for p in agreement.provisions.all()
+        ],
+    )
+    annex_records = ChangeRecord.objects.filter(
+        changed_object_type__model="provision", changed_object_id=annex.pk
+    )
+    assert annex_records.count() == 2
+
+    visible = ChangeRecord.objects.visible_to(viewer)
+    assert not visible.filter(pk__in=annex_records).exists()
+    assert visible.filter(changed_object_type__model="provision").exists()
+
+    api = client_for(viewer).get(f"/api/v1/agreements/{agreement.pk}/history/")
+    assert api.status_code == 200
+    assert "Zanzibar" not in api.content.decode()
+    assert "Quartz" not in api.content.decode()
+
+    client.force_login(viewer)
+    for url in (f"/agreements/{agreement.pk}/", "/"):
+        html = client.get(url).content.decode()
+        assert "Zanzibar" not in html, url
+        assert "Quartz" not in html, url
+
+
+def test_history_naming_a_linked_agreement_later_classified_above_clearance_is_hidden(
+    client, partners, viewer, registrar
+):
+    """A links to B while both are public; B is then raised to secret. A's history entry
+    that set the link must no longer show B's reference to an uncleared user."""
+    pair = [partners["USA"], partners["PHL"]]
+    older = AgreementFactory(reference="ZANZIBAR-1990", title="Older accord", parties=pair)
+    newer = AgreementFactory(reference="OPEN-2020", title="Newer accord", parties=pair)
+    agreement_save(agreement=newer, actor=registrar, supersedes=older)
+    assert (
+        "ZANZIBAR"
+        in client_for(viewer).get(f"/api/v1/agreements/{newer.pk}/history/").content.decode()
+    )
+
+    agreement_save(agreement=older, actor=registrar, classification=Classification.SECRET)
+    agreement_save(agreement=newer, actor=registrar, summary="A later public note")
+
+    api = client_for(viewer).get(f"/api/v1/agreements/{newer.pk}/history/")
+    assert api.status_code == 200
+    assert api.json()["count"] >= 1
+    assert "ZANZIBAR" not in api.content.decode()
+    client.force_login(viewer)
+    for url in (f"/agreements/{newer.pk}/", "/"):
+        assert "ZANZIBAR" not in client.get(url).content.decode(), url
+    # Someone cleared still sees the whole history.
+    assert (
+        "ZANZIBAR"
+        in client_for(registrar).get(f"/api/v1/agreements/{newer.pk}/history/").content.decode()
+    )
+
+
+def test_admin_object_history_never_names_a_provision_above_clearance(
+    client, partners, editor, registrar
+):
+    """Django's own admin history (LogEntry) names the inline records a change touched; a
+    registrar's edit of a secret annex must not show its title to a confidential editor."""
+    from .formscrape import form_data
+
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    ProvisionFactory(
+        agreement=agreement,
+        title="Zanzibar annex",
+        category="intelligence_sharing",
+        classification=Classification.SECRET,
+    )
+    client.force_login(registrar)
+    url = f"/admin/agreements/agreement/{agreement.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "agreement_form")
+    data["provisions-0-text"] = "Changed by the registrar."
+    assert client.post(url, data).status_code == 302
+
+    client.force_login(editor)
+    response = client.get(f"/admin/agreements/agreement/{agreement.pk}/history/", follow=True)
+    assert response.status_code == 200
+    assert "Zanzibar" not in response.content.decode()

@@ -329,3 +329,21 @@ def test_provision_admin_refuses_classification_below_agreement(client, registra
     provision.refresh_from_db()
     assert provision.classification == "confidential"
     assert Provision.objects.count() == 1
+
+
+def test_service_refuses_a_review_date_that_would_overflow(partners, registrar):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from agreements.services import review_record
+
+    agreement = AgreementFactory(parties=[partners["USA"]], review_interval_months=12)
+    with pytest.raises(ValidationError) as info:
+        review_record(
+            agreement=agreement,
+            reviewed_on=datetime.date(9999, 12, 30),
+            outcome="continue",
+            actor=registrar,
+        )
+    assert "reviewed_on" in info.value.message_dict
