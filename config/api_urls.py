@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes, schema
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 import agreements.api.urls
 import partners.api.urls
+from config.parsers import BoundedJSONParser
 
 
 @extend_schema_view(post=extend_schema(tags=["auth"], auth=[]))
@@ -17,6 +19,8 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (``Authorization: Token <key>``)."""
 
     permission_classes = [AllowAny]
+    # ObtainAuthToken names its own parsers; the JSON one bounds the depth like the rest.
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
 
 
 class SchemaView(SpectacularAPIView):
@@ -30,10 +34,11 @@ class DocsView(SpectacularSwaggerSplitView):
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
-@permission_classes([AllowAny])
+@permission_classes([IsAuthenticated])
 @schema(None)
 def not_found(request, path=""):
-    """Anything else under /api/v1/ is a JSON 404, like every other API error."""
+    """Anything else under /api/v1/ is a JSON 404 (401 without credentials, like every
+    other address of the API)."""
     raise NotFound()
 
 

@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from .views import health
 
+handler500 = "config.views.server_error"
+
 admin.site.site_header = "Defense Cooperation Agreement Registry"
 admin.site.site_title = "DCA Registry admin"
 admin.site.index_title = "Registry administration"
