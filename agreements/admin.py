@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
-from config.admin_widgets import SafeAdminMixin, SafeAutocompleteMixin
+from config.admin_widgets import SafeAutocompleteMixin
 from partners.models import Nation
 
 from .choices import ProvisionCategory
@@ -41,10 +41,9 @@ def _allowed_classifications(user) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Classification.choices if value in allowed]
 
 
-class ClearanceAdminMixin(SafeAdminMixin):
+class ClearanceAdminMixin:
     """Applies the clearance rule to lists, search, autocomplete and object URLs: an object
-    out of reach is a 404, exactly like one that does not exist. (Tampered date-hierarchy
-    values and JSON nested too deep are refused by ``SafeAdminMixin``.)"""
+    out of reach is a 404, exactly like one that does not exist."""
 
     def visible(self, request, queryset):
         return queryset.visible_to(request.user)

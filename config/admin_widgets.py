@@ -12,6 +12,8 @@ such a value is a 400. JSON typed into a JSON field is bounded in depth (config/
 import calendar
 
 from django import forms
+from django.contrib.admin import AdminSite, ModelAdmin
+from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import BadRequest, ValidationError
@@ -113,3 +115,24 @@ class SafeAdminMixin:
 
     def get_changelist(self, request, **kwargs):
         return SafeDateHierarchyChangeList
+
+
+class RegistryAdminSite(AdminSite):
+    """The admin site: every ModelAdmin registered on it, the project's and third parties'
+    (django-axes' attempt logs), gets ``SafeAdminMixin``."""
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, SafeAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (SafeAdminMixin, admin_class),
+                {"__module__": admin_class.__module__},
+            )
+        return super().register(model_or_iterable, admin_class, **options)
+
+
+class RegistryAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with ``RegistryAdminSite`` as ``admin.site``."""
+
+    default_site = "config.admin_widgets.RegistryAdminSite"
