@@ -82,7 +82,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Where collectstatic puts the files that production serves (WhiteNoise).
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")
 
 # Email: console by default, SMTP (or anything django-environ understands) through EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
