@@ -20,6 +20,7 @@ install: $(STAMP)
 ## with a Celery worker and beat beside it (bin/run)
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py setup_demo
 	HOST=$(HOST) PORT=$(PORT) bin/run
 

@@ -9,6 +9,7 @@ Rows match existing agreements on ``reference``, so loading a file twice changes
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -16,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+
+from config import jsonlimits
 
 from .choices import ProvisionCategory
-from .models import Agreement
+from .limits import MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
+from .models import Agreement, AgreementParty, Provision
 from .services import agreement_save, resolve_links
 
 SOURCE = "import_agreements"
@@ -46,34 +50,188 @@ def _split(value: str) -> list[str]:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
-    """Yield (line number, row) pairs; a row that cannot be parsed is yielded as a message."""
+    """Yield (line number, row) pairs; a row that cannot be parsed, or whose values have the
+    wrong shape (``check_row_shape``), is yielded as a message instead."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
-                    continue
-                if not isinstance(row, dict):
-                    yield number, "each line must be a JSON object"
-                    continue
-                yield number, row
+        rows = _read_jsonl(path)
     elif suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            start = 2
-            for raw in reader:
-                if None in raw:
-                    yield start, "more values than there are columns"
-                else:
-                    yield start, _csv_row(raw)
-                start = reader.line_num + 1
+        rows = _read_csv(path)
     else:
         raise ValueError(f"{path.name}: the file must end in .csv or .jsonl")
+    for number, row in rows:
+        if isinstance(row, dict):
+            problems = check_row_shape(row)
+            row = "; ".join(problems) if problems else _with_party_objects(row)
+        yield number, row
+
+
+def _undecodable(line: bytes, error: UnicodeDecodeError) -> str:
+    return (
+        f"not valid UTF-8 (byte 0x{line[error.start]:02x} at column {error.start + 1}); "
+        "save the file as UTF-8"
+    )
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | str]]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, _undecodable(raw, exc)
+                continue
+            if not line.strip():
+                continue
+            try:
+                row = jsonlimits.loads(line)
+            except jsonlimits.JSONTooDeep as exc:
+                yield number, f"not valid JSON ({exc})"
+                continue
+            except json.JSONDecodeError as exc:
+                yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(row, dict):
+                yield number, "each line must be a JSON object"
+                continue
+            yield number, row
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, dict | str]]:
+    raw_lines = path.read_bytes().splitlines(keepends=True)
+    bad = []
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            bad.append((number, _undecodable(raw, exc)))
+    if bad:
+        yield from bad
+        return
+    text = b"".join(raw_lines).decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    start = 2
+    try:
+        for raw in reader:
+            if None in raw:
+                yield start, "more values than there are columns"
+            else:
+                yield start, _csv_row(raw)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        yield reader.line_num or start, f"not valid CSV ({exc})"
+
+
+# The shape of a row ----------------------------------------------------------------------
+
+_LISTS = {"parties": MAX_PARTIES, "provisions": MAX_PROVISIONS, "watchers": MAX_WATCHERS}
+# Keys the import drops (the API's read-only fields), whatever their shape.
+_DERIVED = ("id", "notice_deadline", "version", "created_at", "updated_at")
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _expected(field) -> tuple[tuple[type, ...], str]:
+    """The JSON types a model field accepts from a file (text always: CSV is all text)."""
+    if field is None:  # a party's code, a watcher's username
+        return (str,), "text"
+    if isinstance(field, models.BooleanField):
+        return (bool, str), "true or false"
+    if isinstance(field, models.IntegerField) and not field.is_relation:
+        return (int, str), "a number"
+    if isinstance(field, models.JSONField):
+        return (dict,), "an object"
+    return (str,), "text"
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _check_value(name: str, value, field, problems: list[str], *, nullable=True) -> None:
+    if value is None and nullable:
+        return
+    types, label = _expected(field)
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        problems.append(f"{name}: must be {label}, not {_kind(value)}")
+    elif _has_nul(value):
+        problems.append(f"{name}: must not contain a NUL character")
+
+
+def _check_objects(name: str, items: list, model, problems: list[str]) -> None:
+    """Each item an object (for parties also a bare code) whose known fields are typed right;
+    keys the model does not have are left to the service, which names them unknown."""
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    for index, item in enumerate(items):
+        label = f"{name}[{index}]"
+        if name == "parties" and isinstance(item, str):
+            item = {"code": item}
+        if not isinstance(item, dict):
+            what = "an object with a code, or a code" if name == "parties" else "an object"
+            problems.append(f"{label}: must be {what}, not {_kind(item)}")
+            continue
+        for key, value in item.items():
+            if key == "code" and name == "parties":
+                _check_value(f"{label}.code", value, None, problems)
+            elif key in fields:
+                _check_value(f"{label}.{key}", value, fields[key], problems)
+
+
+def check_row_shape(row: dict) -> list[str]:
+    """What is wrong with the JSON types of a parsed row, before any value is looked at:
+    text fields must be text (an object is never stored as text), numbers numbers or text,
+    ``parties`` a list of objects or codes, ``provisions`` a list of objects, ``watchers`` a
+    list of usernames, each list within its bound (``agreements/limits.py``), and no string
+    may hold a NUL character. Returns the problems, ``field: what is wrong``; none when the
+    row may be handed on. Keys that are no field are left to the service (an "Unknown field"
+    error)."""
+    problems: list[str] = []
+    fields = {f.name: f for f in Agreement._meta.concrete_fields}
+    fields.update({f.name: f for f in Agreement._meta.many_to_many})
+    for name, value in row.items():
+        if name in _DERIVED:
+            continue
+        if name in _LISTS:
+            if not isinstance(value, list):
+                problems.append(f"{name}: must be a list, not {_kind(value)}")
+            elif len(value) > _LISTS[name]:
+                problems.append(f"{name}: at most {_LISTS[name]} (got {len(value)})")
+            elif name == "parties":
+                _check_objects(name, value, AgreementParty, problems)
+            elif name == "provisions":
+                _check_objects(name, value, Provision, problems)
+            else:
+                for index, username in enumerate(value):
+                    _check_value(f"{name}[{index}]", username, None, problems, nullable=False)
+        elif name in fields:
+            _check_value(name, value, fields[name], problems)
+    return problems
+
+
+def _with_party_objects(row: dict) -> dict:
+    """Bare codes in ``parties`` (``["USA", "PHL"]``) as the objects the services take."""
+    if "parties" not in row:
+        return row
+    parties = [p if isinstance(p, dict) else {"code": p} for p in row["parties"]]
+    return {**row, "parties": parties}
 
 
 def _csv_row(raw: dict[str, str]) -> dict:

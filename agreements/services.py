@@ -28,6 +28,7 @@ from partners.selectors import partners_by_codes
 
 from .choices import AgreementStatus, EventKind
 from .dates import add_months
+from .limits import MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from .models import Agreement, AgreementEvent, AgreementParty, Provision, Review
 from .selectors import not_readers_message, readers_among
 
@@ -42,11 +43,6 @@ EVENT_FIELDS = ("kind", "date", "note")
 REVIEW_FIELDS = ("reviewed_on", "reviewer", "outcome", "notes")
 LINKS = ("supersedes", "parent")
 
-# The most rows one write may carry (a longer list is refused before any work is done).
-MAX_PARTIES = 500
-MAX_PROVISIONS = 1000
-MAX_EVENTS = 1000
-MAX_WATCHERS = 500
 
 
 class StaleVersion(Exception):

@@ -5,18 +5,51 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes, schema
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 import agreements.api.urls
 import partners.api.urls
+from accounts.views import lockout_message, lockout_seconds
+from config.parsers import BoundedJSONParser
+from config.throttling import first_refusal
+
+
+class LockedOut(APIException):
+    status_code = 429
+    default_code = "locked_out"
+
+    def __init__(self, detail, wait):
+        super().__init__(detail)
+        self.wait = wait  # the exception handler sends it as Retry-After
 
 
 @extend_schema_view(post=extend_schema(tags=["auth"], auth=[]))
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (``Authorization: Token <key>``)."""
+    """Exchange a username and password for an API token (``Authorization: Token <key>``).
+
+    Throttled per address and per username; a username+address with too many failures is
+    locked out for the cool-off (429 with ``detail`` and ``Retry-After``)."""
 
     permission_classes = [AllowAny]
+    # ObtainAuthToken names its own parsers; the JSON one bounds the depth like the rest.
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
+
+    def check_throttles(self, request):
+        """The sign-in throttles (config/throttling.py), each with its own message."""
+        refused = first_refusal(request, self)
+        if refused is not None:
+            raise Throttled(wait=refused.wait(), detail=refused.message)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # django-axes marks the request it was handed (this DRF request) when it refused.
+            if getattr(request, "axes_locked_out", False):
+                raise LockedOut(lockout_message(request), lockout_seconds(request)) from None
+            raise
 
 
 class SchemaView(SpectacularAPIView):
@@ -30,10 +63,11 @@ class DocsView(SpectacularSwaggerSplitView):
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
-@permission_classes([AllowAny])
+@permission_classes([IsAuthenticated])
 @schema(None)
 def not_found(request, path=""):
-    """Anything else under /api/v1/ is a JSON 404, like every other API error."""
+    """Anything else under /api/v1/ is a JSON 404 (401 without credentials, like every
+    other address of the API)."""
     raise NotFound()
 
 

@@ -1,8 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts.views import SignInView
 
 from .views import health
+
+handler500 = "config.views.server_error"
 
 admin.site.site_header = "Defense Cooperation Agreement Registry"
 admin.site.site_title = "DCA Registry admin"
@@ -10,12 +16,10 @@ admin.site.index_title = "Registry administration"
 
 urlpatterns = [
     path("health/", health, name="health"),
+    # One sign-in page, with its throttles and lockout, for the admin too.
+    path("admin/login/", RedirectView.as_view(url=settings.LOGIN_URL, query_string=True)),
     path("admin/", admin.site.urls),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("partners.urls")),
     path("", include("agreements.urls")),

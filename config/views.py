@@ -1,5 +1,6 @@
 from django.db import connection
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from .celery import app as celery_app
@@ -32,3 +33,10 @@ def health(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    """A 500 under /api/ is JSON like every other API answer; elsewhere the registry's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request, template_name)

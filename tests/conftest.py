@@ -13,6 +13,16 @@ from .factories import NationFactory, OrganizationFactory, UserFactory
 TODAY = datetime.date(2026, 6, 15)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counts start from nothing in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def frozen_today():
     """Freeze the clock at TODAY (noon UTC) for anything that depends on the date."""

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from accounts.groups import ANALYSTS, EDITORS, POLICY_STAFF, REGISTRY_ADMINS
 
 ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k3J9-vQ2zX8_mN5pL7rT1wY4uH6gF0dS2aZ9cV3bN8mK1jH5gF7dS4aQ2wE6rT9y"
 
 
 def _load_production(env):
@@ -33,7 +34,7 @@ def _load_production(env):
     "env, missing",
     [
         ({}, "DJANGO_SECRET_KEY"),
-        ({"DJANGO_SECRET_KEY": "x" * 50}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_SECRET_KEY": STRONG_KEY}, "DJANGO_ALLOWED_HOSTS"),
     ],
 )
 def test_production_refuses_to_start_without_secrets(env, missing):
@@ -44,7 +45,11 @@ def test_production_refuses_to_start_without_secrets(env, missing):
 
 def test_production_starts_with_secrets_and_debug_off():
     result = _load_production(
-        {"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "registry.example.org"}
+        {
+            "DJANGO_SECRET_KEY": STRONG_KEY,
+            "DJANGO_ALLOWED_HOSTS": "registry.example.org",
+            "DATABASE_URL": "postgres://registry@db.example.org:5432/registry",
+        }
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

@@ -14,6 +14,7 @@ from history.models import ChangeRecord
 
 from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReviewOutcome
 from ..dates import EARLIEST, LATEST
+from ..limits import MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import (
     Agreement,
     AgreementEvent,
@@ -327,10 +328,20 @@ class AgreementWriteSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, max_length=150, help_text="A username."
     )
     watchers = serializers.ListField(
-        child=serializers.CharField(max_length=150), required=False, help_text="Usernames."
+        child=serializers.CharField(max_length=150),
+        required=False,
+        max_length=MAX_WATCHERS,
+        help_text=f"Usernames, at most {MAX_WATCHERS}.",
     )
-    parties = PartyInputSerializer(many=True, required=False)
-    provisions = ProvisionInputSerializer(many=True, required=False)
+    parties = PartyInputSerializer(
+        many=True, required=False, max_length=MAX_PARTIES, help_text=f"At most {MAX_PARTIES}."
+    )
+    provisions = ProvisionInputSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_PROVISIONS,
+        help_text=f"At most {MAX_PROVISIONS}.",
+    )
 
     def validate(self, data):
         """Resolve links to records: agreements the user may see, users by name."""

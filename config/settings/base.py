@@ -13,7 +13,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "config.apps.RegistryAdminConfig",  # django.contrib.admin, with the registry's site
+    # django.contrib.admin, with the registry's site (config.admin_site).
+    "config.apps.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.refuse_nul_bytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,7 +82,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Where collectstatic puts the files that production serves (WhiteNoise).
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")
 
 # Email: console by default, SMTP (or anything django-environ understands) through EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -222,12 +225,65 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # DRF's parsers, with JSON nested deeper than JSON_MAX_DEPTH refused as a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonThrottle",
+        "config.throttling.UserThrottle",
+    ],
+    # Per address (anon) or per signed-in user, and for sign-in POSTs (the login page and
+    # the token endpoint) per address and per username; config/throttling.py.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("THROTTLE_RATE_ANON", default="60/minute"),
+        "user": env("THROTTLE_RATE_USER", default="3600/hour"),
+        "sign_in": env("THROTTLE_RATE_SIGN_IN", default="30/minute"),
+        "sign_in_username": env("THROTTLE_RATE_SIGN_IN_USERNAME", default="60/hour"),
+    },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Proxies of our own in front of the app that append to X-Forwarded-For (0: none, the client's
+# address is the socket's). The lockout and every throttle use the same address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# The cache: what the throttles count in, shared by every web process. The database cache by
+# default (its table made by `manage.py createcachetable`, which `make run` runs); Redis at
+# scale, e.g. CACHE_URL=redis://redis.example.org:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://registry_cache")}
+
+# Brute-force protection (django-axes): a username tried from one address is locked out after
+# LOGIN_FAILURE_LIMIT failures for LOGIN_COOLOFF_MINUTES, on the login page, the admin (which
+# signs in through it) and the token endpoint alike. Attempts are rows in the database.
+import datetime  # noqa: E402
+
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout: attempts during it neither count nor extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_VERBOSE = False  # no banner on every manage.py command; failures are still logged
+
+# JSON from outside (API bodies, the admin's JSON fields, the import) nested deeper than this
+# is bad input (config/jsonlimits.py); nothing the registry takes needs more than a few levels.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Defense Cooperation Agreement Registry API",

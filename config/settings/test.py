@@ -17,3 +17,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
 EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default=EMAIL_BACKEND)
 EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=EMAIL_FILE_PATH)  # noqa: F405
+
+# Throttle counts in this process's memory, emptied before each test (tests/conftest.py); the
+# lockout rows live in the test database like everything else.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,10 @@
+"""How many rows one agreement write may carry (API and import alike; docs/api.md).
+
+Each row is checked against the database, so an unbounded list would let one request hold a
+worker for minutes. The bounds are far above any real agreement: the largest multilateral
+treaties have a few hundred parties."""
+
+MAX_PARTIES = 500
+MAX_PROVISIONS = 1000
+MAX_WATCHERS = 500
+MAX_EVENTS = 1000
