@@ -1,0 +1,279 @@
+"""The agreement admin: the form and its inlines, written through ``agreement_save``."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from config.admin_access import RegistryAdminMixin
+from config.admin_widgets import SafeAutocompleteMixin
+from history.models import ChangeRecord
+
+from ..forms import AggregateInlineFormSet, AgreementForm
+from ..models import Agreement, AgreementEvent, AgreementParty, Provision, Reminder, Review
+from ..services import agreement_delete, agreement_save
+from .filters import ExpiringFilter, ProvisionCategoryFilter, RegionFilter
+from .mixins import ClearanceAdminMixin, _allowed_classifications
+
+
+class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline):
+    model = AgreementParty
+    formset = AggregateInlineFormSet
+    extra = 0
+    autocomplete_fields = ("nation", "organization")
+    fields = (
+        "nation",
+        "organization",
+        "signed_on",
+        "ratified_on",
+        "entered_into_force_on",
+        "withdrawn_on",
+    )
+
+
+class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
+    model = Provision
+    formset = AggregateInlineFormSet
+    extra = 0
+    fields = (("category", "classification"), ("article", "title"), "text")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "classification":
+            kwargs["choices"] = _allowed_classifications(request.user)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class EventInline(RegistryAdminMixin, admin.TabularInline):
+    model = AgreementEvent
+    formset = AggregateInlineFormSet
+    extra = 0
+    fields = ("date", "kind", "note", "created_by")
+    readonly_fields = ("created_by",)
+
+
+class ReadOnlyInline(RegistryAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReviewInline(ReadOnlyInline):
+    model = Review
+    fields = ("reviewed_on", "outcome", "reviewer", "notes")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reviewer")
+
+
+class ReminderInline(ReadOnlyInline):
+    model = Reminder
+    fields = ("kind", "due_on", "days_before", "recipient", "status", "sent_at", "error")
+    readonly_fields = fields
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
+    form = AgreementForm
+    list_display = (
+        "reference",
+        "short_title_or_title",
+        "type",
+        "status",
+        "classification",
+        "party_codes",
+        "signed_on",
+        "expires_on",
+        "notice_deadline",
+    )
+    list_filter = (
+        "type",
+        "status",
+        "classification",
+        RegionFilter,
+        ProvisionCategoryFilter,
+        ExpiringFilter,
+        "auto_renews",
+    )
+    search_fields = (
+        "reference",
+        "title",
+        "short_title",
+        "parties__nation__name",
+        "parties__nation__iso3",
+        "parties__organization__acronym",
+        "parties__organization__name",
+    )
+    date_hierarchy = "signed_on"
+    list_per_page = 50
+    autocomplete_fields = ("supersedes", "parent", "owner", "watchers")
+    readonly_fields = ("notice_deadline", "created_at", "updated_at")
+    inlines = [
+        PartyInline,
+        ProvisionInline,
+        EventInline,
+        ReviewInline,
+        ReminderInline,
+    ]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "title",
+                    "short_title",
+                    ("type", "status", "classification"),
+                    "summary",
+                    "source_url",
+                )
+            },
+        ),
+        (
+            "Dates",
+            {
+                "fields": (
+                    ("signed_on", "entered_into_force_on"),
+                    ("expires_on", "terminated_on"),
+                )
+            },
+        ),
+        (
+            "Renewal and notice",
+            {
+                "fields": (
+                    ("auto_renews", "renewal_period_months"),
+                    ("notice_period_days", "notice_given_on", "notice_deadline"),
+                )
+            },
+        ),
+        ("Review", {"fields": (("next_review_on", "review_interval_months"),)}),
+        ("Links", {"fields": ("supersedes", "parent")}),
+        ("People", {"fields": ("owner", "watchers", "office_email")}),
+        ("Reminders", {"fields": ("reminder_offsets",), "classes": ("collapse",)}),
+        (
+            "Record",
+            {
+                "fields": ("version_seen", "created_at", "updated_at"),
+                "classes": ("collapse",),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        parties = AgreementParty.objects.select_related("nation", "organization")
+        return super().get_queryset(request).prefetch_related(Prefetch("parties", queryset=parties))
+
+    LINKS = ("supersedes", "parent")
+
+    def _hidden_links(self, request, obj) -> list[str]:
+        """The links of ``obj`` that point at an agreement above the user's clearance: shown
+        as such (never named) and left out of the form, so saving keeps them."""
+        if obj is None:
+            return []
+        ids = {name: getattr(obj, f"{name}_id") for name in self.LINKS}
+        ids = {name: pk for name, pk in ids.items() if pk}
+        if not ids:
+            return []
+        seen = set(
+            Agreement.objects.visible_to(request.user)
+            .filter(pk__in=ids.values())
+            .values_list("pk", flat=True)
+        )
+        return [name for name, pk in ids.items() if pk not in seen]
+
+    def get_fieldsets(self, request, obj=None):
+        hidden = self._hidden_links(request, obj)
+        fieldsets = super().get_fieldsets(request, obj)
+        if not hidden:
+            return fieldsets
+        swap = {name: f"{name}_out_of_reach" for name in hidden}
+        return [
+            (title, {**options, "fields": tuple(swap.get(f, f) for f in options["fields"])})
+            for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = self._hidden_links(request, obj)
+        return (*super().get_readonly_fields(request, obj), *(f"{n}_out_of_reach" for n in hidden))
+
+    @admin.display(description="supersedes")
+    def supersedes_out_of_reach(self, obj):
+        return "An agreement above your clearance"
+
+    @admin.display(description="parent")
+    def parent_out_of_reach(self, obj):
+        return "An agreement above your clearance"
+
+    def get_inline_instances(self, request, obj=None):
+        instances = super().get_inline_instances(request, obj)
+        if obj is None:  # nothing to show yet on a new agreement
+            instances = [i for i in instances if isinstance(i, PartyInline | ProvisionInline)]
+        return instances
+
+    @admin.display(description="title", ordering="title")
+    def short_title_or_title(self, obj):
+        return obj.short_title or obj.title
+
+    @admin.display(description="parties")
+    def party_codes(self, obj):
+        return ", ".join(party.code for party in obj.parties.all())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request = request  # a new class per call (modelform_factory)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved here: ``save_related`` writes the agreement with its inlines."""
+
+    def save_formset(self, request, form, formset, change):
+        raise NotImplementedError("Inlines are written by agreement_save, not by formsets.")
+
+    def save_related(self, request, form, formsets, change):
+        editable = [fs for fs in formsets if isinstance(fs, AggregateInlineFormSet)]
+        saved = agreement_save(**form.save_kwargs(editable))
+        form.instance.pk = saved.pk
+        form.instance.refresh_from_db()
+        form.instance._state.adding = False
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # Only the agreement's own field names: the records of its inlines may be classified
+        # above whoever reads the admin log. The change history has the details.
+        return [{"added": {}}] if add else [{"changed": {"fields": form.changed_data}}]
+
+    def delete_queryset(self, request, queryset):
+        for agreement in queryset:
+            agreement_delete(agreement=agreement, actor=request.user, source="admin")
+
+    def delete_model(self, request, obj):
+        agreement_delete(agreement=obj, actor=request.user, source="admin")
+
+    change_form_template = "admin/agreements/agreement/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        records = ChangeRecord.objects.about(obj).visible_to(request.user).for_display()
+        extra_context = {**(extra_context or {}), "change_history": records[:200]}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Django's admin log names the inline records a change touched, whatever their
+        classification: send readers to the change history on the agreement instead, which
+        applies the clearance rule (and also records what tasks and imports changed)."""
+        obj = self.get_object(request, unquote(object_id))
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        url = reverse("admin:agreements_agreement_change", args=[obj.pk])
+        return redirect(f"{url}#change-history")
