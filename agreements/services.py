@@ -576,7 +576,7 @@ def agreement_save(
         before_level = None
     else:
         agreement = (
-            Agreement.objects.select_for_update()
+            Agreement.objects.select_for_update(of=("self",))
             .select_related("supersedes", "parent", "owner")
             .get(pk=agreement.pk)
         )
