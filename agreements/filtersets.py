@@ -20,6 +20,7 @@ import datetime
 
 import django_filters
 from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -339,8 +340,6 @@ class AgreementFilterSet(django_filters.FilterSet):
         return self._search_fallback(queryset, value)
 
     def _search_postgres(self, queryset, value):
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-
         query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
         provisions = self.visible_provisions().filter(agreement=OuterRef("pk"), search_vector=query)
         provision_rank = (
@@ -410,8 +409,6 @@ class ProvisionFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if uses_postgres_search():
-            from django.contrib.postgres.search import SearchQuery
-
             query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
             return queryset.filter(search_vector=query)
         for word in value.split():

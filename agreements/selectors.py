@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.choices import Classification
+from accounts.groups import REGISTRY_ADMINS
 
 from .choices import ReminderKind
 from .models import Agreement, AgreementParty, Provision, Reminder
@@ -127,8 +128,6 @@ def deadlines_for(
 
 def sees_every_reminder(user) -> bool:
     """Registry admins (with the permission) and superusers see every reminder."""
-    from accounts.groups import REGISTRY_ADMINS
-
     if not user.is_authenticated:
         return False
     if user.is_superuser:

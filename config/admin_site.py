@@ -2,6 +2,7 @@
 (``SafeAdminSite``), and "Recent actions" is kept within clearance."""
 
 from django.apps import apps
+from django.contrib.admin import ModelAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
@@ -14,7 +15,7 @@ from config.admin_widgets import SafeAdminSite
 class RegistryAdminSite(SafeAdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         """Third-party admins (django-axes' logs) get the registry's rules too."""
-        admin_class = admin_class or admin.ModelAdmin
+        admin_class = admin_class or ModelAdmin
         if not issubclass(admin_class, RegistryAdminMixin):
             admin_class = type(
                 admin_class.__name__,

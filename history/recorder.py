@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 from django.utils import timezone
 
+from accounts.choices import Classification
 from accounts.clearance import highest
 
 from .models import ChangeAction, ChangeRecord
@@ -143,8 +144,6 @@ class Recorder:
 def raise_records(obj, classification: str, *, include_related: bool = True) -> int:
     """``obj`` is now classified ``classification``: its earlier records (and, with
     ``include_related``, those of the records belonging to it) reveal that much too."""
-    from accounts.choices import Classification
-
     lower = Classification.values[: Classification.rank(classification)]
     if not lower:
         return 0

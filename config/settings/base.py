@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -187,8 +188,6 @@ REMINDER_MAX_RETRIES = env.int("REMINDER_MAX_RETRIES", default=6)
 
 
 def _daily_at(value: str):
-    from celery.schedules import crontab
-
     hour, _, minute = value.partition(":")
     return crontab(hour=int(hour), minute=int(minute or 0))
 

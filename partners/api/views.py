@@ -1,6 +1,7 @@
 """Partners API: nations, organizations and points of contact (read only)."""
 
 from django.db.models import Prefetch
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 
@@ -60,8 +61,6 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = self.get_queryset()
         match = queryset.filter(acronym__iexact=self.kwargs["acronym"]).first()
         if match is None:
-            from django.http import Http404
-
             raise Http404
         return match
 
