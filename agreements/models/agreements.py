@@ -1,3 +1,6 @@
+"""Agreements, their parties and provisions: querysets, the search index helpers and the
+rule of which dates are due."""
+
 from __future__ import annotations
 
 import datetime
@@ -21,17 +24,9 @@ from accounts.choices import Classification
 from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
 from partners.models import Nation, Organization
 
-from .choices import (
-    AgreementStatus,
-    AgreementType,
-    EventKind,
-    ProvisionCategory,
-    ReminderKind,
-    ReminderStatus,
-    ReviewOutcome,
-)
-from .dates import validate_in_range
-from .offsets import offsets_errors
+from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
+from ..dates import validate_in_range
+from ..offsets import offsets_errors
 
 SEARCH_CONFIG = "english"
 
@@ -639,109 +634,3 @@ class Provision(models.Model):
                         )
                     }
                 )
-
-
-class Review(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="reviews", verbose_name="agreement"
-    )
-    reviewed_on = models.DateField("reviewed on", validators=DATE_VALIDATORS)
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reviews",
-        verbose_name="reviewer",
-    )
-    outcome = models.CharField("outcome", max_length=16, choices=ReviewOutcome.choices)
-    notes = models.TextField("notes", blank=True)
-
-    class Meta:
-        ordering = ["-reviewed_on", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(outcome__in=ReviewOutcome.values), name="review_outcome_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Review of {self.agreement.reference} on {self.reviewed_on}"
-
-
-class AgreementEvent(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="events", verbose_name="agreement"
-    )
-    kind = models.CharField("kind", max_length=32, choices=EventKind.choices)
-    date = models.DateField("date", validators=DATE_VALIDATORS)
-    note = models.TextField("note", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="created by",
-    )
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-
-    class Meta:
-        ordering = ["date", "id"]
-        verbose_name = "event"
-        constraints = [
-            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.date}"
-
-
-class Reminder(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="reminders", verbose_name="agreement"
-    )
-    kind = models.CharField("kind", max_length=16, choices=ReminderKind.choices)
-    due_on = models.DateField("due on", help_text="The date the reminder warns of.")
-    days_before = models.IntegerField("days before")
-    recipient = models.EmailField("recipient")
-    recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reminders",
-        verbose_name="recipient user",
-    )
-    status = models.CharField(
-        "status", max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField("attempts", default=0)
-    error = models.TextField("error", blank=True)
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-    sent_at = models.DateTimeField("sent at", null=True, blank=True)
-    claimed_at = models.DateTimeField(
-        "claimed at",
-        null=True,
-        blank=True,
-        help_text="When a worker last took this delivery on; a stale claim may be taken again.",
-    )
-    claim_token = models.UUIDField("claim token", null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-due_on", "kind", "recipient"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["agreement", "kind", "due_on", "days_before", "recipient"],
-                name="reminder_delivered_once",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
