@@ -98,3 +98,13 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled (no longer due)"
+
+
+class DeliveryOutcome(models.TextChoices):
+    """What one attempt to deliver a recorded reminder did (``reminders.reminder_deliver``)."""
+
+    SENT = "sent", "Sent"
+    DONE = "done", "Sent or cancelled before"
+    BUSY = "busy", "Another worker holds the claim"
+    CANCELLED = "cancelled", "Cancelled (no longer due)"
+    MISSING = "missing", "The reminder is gone"

@@ -1,16 +1,23 @@
 import calendar
 import datetime
 
+from django.core.exceptions import ValidationError
+
 # Dates outside this range are typing mistakes (and would overflow date arithmetic).
 EARLIEST = datetime.date(1700, 1, 1)
 LATEST = datetime.date(2300, 12, 31)
 
 
-def out_of_range(day: datetime.date | None) -> str:
-    """An error message for a date outside EARLIEST..LATEST, or ''."""
+def validate_in_range(day: datetime.date | None) -> None:
+    """The validator of every date field the registry is given: EARLIEST..LATEST. On the
+    model fields, so the admin, the API's serializers (derived from them), the import and
+    the services all refuse the same dates with the same message."""
     if day is not None and not EARLIEST <= day <= LATEST:
-        return f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
-    return ""
+        raise ValidationError(
+            "Must be between %(earliest)s and %(latest)s.",
+            code="date_out_of_range",
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -30,6 +30,10 @@ EXPORT_COLUMNS = (
     "parties",
     "provision_categories",
     "source_url",
+    "renewal_period_months",
+    "notice_period_days",
+    "notice_given_on",
+    "review_interval_months",
 )
 
 

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from accounts.choices import Classification
 
-from .choices import AgreementStatus, ReminderKind, ReminderStatus
+from .choices import AgreementStatus, DeliveryOutcome, ReminderKind, ReminderStatus
 from .models import Agreement, AgreementParty, Reminder
 from .offsets import largest_offsets, offsets_for
 from .selectors import readers_among, users_with_read_permission
@@ -67,11 +67,11 @@ class DueReminder:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What ``reminder_deliver`` did: ``sent``; ``done`` (sent or cancelled before);
-    ``busy`` (another worker holds the claim; try again in ``retry_in`` seconds);
-    ``cancelled`` (no longer due); ``missing`` (the row is gone)."""
+    """What ``reminder_deliver`` did: ``SENT``; ``DONE`` (sent or cancelled before);
+    ``BUSY`` (another worker holds the claim; try again in ``retry_in`` seconds);
+    ``CANCELLED`` (no longer due); ``MISSING`` (the row is gone)."""
 
-    outcome: str
+    outcome: DeliveryOutcome
     retry_in: int = 0
 
 
@@ -272,17 +272,18 @@ def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) ->
     if token is None:
         row = Reminder.objects.filter(pk=reminder_id).values("status", "claimed_at").first()
         if row is None:
-            return Delivery("missing")
+            return Delivery(DeliveryOutcome.MISSING)
         if row["status"] not in CLAIMABLE:
-            return Delivery("done")
+            return Delivery(DeliveryOutcome.DONE)
         held = (timezone.now() - row["claimed_at"]).total_seconds() if row["claimed_at"] else 0
-        return Delivery("busy", retry_in=max(1, int(settings.REMINDER_CLAIM_TIMEOUT - held) + 1))
+        retry_in = max(1, int(settings.REMINDER_CLAIM_TIMEOUT - held) + 1)
+        return Delivery(DeliveryOutcome.BUSY, retry_in=retry_in)
     mine = Reminder.objects.filter(pk=reminder_id, claim_token=token)
     reminder = Reminder.objects.select_related("agreement__owner").get(pk=reminder_id)
     reason = _why_not_due(reminder, today)
     if reason:
         mine.update(status=ReminderStatus.CANCELLED, error=reason, claimed_at=None)
-        return Delivery("cancelled")
+        return Delivery(DeliveryOutcome.CANCELLED)
     try:
         reminder_message(reminder, today=today).send()
     except Exception as exc:
@@ -292,7 +293,7 @@ def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) ->
         raise DeliveryFailed(error) from exc
     if not mine.update(status=ReminderStatus.SENT, sent_at=timezone.now()):
         logger.error("Reminder %s was sent after its claim was taken over.", reminder.pk)
-    return Delivery("sent")
+    return Delivery(DeliveryOutcome.SENT)
 
 
 def retry_countdown(retries: int) -> int:

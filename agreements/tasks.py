@@ -14,6 +14,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import lifecycle, reminders
+from .choices import DeliveryOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,6 @@ def deliver_reminder(self, reminder_id: int, as_of: str | None = None) -> str:
     except reminders.DeliveryFailed as exc:
         countdown = reminders.retry_countdown(self.request.retries)
         raise self.retry(exc=exc, countdown=countdown) from exc
-    if delivery.outcome == "busy":
+    if delivery.outcome == DeliveryOutcome.BUSY:
         raise self.retry(countdown=delivery.retry_in)
-    return delivery.outcome
+    return delivery.outcome.value

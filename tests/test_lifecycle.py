@@ -7,7 +7,13 @@ from django.core import mail
 
 from accounts.choices import Classification
 from accounts.groups import POLICY_STAFF
-from agreements.choices import AgreementStatus, EventKind, ReminderKind, ReminderStatus
+from agreements.choices import (
+    AgreementStatus,
+    DeliveryOutcome,
+    EventKind,
+    ReminderKind,
+    ReminderStatus,
+)
 from agreements.lifecycle import lifecycle_run, renewed_expiry
 from agreements.models import Reminder
 from agreements.reminders import reminder_deliver, reminders_sweep
@@ -131,7 +137,8 @@ def test_renewed_dates_get_their_own_reminders(frozen_today):
     assert agreement.expires_on == new_expiry
     assert agreement.notice_deadline == new_expiry - datetime.timedelta(days=30)
     # The old row is cancelled at delivery: its date is no longer the agreement's.
-    assert reminder_deliver(reminder_id=stale_notice.pk, today=days(8)).outcome == "cancelled"
+    delivery = reminder_deliver(reminder_id=stale_notice.pk, today=days(8))
+    assert delivery.outcome is DeliveryOutcome.CANCELLED
     # 30 days before the new notice deadline: a notice reminder for the new date.
     when = agreement.notice_deadline - datetime.timedelta(days=30)
     for pk in reminders_sweep(today=when):

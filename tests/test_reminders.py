@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.choices import Classification
 from accounts.groups import POLICY_STAFF
-from agreements.choices import AgreementStatus, ReminderKind, ReminderStatus
+from agreements.choices import AgreementStatus, DeliveryOutcome, ReminderKind, ReminderStatus
 from agreements.models import Agreement, Reminder
 from agreements.reminders import (
     current_offset,
@@ -260,7 +260,7 @@ def test_losing_the_read_permission_before_delivery_cancels_it(owner, frozen_tod
     agreement_with(owner, expires_on=days(7))
     [pk] = reminders_sweep(today=TODAY)
     owner.groups.clear()
-    assert reminder_deliver(reminder_id=pk).outcome == "cancelled"
+    assert reminder_deliver(reminder_id=pk).outcome is DeliveryOutcome.CANCELLED
     assert "may not read it" in Reminder.objects.get().error
     assert mail.outbox == []
 
@@ -271,7 +271,7 @@ def test_reclassified_before_delivery_is_cancelled_not_sent(viewer, frozen_today
     # Written behind the registry's back: agreement_save itself refuses to classify an
     # agreement above its owner's clearance. Delivery must still check.
     Agreement.objects.filter(pk=agreement.pk).update(classification=Classification.SECRET)
-    assert reminder_deliver(reminder_id=pk).outcome == "cancelled"
+    assert reminder_deliver(reminder_id=pk).outcome is DeliveryOutcome.CANCELLED
     assert Reminder.objects.get().status == ReminderStatus.CANCELLED
     assert mail.outbox == []
 
@@ -282,10 +282,17 @@ def test_reclassified_before_delivery_is_cancelled_not_sent(viewer, frozen_today
 def test_a_claimed_or_sent_row_is_not_delivered_again(owner, frozen_today):
     agreement_with(owner, expires_on=days(7))
     [pk] = reminders_sweep(today=TODAY)
-    assert reminder_deliver(reminder_id=pk).outcome == "sent"
-    assert reminder_deliver(reminder_id=pk).outcome == "done"
-    assert deliver_reminder.apply(args=[pk]).get() == "done"
+    assert reminder_deliver(reminder_id=pk).outcome is DeliveryOutcome.SENT
+    assert reminder_deliver(reminder_id=pk).outcome is DeliveryOutcome.DONE
+    # The task's result is the plain value (a result backend stores it as JSON).
+    result = deliver_reminder.apply(args=[pk]).get()
+    assert (type(result), result) == (str, DeliveryOutcome.DONE.value)
     assert len(mail.outbox) == 1
+
+
+def test_delivering_a_reminder_that_is_gone_says_so(db):
+    assert reminder_deliver(reminder_id=987654).outcome is DeliveryOutcome.MISSING
+    assert mail.outbox == []
 
 
 def test_a_live_claim_is_respected_and_a_stale_one_taken_over(owner, settings, frozen_today):
@@ -295,10 +302,10 @@ def test_a_live_claim_is_respected_and_a_stale_one_taken_over(owner, settings, f
     Reminder.objects.filter(pk=pk).update(claimed_at=now - datetime.timedelta(seconds=10))
     settings.REMINDER_CLAIM_TIMEOUT = 60
     busy = reminder_deliver(reminder_id=pk)
-    assert (busy.outcome, busy.retry_in) == ("busy", 51)
+    assert (busy.outcome, busy.retry_in) == (DeliveryOutcome.BUSY, 51)
     assert mail.outbox == []
     settings.REMINDER_CLAIM_TIMEOUT = 5  # the claim is now older than the timeout
-    assert reminder_deliver(reminder_id=pk).outcome == "sent"
+    assert reminder_deliver(reminder_id=pk).outcome is DeliveryOutcome.SENT
     assert len(mail.outbox) == 1
 
 
@@ -316,7 +323,7 @@ def test_failed_send_is_recorded_and_retried_with_backoff(owner, settings, froze
         result = deliver_reminder.apply(args=[pk])
     finally:
         task_retry.disconnect(on_retry)
-    assert result.get() == "sent"
+    assert result.get() == DeliveryOutcome.SENT
     assert countdowns == [60]
     reminder = Reminder.objects.get()
     assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 2)

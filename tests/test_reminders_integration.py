@@ -25,7 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.choices import Classification
-from agreements.choices import ReminderStatus
+from agreements.choices import DeliveryOutcome, ReminderStatus
 from agreements.models import Reminder
 from agreements.reminders import reminder_deliver, reminders_sweep
 from agreements.tasks import sweep_reminders
@@ -230,7 +230,7 @@ def test_two_sweeps_at_the_same_moment_send_each_reminder_once(postgres):
     assert rows.count() == 120
     assert set(rows.values_list("status", flat=True)) == {ReminderStatus.SENT}
     assert set(rows.values_list("attempts", flat=True)) == {1}
-    assert sum(o == "sent" for thread in outcomes for o in thread) == 120
+    assert sum(o == DeliveryOutcome.SENT for thread in outcomes for o in thread) == 120
     headers = [m.extra_headers["X-Registry-Reminder"] for m in mail.outbox]
     assert len(headers) == len(set(headers)) == 120
 

@@ -1,5 +1,7 @@
 """Serializers of the agreements API. Fields are listed explicitly; nested records come in a
-short form; writes go through ``agreements.services``."""
+short form; writes go through ``agreements.services``. The input serializers are derived
+from the models (``ModelInputSerializer``): types, lengths, choices and validators live on
+the model fields, once."""
 
 from __future__ import annotations
 
@@ -9,20 +11,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.choices import Classification
 from history.models import ChangeRecord
 
-from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReviewOutcome
-from ..dates import EARLIEST, LATEST
+from ..choices import ProvisionCategory
 from ..limits import MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import (
     Agreement,
     AgreementEvent,
+    AgreementParty,
     Provision,
     Reminder,
     Review,
 )
-from ..services import resolve_links
+from ..services import AGREEMENT_FIELDS, PARTY_FIELDS, PROVISION_FIELDS, resolve_links
 
 
 def _user_label(user) -> str | None:
@@ -114,15 +115,6 @@ class ReviewSerializer(serializers.ModelSerializer):
         return _user_label(review.reviewer)
 
 
-class ReviewInputSerializer(serializers.Serializer):
-    reviewed_on = serializers.DateField()
-    outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate_reviewed_on(self, value):
-        return _date_in_range(value)
-
-
 class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AgreementEvent
@@ -196,6 +188,7 @@ class AgreementDetailSerializer(AgreementListSerializer):
             "owner",
             "watchers",
             "office_email",
+            "reminder_offsets",
             "lateral",
             "version",
             "created_at",
@@ -239,85 +232,74 @@ class AgreementDetailSerializer(AgreementListSerializer):
 # Writing --------------------------------------------------------------------------------
 
 
-def _date_in_range(value):
-    if value is not None and not EARLIEST <= value <= LATEST:
-        raise serializers.ValidationError(
-            f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
-        )
-    return value
+class ModelInputSerializer(serializers.ModelSerializer):
+    """An input serializer derived from its model's fields: each field's type, length,
+    choices, nullability and validators (date bounds, period limits) come from the model
+    field. A field that may be left out defaults to the model field's default, so a full
+    write (create, PUT) resets what it leaves out, while a partial one (PATCH) skips defaults
+    as DRF does. ``Meta.keep_when_omitted`` names the fields that stay absent instead, for
+    the service to fill in. Nothing is saved through these: they validate for a service."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        keep_omitted = getattr(self.Meta, "keep_when_omitted", ())
+        if kwargs.get("required") is False and field_name not in keep_omitted:
+            del kwargs["required"]
+            kwargs["default"] = model_field.get_default()
+        return field_class, kwargs
 
 
-class BoundedDateField(serializers.DateField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
+class ReviewInputSerializer(ModelInputSerializer):
+    """A review to record (the reviewer is the writer)."""
 
-    def to_internal_value(self, value):
-        return _date_in_range(super().to_internal_value(value))
+    class Meta:
+        model = Review
+        fields = ("reviewed_on", "outcome", "notes")
 
 
-class PartyInputSerializer(serializers.Serializer):
+class PartyInputSerializer(ModelInputSerializer):
+    """A party by its code, with its own dates."""
+
     code = serializers.CharField(max_length=20, help_text="ISO alpha-3 or an acronym.")
-    signed_on = BoundedDateField(default=None)
-    ratified_on = BoundedDateField(default=None)
-    entered_into_force_on = BoundedDateField(default=None)
-    withdrawn_on = BoundedDateField(default=None)
+
+    class Meta:
+        model = AgreementParty
+        fields = ("code", *PARTY_FIELDS)
 
 
-class ProvisionInputSerializer(serializers.Serializer):
+class ProvisionInputSerializer(ModelInputSerializer):
+    """A provision; with an ``id``, that provision of the agreement changes."""
+
     id = serializers.IntegerField(
         required=False, min_value=1, help_text="An existing provision to change."
     )
-    category = serializers.ChoiceField(choices=ProvisionCategory.choices)
-    title = serializers.CharField(max_length=300)
-    article = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    text = serializers.CharField(required=False, allow_blank=True, default="")
-    classification = serializers.ChoiceField(
-        choices=Classification.choices,
-        required=False,
-        help_text="Defaults to the agreement's classification.",
-    )
+
+    class Meta:
+        model = Provision
+        fields = ("id", *PROVISION_FIELDS)
+        keep_when_omitted = ("classification",)  # the service gives it the agreement's
+        extra_kwargs = {
+            "classification": {"help_text": "Defaults to the agreement's classification."}
+        }
 
 
-class AgreementWriteSerializer(serializers.Serializer):
+class AgreementWriteSerializer(ModelInputSerializer):
     """What create, replace (PUT) and update (PATCH) take. ``parties`` and ``provisions``,
     when given, replace the current ones (provisions you may not see are left alone).
-    A PUT resets every field it leaves out to its default."""
+    A PUT resets every field it leaves out to its default (a blank or missing
+    ``reference`` keeps the current one)."""
 
-    reference = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, default="", help_text="Blank: generated."
-    )
-    title = serializers.CharField(max_length=500)
-    short_title = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    type = serializers.ChoiceField(choices=AgreementType.choices)
-    status = serializers.ChoiceField(
-        choices=AgreementStatus.choices, required=False, default=AgreementStatus.DRAFT
-    )
-    classification = serializers.ChoiceField(
-        choices=Classification.choices, required=False, default=Classification.UNCLASSIFIED
-    )
-    signed_on = BoundedDateField(default=None)
-    entered_into_force_on = BoundedDateField(default=None)
-    expires_on = BoundedDateField(default=None)
-    terminated_on = BoundedDateField(default=None)
-    auto_renews = serializers.BooleanField(required=False, default=False)
-    renewal_period_months = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=1200, default=None
-    )
-    notice_period_days = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=36500, default=None
-    )
-    notice_given_on = BoundedDateField(default=None)
-    next_review_on = BoundedDateField(default=None)
-    review_interval_months = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=1200, default=None
-    )
-    office_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    class Meta:
+        model = Agreement
+        # Every field a writer may set, derived from the model's editable fields (a new one
+        # is writable here without being listed), then the people and the nested rows.
+        fields = (*AGREEMENT_FIELDS, "watchers", "parties", "provisions")
+        extra_kwargs = {
+            # Unique, but checked by the service: a PUT that repeats it is no clash.
+            "reference": {"validators": [], "help_text": "Blank: generated."},
+        }
+
+    # Where the API's shape differs from the model's: links by id, people by username.
     supersedes = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, default=None, help_text="An agreement id."
     )

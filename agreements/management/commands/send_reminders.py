@@ -3,6 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from agreements.choices import DeliveryOutcome
 from agreements.reminders import (
     DeliveryFailed,
     reminder_deliver,
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                 counts["failed"] += 1
                 self.stderr.write(f"Reminder {reminder_id} failed: {exc}")
                 continue
-            counts["sent" if outcome == "sent" else "other"] += 1
+            counts["sent" if outcome == DeliveryOutcome.SENT else "other"] += 1
         self.stdout.write(
             f"Sent {counts['sent']} reminder(s) as of {today.isoformat()}; "
             f"{counts['failed']} failed (recorded; retried by the next sweep); "

@@ -1,3 +1,6 @@
+"""Agreements, their parties and provisions: querysets, the search index helpers and the
+rule of which dates are due."""
+
 from __future__ import annotations
 
 import datetime
@@ -10,6 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -20,17 +24,9 @@ from accounts.choices import Classification
 from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
 from partners.models import Nation, Organization
 
-from .choices import (
-    AgreementStatus,
-    AgreementType,
-    EventKind,
-    ProvisionCategory,
-    ReminderKind,
-    ReminderStatus,
-    ReviewOutcome,
-)
-from .dates import out_of_range
-from .offsets import offsets_errors
+from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
+from ..dates import validate_in_range
+from ..offsets import offsets_errors
 
 SEARCH_CONFIG = "english"
 
@@ -119,20 +115,18 @@ class ProvisionQuerySet(models.QuerySet):
         return self.filter(classification__in=levels, agreement__classification__in=levels)
 
 
-AGREEMENT_DATES = (
-    "signed_on",
-    "entered_into_force_on",
-    "expires_on",
-    "terminated_on",
-    "notice_given_on",
-    "next_review_on",
-)
-# The same limits as the API's: beyond them date arithmetic overflows.
-PERIOD_LIMITS = (
-    ("renewal_period_months", 1200, "months"),
-    ("notice_period_days", 36500, "days"),
-    ("review_interval_months", 1200, "months"),
-)
+# The longest periods an agreement may set: beyond them date arithmetic overflows.
+MAX_PERIOD_MONTHS = 1200
+MAX_PERIOD_DAYS = 36500
+
+
+def at_most(limit: int, unit: str) -> MaxValueValidator:
+    return MaxValueValidator(limit, message=f"Must be at most %(limit_value)s {unit}.")
+
+
+# Every date field the registry is given carries this (the admin, the API's serializers
+# derived from the models, the import and the services all refuse the same dates).
+DATE_VALIDATORS = [validate_in_range]
 
 
 class Agreement(models.Model):
@@ -157,23 +151,37 @@ class Agreement(models.Model):
         choices=Classification.choices,
         default=Classification.UNCLASSIFIED,
     )
-    signed_on = models.DateField("signed on", null=True, blank=True)
-    entered_into_force_on = models.DateField("entered into force on", null=True, blank=True)
-    expires_on = models.DateField(
-        "expires on", null=True, blank=True, help_text="Leave empty for an indefinite agreement."
+    signed_on = models.DateField("signed on", null=True, blank=True, validators=DATE_VALIDATORS)
+    entered_into_force_on = models.DateField(
+        "entered into force on", null=True, blank=True, validators=DATE_VALIDATORS
     )
-    terminated_on = models.DateField("terminated on", null=True, blank=True)
+    expires_on = models.DateField(
+        "expires on",
+        null=True,
+        blank=True,
+        help_text="Leave empty for an indefinite agreement.",
+        validators=DATE_VALIDATORS,
+    )
+    terminated_on = models.DateField(
+        "terminated on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
     auto_renews = models.BooleanField("renews automatically", default=False)
     renewal_period_months = models.PositiveSmallIntegerField(
-        "renewal period (months)", null=True, blank=True
+        "renewal period (months)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), at_most(MAX_PERIOD_MONTHS, "months")],
     )
     notice_period_days = models.PositiveIntegerField(
         "notice period (days)",
         null=True,
         blank=True,
         help_text="Days before expiry by which notice of non-renewal must be given.",
+        validators=[at_most(MAX_PERIOD_DAYS, "days")],
     )
-    notice_given_on = models.DateField("notice given on", null=True, blank=True)
+    notice_given_on = models.DateField(
+        "notice given on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
     notice_deadline = models.DateField(
         "notice deadline",
         null=True,
@@ -181,9 +189,14 @@ class Agreement(models.Model):
         editable=False,
         help_text="Derived: expiry date minus the notice period.",
     )
-    next_review_on = models.DateField("next review on", null=True, blank=True)
+    next_review_on = models.DateField(
+        "next review on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
     review_interval_months = models.PositiveSmallIntegerField(
-        "review interval (months)", null=True, blank=True
+        "review interval (months)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), at_most(MAX_PERIOD_MONTHS, "months")],
     )
     supersedes = models.ForeignKey(
         "self",
@@ -440,13 +453,6 @@ class Agreement(models.Model):
                 )
         for message in offsets_errors(self.reminder_offsets):
             add("reminder_offsets", message)
-        for field in AGREEMENT_DATES:
-            if message := out_of_range(getattr(self, field)):
-                add(field, message)
-        for field, highest, unit in PERIOD_LIMITS:
-            value = getattr(self, field)
-            if value is not None and value > highest:
-                add(field, f"Must be at most {highest} {unit}.")
         if errors:
             raise ValidationError(errors)
 
@@ -483,10 +489,14 @@ class AgreementParty(models.Model):
         related_name="agreement_parties",
         verbose_name="organization",
     )
-    signed_on = models.DateField("signed on", null=True, blank=True)
-    ratified_on = models.DateField("ratified on", null=True, blank=True)
-    entered_into_force_on = models.DateField("entered into force on", null=True, blank=True)
-    withdrawn_on = models.DateField("withdrawn on", null=True, blank=True)
+    signed_on = models.DateField("signed on", null=True, blank=True, validators=DATE_VALIDATORS)
+    ratified_on = models.DateField("ratified on", null=True, blank=True, validators=DATE_VALIDATORS)
+    entered_into_force_on = models.DateField(
+        "entered into force on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
+    withdrawn_on = models.DateField(
+        "withdrawn on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
 
     class Meta:
         ordering = ["id"]
@@ -624,113 +634,3 @@ class Provision(models.Model):
                         )
                     }
                 )
-
-
-class Review(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="reviews", verbose_name="agreement"
-    )
-    reviewed_on = models.DateField("reviewed on")
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reviews",
-        verbose_name="reviewer",
-    )
-    outcome = models.CharField("outcome", max_length=16, choices=ReviewOutcome.choices)
-    notes = models.TextField("notes", blank=True)
-
-    class Meta:
-        ordering = ["-reviewed_on", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(outcome__in=ReviewOutcome.values), name="review_outcome_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Review of {self.agreement.reference} on {self.reviewed_on}"
-
-    def clean(self):
-        if message := out_of_range(self.reviewed_on):
-            raise ValidationError({"reviewed_on": message})
-
-
-class AgreementEvent(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="events", verbose_name="agreement"
-    )
-    kind = models.CharField("kind", max_length=32, choices=EventKind.choices)
-    date = models.DateField("date")
-    note = models.TextField("note", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="created by",
-    )
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-
-    class Meta:
-        ordering = ["date", "id"]
-        verbose_name = "event"
-        constraints = [
-            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.date}"
-
-
-class Reminder(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="reminders", verbose_name="agreement"
-    )
-    kind = models.CharField("kind", max_length=16, choices=ReminderKind.choices)
-    due_on = models.DateField("due on", help_text="The date the reminder warns of.")
-    days_before = models.IntegerField("days before")
-    recipient = models.EmailField("recipient")
-    recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reminders",
-        verbose_name="recipient user",
-    )
-    status = models.CharField(
-        "status", max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField("attempts", default=0)
-    error = models.TextField("error", blank=True)
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-    sent_at = models.DateTimeField("sent at", null=True, blank=True)
-    claimed_at = models.DateTimeField(
-        "claimed at",
-        null=True,
-        blank=True,
-        help_text="When a worker last took this delivery on; a stale claim may be taken again.",
-    )
-    claim_token = models.UUIDField("claim token", null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-due_on", "kind", "recipient"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["agreement", "kind", "due_on", "days_before", "recipient"],
-                name="reminder_delivered_once",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
