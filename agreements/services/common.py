@@ -1,0 +1,136 @@
+"""What every write of the agreement aggregate shares: the writable fields, errors keyed by
+field, the clearance check on writes, and closing a write (one version bump per clearance
+level that can see it, the change records in one insert)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.choices import Classification
+from history.models import ChangeRecord
+from history.recorder import Recorder, raise_records
+
+from ..models import Agreement
+
+# What a writer may set. Derived from the models: a new editable field is writable (and
+# recorded in history) without being listed again here.
+AGREEMENT_FIELDS = tuple(
+    f.name for f in Agreement._meta.concrete_fields if f.editable and not f.primary_key
+)
+PARTY_FIELDS = ("signed_on", "ratified_on", "entered_into_force_on", "withdrawn_on")
+PROVISION_FIELDS = ("category", "title", "article", "text", "classification")
+EVENT_FIELDS = ("kind", "date", "note")
+REVIEW_FIELDS = ("reviewed_on", "reviewer", "outcome", "notes")
+LINKS = ("supersedes", "parent")
+
+
+class StaleVersion(Exception):
+    """The agreement changed since the caller read it (an ``If-Match`` that no longer holds)."""
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+
+def _errors_of(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            (f"{prefix}.{key}" if prefix and key != "__all__" else prefix or key): list(msgs)
+            for key, msgs in exc.message_dict.items()
+        }
+    return {prefix or "__all__": list(exc.messages)}
+
+
+def _merge(errors: dict, more: dict) -> None:
+    for key, messages in more.items():
+        errors.setdefault(key, []).extend(messages)
+
+
+def coerce_fields(model, data: Mapping[str, Any], prefix: str = "") -> tuple[dict, dict]:
+    """Turn raw values (strings from a file, say) into Python values for ``model``'s fields.
+    Returns the values and the errors, keyed by field."""
+    values, errors = {}, {}
+    for name, raw in data.items():
+        field = model._meta.get_field(name)
+        key = f"{prefix}.{name}" if prefix else name
+        if field.is_relation:
+            values[name] = raw
+            continue
+        if isinstance(raw, dict | list) and field.get_internal_type() != "JSONField":
+            errors[key] = [f"Expected a single value, got {type(raw).__name__}."]
+            continue
+        if raw == "" and (field.null or field.get_internal_type() == "BooleanField"):
+            raw = None if field.null else False
+        try:
+            values[name] = field.to_python(raw)
+        except ValidationError as exc:
+            errors[key] = [f"{m} (got {raw!r})" for m in exc.messages]
+    return values, errors
+
+
+def check_clearance(actor, classification: str, field: str = "classification") -> None:
+    """An actor may not write a record above their own clearance."""
+    if actor is None or classification not in Classification.values:
+        return
+    if not actor.is_cleared_for(classification):
+        raise ValidationError(
+            {field: f"You are not cleared to record {Classification(classification).label} items."}
+        )
+
+
+# Versions ---------------------------------------------------------------------------------
+
+
+def version_seen_by(agreement: Agreement, actor) -> int:
+    """The version ``actor`` sees (the system sees every change)."""
+    return agreement.version if actor is None else agreement.version_for(actor)
+
+
+def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) -> None:
+    """Close a write: bump the version for each clearance level that can see something of
+    it, save the change records, and carry a raised classification into older records."""
+    if not recorder.records:
+        return
+    now = timezone.now()
+    lowest = min(recorder.levels, key=Classification.rank)
+    revisions = {}
+    for level in Classification.values:
+        seen = 0 if created else agreement._revision(level)[0]
+        if Classification.rank(level) >= Classification.rank(lowest):
+            revisions[level] = [seen + 1, now.isoformat()]
+        elif not created and (agreement.revisions or seen):
+            revisions[level] = agreement._revision(level)
+    agreement.revisions = revisions
+    agreement.version = 1 if created else agreement.version + 1
+    if created or Classification.rank(lowest) <= Classification.rank(agreement.classification):
+        agreement.updated_at = now
+    Agreement.objects.filter(pk=agreement.pk).update(
+        version=agreement.version, revisions=agreement.revisions, updated_at=agreement.updated_at
+    )
+    recorder.save()
+
+
+def _raise_agreement_records(agreement: Agreement, references: set[str]) -> None:
+    """``agreement`` is now classified higher: its own records, its children's and the
+    other agreements' records that name it as ``supersedes`` or ``parent`` reveal that much."""
+    level = agreement.classification
+    raise_records(agreement, level)
+    lower = Classification.values[: Classification.rank(level)]
+    candidates = (
+        ChangeRecord.objects.filter(classification__in=lower)
+        .filter(Q(changes__has_key="supersedes") | Q(changes__has_key="parent"))
+        .only("pk", "changes")
+    )
+    naming = [
+        record.pk
+        for record in candidates
+        if references.intersection(
+            value for name in LINKS for value in (record.changes.get(name) or ()) if value
+        )
+    ]
+    if naming:
+        ChangeRecord.objects.filter(pk__in=naming).update(classification=level)

@@ -1,0 +1,283 @@
+"""Checking a write before anything is written: the raw rows of an agreement write turned
+into unsaved records, every rule checked, every error keyed by field."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from accounts.choices import Classification
+from history.recorder import label
+from partners.selectors import partners_by_codes
+
+from ..choices import AgreementStatus
+from ..models import Agreement, AgreementEvent, AgreementParty, Provision
+from ..selectors import not_readers_message, readers_among
+from .common import (
+    AGREEMENT_FIELDS,
+    EVENT_FIELDS,
+    LINKS,
+    PARTY_FIELDS,
+    PROVISION_FIELDS,
+    _errors_of,
+    _merge,
+    check_clearance,
+    coerce_fields,
+)
+
+
+def party_set_errors(status: str, codes: Iterable[str]) -> list[str]:
+    """The rules on an agreement's parties as a whole: no party twice; two once signed."""
+    counts = Counter(c for c in codes if c)
+    errors = []
+    duplicates = sorted(code for code, count in counts.items() if count > 1)
+    if duplicates:
+        errors.append(f"A party appears more than once: {', '.join(duplicates)}.")
+    if status not in AgreementStatus.pre_signature() and len(counts) < 2:
+        errors.append(
+            f"A {AgreementStatus(status).label.lower()} agreement needs at least two parties."
+        )
+    return errors
+
+
+def generate_reference(agreement: Agreement) -> str:
+    year = (agreement.signed_on or datetime.date.today()).year
+    prefix = f"{(agreement.type or 'agr').upper().replace('_', '-')}-{year}-"
+    taken = Agreement.objects.filter(reference__startswith=prefix).values_list(
+        "reference", flat=True
+    )
+    numbers = [int(r[len(prefix) :]) for r in taken if r[len(prefix) :].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def resolve_links(data: dict, user) -> dict:
+    """Turn the links of raw agreement data into records, in place: ``supersedes`` and
+    ``parent`` (an id or a reference, among the agreements ``user`` may see), ``owner`` (a
+    username) and ``watchers`` (usernames). The API and the import both call this."""
+    errors: dict[str, list[str]] = {}
+    visible = Agreement.objects.visible_to(user) if user is not None else Agreement.objects
+    for name in LINKS:
+        if name not in data:
+            continue
+        value = data[name]
+        if value in (None, ""):
+            data[name] = None
+            continue
+        if isinstance(value, Agreement):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            target = visible.filter(pk=value).first()
+            what = f"the id {value}"
+        elif isinstance(value, str):
+            target = visible.filter(reference=value).first()
+            what = f"the reference {value!r}"
+        else:
+            errors[name] = ["Give an agreement's id or reference."]
+            continue
+        if target is None:
+            errors[name] = [f"No agreement has {what}."]
+        data[name] = target
+    users = get_user_model().objects
+    owner = data.get("owner")
+    if isinstance(owner, str) and owner:
+        data["owner"] = users.filter(username=owner).first()
+        if data["owner"] is None:
+            errors["owner"] = [f"No user is called {owner!r}."]
+    elif owner == "":
+        data["owner"] = None
+    if "watchers" in data:
+        names = data["watchers"] or []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            errors["watchers"] = ["Give a list of usernames."]
+        else:
+            found = list(users.filter(username__in=set(names)))
+            missing = sorted(set(names) - {u.username for u in found})
+            if missing:
+                errors["watchers"] = [f"No user is called: {', '.join(missing)}."]
+            data["watchers"] = found
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+# Building the plan of a write --------------------------------------------------------------
+
+
+def _too_many(rows, limit: int, name: str, errors: dict) -> bool:
+    if rows is not None and len(rows) > limit:
+        errors.setdefault(name, []).append(f"At most {limit} {name} in one write.")
+        return True
+    return False
+
+
+def _as_list(rows, name: str, errors: dict) -> list | None:
+    if rows is None:
+        return None
+    if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+        errors.setdefault(name, []).append("Expected a list.")
+        return None
+    return list(rows)
+
+
+def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
+    built, errors = [], {}
+    rows = []
+    for index, data in enumerate(parties):
+        prefix = f"parties[{index}]"
+        if isinstance(data, AgreementParty):
+            rows.append((prefix, data.code, data, None))
+            continue
+        if isinstance(data, str):
+            data = {"code": data}
+        if not isinstance(data, Mapping):
+            errors[prefix] = ["Expected an object with a code, or a code."]
+            continue
+        data = dict(data)
+        code = data.pop("code", "")
+        code = code.code if hasattr(code, "code") else str(code or "").strip()
+        unknown = set(data) - set(PARTY_FIELDS)
+        if unknown:
+            errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+            continue
+        rows.append((prefix, code, None, data))
+    partners = partners_by_codes([code for _, code, party, _ in rows if party is None])
+    for prefix, code, party, data in rows:
+        if party is None:
+            values, field_errors = coerce_fields(AgreementParty, data, prefix)
+            _merge(errors, field_errors)
+            partner = partners.get(code)
+            if partner is None:
+                errors.setdefault(f"{prefix}.code", []).append(
+                    f"No nation or organization has the code {code!r}."
+                )
+                continue
+            if field_errors:
+                continue
+            party = AgreementParty(agreement=agreement, **values)
+            if partner._meta.model_name == "nation":
+                party.nation = partner
+            else:
+                party.organization = partner
+        try:
+            party.full_clean(exclude=["agreement"], validate_unique=False)
+        except ValidationError as exc:
+            _merge(errors, _errors_of(exc, prefix))
+        built.append((party.code, party))
+    return built, errors
+
+
+def _build_provisions(agreement: Agreement, provisions: list, actor) -> tuple[list, dict]:
+    built, errors = [], {}
+    for index, data in enumerate(provisions):
+        prefix = f"provisions[{index}]"
+        if isinstance(data, Provision):
+            provision, provision_id = data, data.pk
+        else:
+            if not isinstance(data, Mapping):
+                errors[prefix] = ["Expected an object."]
+                continue
+            data = dict(data)
+            provision_id = data.pop("id", None)
+            unknown = set(data) - set(PROVISION_FIELDS)
+            if unknown:
+                errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+                continue
+            values, field_errors = coerce_fields(Provision, data, prefix)
+            if field_errors:
+                _merge(errors, field_errors)
+                continue
+            values.setdefault("classification", agreement.classification)
+            provision = Provision(agreement=agreement, **values)
+        try:
+            provision.full_clean(exclude=["agreement"])
+            check_clearance(actor, provision.classification)
+        except ValidationError as exc:
+            _merge(errors, _errors_of(exc, prefix))
+        built.append((provision_id, provision))
+    return built, errors
+
+
+def _build_events(agreement: Agreement, events: list, actor) -> tuple[list, dict]:
+    built, errors = [], {}
+    for index, data in enumerate(events):
+        prefix = f"events[{index}]"
+        if isinstance(data, AgreementEvent):
+            event, event_id = data, data.pk
+        else:
+            if not isinstance(data, Mapping):
+                errors[prefix] = ["Expected an object."]
+                continue
+            data = dict(data)
+            event_id = data.pop("id", None)
+            unknown = set(data) - set(EVENT_FIELDS)
+            if unknown:
+                errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+                continue
+            values, field_errors = coerce_fields(AgreementEvent, data, prefix)
+            if field_errors:
+                _merge(errors, field_errors)
+                continue
+            event = AgreementEvent(agreement=agreement, **values)
+        if event.pk is None and event.created_by_id is None:
+            event.created_by = actor
+        try:
+            event.full_clean(exclude=["agreement", "created_by"])
+        except ValidationError as exc:
+            _merge(errors, _errors_of(exc, prefix))
+        built.append((event_id, event))
+    return built, errors
+
+
+def _people_errors(agreement: Agreement, before: dict, watchers, creating: bool) -> dict:
+    """Whoever is named on an agreement (owner, watchers) must be able to read it. Checked
+    when the owner or watchers are set or the classification changes; a person no longer
+    active stays (they are sent nothing)."""
+    errors = {}
+    if agreement.classification not in Classification.values:
+        return errors
+    reclassified = not creating and before.get("classification") != agreement.classification
+    checks = []
+    if agreement.owner_id and (
+        creating or reclassified or before.get("owner") != label(agreement.owner)
+    ):
+        checks.append(("owner", [agreement.owner]))
+    if watchers is None and reclassified:
+        watchers = list(agreement.watchers.all())
+    if watchers:
+        users = [w for w in watchers if hasattr(w, "is_active")]
+        checks.append(("watchers", users))
+    for name, people in checks:
+        active = [person for person in people if person.is_active]
+        readers = readers_among(active, agreement.classification)
+        refused = [person for person in active if person not in readers]
+        if refused:
+            errors[name] = [not_readers_message(refused, agreement.classification)]
+    return errors
+
+
+def _apply_fields(agreement: Agreement, fields: Mapping[str, Any]) -> dict:
+    unknown = set(fields) - set(AGREEMENT_FIELDS)
+    if unknown:
+        return {name: ["Unknown field."] for name in sorted(unknown)}
+    values, errors = coerce_fields(Agreement, fields)
+    for name, value in values.items():
+        setattr(agreement, name, value)
+    return errors
+
+
+def _validate_agreement(agreement: Agreement, actor, errors: dict) -> None:
+    if not agreement.reference:
+        agreement.reference = generate_reference(agreement)
+    try:
+        agreement.full_clean(exclude=["watchers"])
+    except ValidationError as exc:
+        _merge(errors, _errors_of(exc))
+    try:
+        check_clearance(actor, agreement.classification)
+    except ValidationError as exc:
+        _merge(errors, _errors_of(exc))
