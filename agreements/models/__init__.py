@@ -1,21 +1,20 @@
-"""The agreements app's models, by sub-domain: ``agreements`` (an agreement, its parties and
-provisions, querysets, search index helpers, the due-date rule), ``reviews`` (reviews and the
+"""The agreements app's models, by sub-domain: ``agreements`` (an agreement, its queryset,
+search index helpers, the due-date rule), ``parties``, ``provisions``, ``reviews`` (reviews and the
 timeline's events) and ``reminders`` (delivered reminders). Import them from here."""
 
-from .agreements import (
+from .agreements import Agreement
+from .common import (
     DATE_VALIDATORS,
     DUE_DATE_RULES,
     MAX_PERIOD_DAYS,
     MAX_PERIOD_MONTHS,
     SEARCH_CONFIG,
-    Agreement,
-    AgreementParty,
     AgreementQuerySet,
     DueDateRule,
-    Provision,
-    ProvisionQuerySet,
     SearchIndex,
 )
+from .parties import AgreementParty
+from .provisions import Provision, ProvisionQuerySet
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
 

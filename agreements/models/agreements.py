@@ -4,129 +4,33 @@ rule of which dates are due."""
 from __future__ import annotations
 
 import datetime
-import functools
-import operator
-from collections.abc import Mapping
-from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connections, models
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
-from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
-from partners.models import Nation, Organization
+from accounts.clearance import level_of
 
-from ..choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
-from ..dates import validate_in_range
+from ..choices import AgreementStatus, AgreementType
 from ..offsets import offsets_errors
-
-SEARCH_CONFIG = "english"
-
-
-class SearchIndex(GinIndex):
-    """A GIN index on PostgreSQL; elsewhere (SQLite) a plain index on the unused column, so
-    the same migrations run on both."""
-
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            return models.Index.create_sql(self, model, schema_editor, **kwargs)
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
-
-
-def _update_search_vector(instance, vector) -> None:
-    """Store the full-text vector of a saved row (PostgreSQL only; SQLite searches with
-    ``icontains`` instead)."""
-    if connections[instance._state.db or "default"].vendor != "postgresql":
-        return
-    type(instance)._base_manager.filter(pk=instance.pk).update(search_vector=vector)
-
-
-class DueDateRule(NamedTuple):
-    kind: str  # a ReminderKind value
-    field: str  # the agreement's date field
-    statuses: tuple[str, ...]  # the statuses in which the date is due
-    moot_once: str = ""  # a field that, once set, means the date is no longer due
-
-
-# Which dates of an agreement are due, and in which statuses: the one rule behind
-# ``Agreement.due_dates()`` and ``AgreementQuerySet.due_between()``, so every deadline list,
-# the calendar feed and the reminder sweep agree. Expiry and notice deadline are due while the
-# agreement is live (the notice deadline only until notice is given), the review also before
-# signature; in a final status (expired, terminated, superseded) nothing is due.
-DUE_DATE_RULES = (
-    DueDateRule(ReminderKind.EXPIRY, "expires_on", tuple(AgreementStatus.live())),
-    DueDateRule(
-        ReminderKind.NOTICE_DEADLINE,
-        "notice_deadline",
-        tuple(AgreementStatus.live()),
-        moot_once="notice_given_on",
-    ),
-    DueDateRule(
-        ReminderKind.REVIEW,
-        "next_review_on",
-        tuple(AgreementStatus.pre_signature() + AgreementStatus.live()),
-    ),
+from .common import (
+    DATE_VALIDATORS,
+    DUE_DATE_RULES,
+    MAX_PERIOD_DAYS,
+    MAX_PERIOD_MONTHS,
+    SEARCH_CONFIG,
+    AgreementQuerySet,
+    SearchIndex,
+    _update_search_vector,
+    at_most,
 )
-
-
-class AgreementQuerySet(ClassifiedQuerySet):
-    def expiring_within(self, days: int, today: datetime.date | None = None):
-        today = today or datetime.date.today()
-        return self.filter(
-            expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=days)
-        )
-
-    def due_between(self, start: datetime.date, end: datetime.date):
-        """Agreements with any due date (see ``Agreement.due_dates()``) from ``start`` to
-        ``end``, both included."""
-        return self.due_in_windows(dict.fromkeys(ReminderKind.values, (start, end)))
-
-    def due_in_windows(self, windows: Mapping[str, tuple[datetime.date, datetime.date]]):
-        """Agreements with a due date of some kind inside that kind's window (both ends
-        included); kinds missing from ``windows`` are not looked at. An OR of one bounded
-        range per kind, each on an indexed date column, so the date indexes stay usable."""
-        conditions = []
-        for rule in DUE_DATE_RULES:
-            if rule.kind not in windows:
-                continue
-            condition = Q(status__in=rule.statuses, **{f"{rule.field}__range": windows[rule.kind]})
-            if rule.moot_once:
-                condition &= Q(**{f"{rule.moot_once}__isnull": True})
-            conditions.append(condition)
-        if not conditions:
-            return self.none()
-        return self.filter(functools.reduce(operator.or_, conditions))
-
-
-class ProvisionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ProvisionQuerySet:
-        """A provision is visible when both it and its agreement are within clearance."""
-        levels = levels_for(user)
-        if levels is None:
-            return self
-        return self.filter(classification__in=levels, agreement__classification__in=levels)
-
-
-# The longest periods an agreement may set: beyond them date arithmetic overflows.
-MAX_PERIOD_MONTHS = 1200
-MAX_PERIOD_DAYS = 36500
-
-
-def at_most(limit: int, unit: str) -> MaxValueValidator:
-    return MaxValueValidator(limit, message=f"Must be at most %(limit_value)s {unit}.")
-
-
-# Every date field the registry is given carries this (the admin, the API's serializers
-# derived from the models, the import and the services all refuse the same dates).
-DATE_VALIDATORS = [validate_in_range]
 
 
 class Agreement(models.Model):
@@ -467,170 +371,3 @@ class Agreement(models.Model):
                 Agreement.objects.filter(pk=current).values_list(f"{field}_id", flat=True).first()
             )
         return False
-
-
-class AgreementParty(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name="agreement"
-    )
-    nation = models.ForeignKey(
-        Nation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="agreement_parties",
-        verbose_name="nation",
-    )
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="agreement_parties",
-        verbose_name="organization",
-    )
-    signed_on = models.DateField("signed on", null=True, blank=True, validators=DATE_VALIDATORS)
-    ratified_on = models.DateField("ratified on", null=True, blank=True, validators=DATE_VALIDATORS)
-    entered_into_force_on = models.DateField(
-        "entered into force on", null=True, blank=True, validators=DATE_VALIDATORS
-    )
-    withdrawn_on = models.DateField(
-        "withdrawn on", null=True, blank=True, validators=DATE_VALIDATORS
-    )
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = "party"
-        verbose_name_plural = "parties"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(nation__isnull=False, organization__isnull=True)
-                | Q(nation__isnull=True, organization__isnull=False),
-                name="party_nation_xor_organization",
-            ),
-            models.UniqueConstraint(
-                fields=["agreement", "nation"],
-                condition=Q(nation__isnull=False),
-                name="party_nation_once",
-            ),
-            models.UniqueConstraint(
-                fields=["agreement", "organization"],
-                condition=Q(organization__isnull=False),
-                name="party_organization_once",
-            ),
-            models.CheckConstraint(
-                condition=Q(withdrawn_on__isnull=True)
-                | (
-                    (Q(signed_on__isnull=True) | Q(withdrawn_on__gt=F("signed_on")))
-                    & (Q(ratified_on__isnull=True) | Q(withdrawn_on__gt=F("ratified_on")))
-                    & (
-                        Q(entered_into_force_on__isnull=True)
-                        | Q(withdrawn_on__gt=F("entered_into_force_on"))
-                    )
-                ),
-                name="party_withdrawn_after_own_dates",
-            ),
-            models.CheckConstraint(
-                condition=Q(signed_on__isnull=True)
-                | Q(entered_into_force_on__isnull=True)
-                | Q(entered_into_force_on__gte=F("signed_on")),
-                name="party_signed_before_in_force",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return str(self.partner or "?")
-
-    @property
-    def partner(self) -> Nation | Organization | None:
-        return self.nation or self.organization
-
-    @property
-    def code(self) -> str:
-        partner = self.partner
-        return partner.code if partner else ""
-
-    @property
-    def kind(self) -> str:
-        return "nation" if self.nation_id else "organization"
-
-    def clean(self):
-        errors: dict[str, str] = {}
-        if bool(self.nation_id) == bool(self.organization_id):
-            errors["nation"] = "Choose exactly one of a nation or an organization."
-        if self.withdrawn_on:
-            for field, label in (
-                ("signed_on", "signed"),
-                ("ratified_on", "ratified"),
-                ("entered_into_force_on", "entered into force"),
-            ):
-                own = getattr(self, field)
-                if own and self.withdrawn_on <= own:
-                    errors["withdrawn_on"] = (
-                        f"Must be after the date this party {label} ({own.isoformat()})."
-                    )
-                    break
-        if (
-            self.signed_on
-            and self.entered_into_force_on
-            and self.entered_into_force_on < self.signed_on
-        ):
-            errors["entered_into_force_on"] = "Cannot be before the date this party signed."
-        if errors:
-            raise ValidationError(errors)
-
-
-class Provision(models.Model):
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="provisions", verbose_name="agreement"
-    )
-    category = models.CharField("category", max_length=32, choices=ProvisionCategory.choices)
-    title = models.CharField("title", max_length=300)
-    article = models.CharField("article", max_length=50, blank=True)
-    text = models.TextField("text", blank=True)
-    classification = models.CharField(
-        "classification",
-        max_length=16,
-        choices=Classification.choices,
-        default=Classification.UNCLASSIFIED,
-    )
-    search_vector = SearchVectorField("search vector", null=True, editable=False)
-
-    objects = ProvisionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["category", "article", "id"]
-        indexes = [SearchIndex(fields=["search_vector"], name="provision_search_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(category__in=ProvisionCategory.values), name="provision_category_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(classification__in=Classification.values),
-                name="provision_classification_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.article} {self.title}".strip()
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        _update_search_vector(self, SearchVector("title", "text", weight="C", config=SEARCH_CONFIG))
-
-    def clean(self):
-        try:
-            agreement = self.agreement
-        except ObjectDoesNotExist:
-            agreement = None
-        if agreement is not None and self.classification in Classification.values:
-            agreement_level = agreement.classification
-            if Classification.rank(self.classification) < Classification.rank(agreement_level):
-                raise ValidationError(
-                    {
-                        "classification": (
-                            "A provision cannot be classified below its agreement "
-                            f"({Classification(agreement_level).label})."
-                        )
-                    }
-                )

@@ -1,0 +1,125 @@
+"""A party to an agreement: a nation or an organization, with its own dates."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from partners.models import Nation, Organization
+
+from .agreements import (
+    DATE_VALIDATORS,
+    Agreement,
+)
+
+
+class AgreementParty(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name="agreement"
+    )
+    nation = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreement_parties",
+        verbose_name="nation",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreement_parties",
+        verbose_name="organization",
+    )
+    signed_on = models.DateField("signed on", null=True, blank=True, validators=DATE_VALIDATORS)
+    ratified_on = models.DateField("ratified on", null=True, blank=True, validators=DATE_VALIDATORS)
+    entered_into_force_on = models.DateField(
+        "entered into force on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
+    withdrawn_on = models.DateField(
+        "withdrawn on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "party"
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nation__isnull=False, organization__isnull=True)
+                | Q(nation__isnull=True, organization__isnull=False),
+                name="party_nation_xor_organization",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "nation"],
+                condition=Q(nation__isnull=False),
+                name="party_nation_once",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "organization"],
+                condition=Q(organization__isnull=False),
+                name="party_organization_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True)
+                | (
+                    (Q(signed_on__isnull=True) | Q(withdrawn_on__gt=F("signed_on")))
+                    & (Q(ratified_on__isnull=True) | Q(withdrawn_on__gt=F("ratified_on")))
+                    & (
+                        Q(entered_into_force_on__isnull=True)
+                        | Q(withdrawn_on__gt=F("entered_into_force_on"))
+                    )
+                ),
+                name="party_withdrawn_after_own_dates",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(entered_into_force_on__isnull=True)
+                | Q(entered_into_force_on__gte=F("signed_on")),
+                name="party_signed_before_in_force",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.partner or "?")
+
+    @property
+    def partner(self) -> Nation | Organization | None:
+        return self.nation or self.organization
+
+    @property
+    def code(self) -> str:
+        partner = self.partner
+        return partner.code if partner else ""
+
+    @property
+    def kind(self) -> str:
+        return "nation" if self.nation_id else "organization"
+
+    def clean(self):
+        errors: dict[str, str] = {}
+        if bool(self.nation_id) == bool(self.organization_id):
+            errors["nation"] = "Choose exactly one of a nation or an organization."
+        if self.withdrawn_on:
+            for field, label in (
+                ("signed_on", "signed"),
+                ("ratified_on", "ratified"),
+                ("entered_into_force_on", "entered into force"),
+            ):
+                own = getattr(self, field)
+                if own and self.withdrawn_on <= own:
+                    errors["withdrawn_on"] = (
+                        f"Must be after the date this party {label} ({own.isoformat()})."
+                    )
+                    break
+        if (
+            self.signed_on
+            and self.entered_into_force_on
+            and self.entered_into_force_on < self.signed_on
+        ):
+            errors["entered_into_force_on"] = "Cannot be before the date this party signed."
+        if errors:
+            raise ValidationError(errors)
