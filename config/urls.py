@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agreements.urls import partner_urlpatterns
+
 from .views import health
 
 admin.site.site_header = "Defense Cooperation Agreement Registry"
@@ -17,7 +19,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("partners.urls")),
+    path("", include((partner_urlpatterns, "partners"))),
     path("", include("agreements.urls")),
     path("api/v1/", include(("config.api_urls", "api"))),
 ]
