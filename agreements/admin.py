@@ -3,7 +3,7 @@ import datetime
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.choices import Classification
 from config.admin_access import RegistryAdminMixin
+from config.admin_services import ServiceAdminMixin, ServiceForm, ServiceInlineFormSet
 from config.admin_widgets import SafeAutocompleteMixin
 from history.models import ChangeRecord
 from partners.models import Nation
@@ -124,43 +125,9 @@ class ExpiringFilter(admin.SimpleListFilter):
 # Inlines ------------------------------------------------------------------------------------
 
 
-class AggregateInlineFormSet(forms.BaseInlineFormSet):
-    """An inline of the agreement form. Nothing here saves: the agreement admin hands every
-    inline's cleaned data to ``agreement_save``, and the last of these formsets to be
-    validated asks that service to check the whole agreement, so its rules (the party rule,
-    a stale version...) are shown as form errors, written once, in the service."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        registry = self.instance.__dict__.setdefault("_admin_formsets", [])
-        registry.append(self)
-
-    def clean(self):
-        super().clean()
-        registry = self.instance.__dict__.get("_admin_formsets", [])
-        form = self.instance.__dict__.get("_admin_form")
-        if form is None or not registry or registry[-1] is not self:
-            return
-        if not form.is_valid() or any(fs.total_error_count() for fs in registry[:-1]):
-            return
-        if any(not f.is_valid() for f in self.forms):
-            return
-        try:
-            agreement_save(validate_only=True, **form.save_kwargs(registry))
-        except StaleVersion:
-            raise ValidationError(
-                "Someone changed this agreement after you opened it; nothing was saved. "
-                "Open it again to see their change, then make yours."
-            ) from None
-        except ValidationError as exc:
-            # Always an error here too: the agreement form was already judged valid.
-            rest = form.place_errors(exc, registry)
-            raise ValidationError(rest or "Please correct the errors above.") from None
-
-
 class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline):
     model = AgreementParty
-    formset = AggregateInlineFormSet
+    formset = ServiceInlineFormSet
     extra = 0
     autocomplete_fields = ("nation", "organization")
     fields = (
@@ -175,7 +142,7 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
 
 class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
     model = Provision
-    formset = AggregateInlineFormSet
+    formset = ServiceInlineFormSet
     extra = 0
     fields = (("category", "classification"), ("article", "title"), "text")
 
@@ -190,7 +157,7 @@ class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
 
 class EventInline(RegistryAdminMixin, admin.TabularInline):
     model = AgreementEvent
-    formset = AggregateInlineFormSet
+    formset = ServiceInlineFormSet
     extra = 0
     fields = ("date", "kind", "note", "created_by")
     readonly_fields = ("created_by",)
@@ -226,13 +193,15 @@ class ReminderInline(ReadOnlyInline):
 # Agreements --------------------------------------------------------------------------------
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(ServiceForm):
     """The agreement form: it collects itself and its inlines into one ``agreement_save``
     call. ``version_seen`` is the version the editor opened, so a save over someone else's
     change is refused like a stale ``If-Match``."""
 
+    service = staticmethod(agreement_save)
+    checked_by_inlines = True
+    row_labels = {"parties": "Parties", "provisions": "Provisions", "events": "Events"}
     version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    request = None  # set by AgreementAdmin.get_form
 
     class Meta:
         model = Agreement
@@ -240,11 +209,10 @@ class AgreementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.__dict__["_admin_form"] = self
         if self.instance.pk and not self.is_bound:
             self.initial["version_seen"] = version_seen_by(self.instance, self.request.user)
 
-    def save_kwargs(self, formsets) -> dict:
+    def service_kwargs(self, formsets) -> dict:
         data = self.cleaned_data
         kwargs = {name: data[name] for name in AGREEMENT_FIELDS if name in data}
         if "watchers" in data:
@@ -276,34 +244,25 @@ class AgreementForm(forms.ModelForm):
         return {
             "agreement": self.instance if self.instance.pk else None,
             "actor": self.request.user,
-            "source": "admin",
+            "source": self.source,
             "expected_version": data.get("version_seen"),
             **kwargs,
         }
 
-    def place_errors(self, exc: ValidationError, formsets) -> list[str]:
-        """Put the service's errors on the fields they name; return the rest."""
-        rest = []
-        for key, messages in exc.message_dict.items():
-            if key in self.fields:
-                self.add_error(key, messages)
-                continue
-            name = key.split("[", 1)[0].split(".", 1)[0]
-            where = {"parties": "Parties", "provisions": "Provisions", "events": "Events"}
-            if name in where and "[" in key:
-                number = int(key.split("[", 1)[1].split("]", 1)[0]) + 1
-                field = key.split(".", 1)[1] if "." in key else ""
-                label = f"{where[name]}, row {number}" + (f", {field}" if field else "")
-                rest += [f"{label}: {m}" for m in messages]
-            elif name in where:
-                rest += [f"{where[name]}: {m}" for m in messages]
-            else:
-                rest += list(messages)
-        return rest
+    def service_errors(self, formsets) -> list[str] | None:
+        try:
+            return super().service_errors(formsets)
+        except StaleVersion:
+            return [
+                "Someone changed this agreement after you opened it; nothing was saved. "
+                "Open it again to see their change, then make yours."
+            ]
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
+class AgreementAdmin(
+    ServiceAdminMixin, SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin
+):
     form = AgreementForm
     list_display = (
         "reference",
@@ -449,34 +408,11 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     def party_codes(self, obj):
         return ", ".join(party.code for party in obj.parties.all())
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.request = request  # a new class per call (modelform_factory)
-        return form
+    # Saving: ServiceAdminMixin (one agreement_save call for the form and its inlines). Its
+    # change message names only the agreement's own fields: the records of its inlines may be
+    # classified above whoever reads the admin log. The change history has the details.
 
-    def save_model(self, request, obj, form, change):
-        """Nothing is saved here: ``save_related`` writes the agreement with its inlines."""
-
-    def save_formset(self, request, form, formset, change):
-        raise NotImplementedError("Inlines are written by agreement_save, not by formsets.")
-
-    def save_related(self, request, form, formsets, change):
-        editable = [fs for fs in formsets if isinstance(fs, AggregateInlineFormSet)]
-        saved = agreement_save(**form.save_kwargs(editable))
-        form.instance.pk = saved.pk
-        form.instance.refresh_from_db()
-        form.instance._state.adding = False
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        # Only the agreement's own field names: the records of its inlines may be classified
-        # above whoever reads the admin log. The change history has the details.
-        return [{"added": {}}] if add else [{"changed": {"fields": form.changed_data}}]
-
-    def delete_queryset(self, request, queryset):
-        for agreement in queryset:
-            agreement_delete(agreement=agreement, actor=request.user, source="admin")
-
-    def delete_model(self, request, obj):
+    def delete_record(self, request, obj):
         agreement_delete(agreement=obj, actor=request.user, source="admin")
 
     change_form_template = "admin/agreements/agreement/change_form.html"
