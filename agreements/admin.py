@@ -11,9 +11,13 @@ from django.urls import reverse
 
 from accounts.choices import Classification
 from config.admin_access import RegistryAdminMixin
-from config.admin_services import ServiceAdminMixin, ServiceForm, ServiceInlineFormSet
+from config.admin_services import (
+    ChangeHistoryAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceInlineFormSet,
+)
 from config.admin_widgets import SafeAutocompleteMixin
-from history.models import ChangeRecord
 from partners.models import Nation
 
 from .choices import ProvisionCategory
@@ -261,7 +265,11 @@ class AgreementForm(ServiceForm):
 
 @admin.register(Agreement)
 class AgreementAdmin(
-    ServiceAdminMixin, SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin
+    ServiceAdminMixin,
+    ChangeHistoryAdminMixin,
+    SafeAutocompleteMixin,
+    ClearanceAdminMixin,
+    admin.ModelAdmin,
 ):
     form = AgreementForm
     list_display = (
@@ -415,13 +423,7 @@ class AgreementAdmin(
     def delete_record(self, request, obj):
         agreement_delete(agreement=obj, actor=request.user, source="admin")
 
-    change_form_template = "admin/agreements/agreement/change_form.html"
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        records = ChangeRecord.objects.about(obj).visible_to(request.user).for_display()
-        extra_context = {**(extra_context or {}), "change_history": records[:200]}
-        return super().change_view(request, object_id, form_url, extra_context)
+    change_form_template = "admin/agreements/agreement/change_form.html"  # with the history
 
     def history_view(self, request, object_id, extra_context=None):
         """Django's admin log names the inline records a change touched, whatever their

@@ -3,20 +3,26 @@
 
 - ``ServiceForm``: a ModelForm that hands its cleaned data, and its inlines' (``service_kwargs``),
   to one service call (``service``). Before anything is written the service checks the whole
-  record with ``validate_only=True`` and its errors become form errors: on the field they name,
-  or, for a nested row (``memberships[1].left_on``), above the inline as "Memberships, row 2,
+  record with ``validate_only=True`` and its errors become form errors: on the field they name;
+  for a nested row (``memberships[1].left_on``) on that field of the inline's row when the form
+  noted which row it sent (``inline_rows``), otherwise above the inline as "Memberships, row 2,
   left_on: ...". A form whose rules need its inlines (``checked_by_inlines``) is checked by the
   last of its ``ServiceInlineFormSet``s; any other form checks itself once the model form's
   own validation has passed.
 - ``ServiceInlineFormSet``: an inline that never saves.
 - ``ServiceAdminMixin``: ``save_related`` makes the one service call; deleting goes through
   ``delete_record``, which the admin defines with the aggregate's delete service.
+- ``ChangeHistoryAdminMixin``: the change form shows what the services recorded
+  (``templates/includes/change_history.html`` in the ``after_related_objects`` block).
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from history.models import ChangeRecord
 
 CORRECT_ABOVE = "Please correct the errors above."
 
@@ -54,6 +60,12 @@ class ServiceInlineFormSet(forms.BaseInlineFormSet):
         kept = [f for f in self.forms if f not in self.deleted_forms]
         return [f for f in kept if f.instance.pk or f.has_changed()]
 
+    @staticmethod
+    def row_values(form: forms.ModelForm, names) -> dict:
+        """A row's values as its form built them: what was entered, or, for a row the user
+        may only view (its form is not validated), what is stored."""
+        return {name: getattr(form.instance, name, None) for name in names}
+
 
 class ServiceForm(forms.ModelForm):
     """A model form written by ``service`` (a keyword-only function taking the record's
@@ -70,6 +82,8 @@ class ServiceForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.__dict__["_admin_form"] = self
+        # The inline forms of the rows sent to the service, by the service's name for them.
+        self.inline_rows: dict[str, list[forms.Form]] = {}
 
     # What the service is given ---------------------------------------------------------------
 
@@ -90,6 +104,12 @@ class ServiceForm(forms.ModelForm):
                 if n in names and n in self.cleaned_data
             },
         }
+
+    def rows_of(self, name: str, formset: ServiceInlineFormSet) -> list[forms.Form]:
+        """The row forms of ``formset`` that the service gets as ``name``, noted so that its
+        errors about a row go on that row."""
+        self.inline_rows[name] = rows = formset.rows()
+        return rows
 
     def run_service(self, formsets, *, validate_only: bool = False):
         return type(self).service(validate_only=validate_only, **self.service_kwargs(formsets))
@@ -125,8 +145,13 @@ class ServiceForm(forms.ModelForm):
             name = key.split("[", 1)[0].split(".", 1)[0]
             where = self.row_labels.get(name)
             if where and "[" in key:
-                number = int(key.split("[", 1)[1].split("]", 1)[0]) + 1
+                index = int(key.split("[", 1)[1].split("]", 1)[0])
                 field = key.split(".", 1)[1] if "." in key else ""
+                rows = self.inline_rows.get(name, [])
+                if index < len(rows) and (not field or field in rows[index].fields):
+                    rows[index].add_error(field or None, messages)
+                    continue
+                number = index + 1
                 label = f"{where}, row {number}" + (f", {field}" if field else "")
                 rest += [f"{label}: {m}" for m in messages]
             elif where:
@@ -180,3 +205,21 @@ class ServiceAdminMixin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_record(request, obj)
+
+
+class ChangeHistoryAdminMixin:
+    """The change form lists the record's change history: its own change records and those
+    of the records belonging to it, within the reader's clearance (the newest
+    ``change_history_limit``)."""
+
+    change_history_limit = 200
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:  # a missing one is Django's to answer
+            records = ChangeRecord.objects.about(obj).visible_to(request.user).for_display()
+            extra_context = {
+                **(extra_context or {}),
+                "change_history": records[: self.change_history_limit],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
