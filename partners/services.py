@@ -243,7 +243,7 @@ def _plan_memberships(organization: Organization, rows, errors: dict) -> list:
     existing = (
         set(organization.memberships.values_list("pk", flat=True)) if organization.pk else set()
     )
-    plan = []
+    plan, seen = [], set()
     for index, data in enumerate(rows):
         prefix = f"memberships[{index}]"
         if not isinstance(data, Mapping):
@@ -254,6 +254,10 @@ def _plan_memberships(organization: Organization, rows, errors: dict) -> list:
         if membership_id is not None and membership_id not in existing:
             errors[prefix] = [f"No membership {membership_id} in this organization."]
             continue
+        if membership_id is not None and membership_id in seen:
+            errors[prefix] = [f"Membership {membership_id} is given twice."]
+            continue
+        seen.add(membership_id)
         row = Membership()
         row_errors = _apply(row, data, MEMBERSHIP_FIELDS, prefix)
         if not row_errors:

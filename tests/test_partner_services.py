@@ -196,6 +196,12 @@ def test_organization_save_refuses_bad_memberships_by_row_and_writes_nothing():
                 {"id": other.pk, "nation": fra},
             ],
         )
+    with pytest.raises(ValidationError) as twice:
+        organization_save(
+            organization=other.organization,
+            memberships=[{"id": other.pk, "nation": fra}, {"id": other.pk, "nation": fra}],
+        )
+    assert "given twice" in errors_of(twice)["memberships[1]"][0]
     errors = errors_of(excinfo)
     assert "name" in errors
     assert "memberships[0].left_on" in errors
