@@ -26,6 +26,8 @@ from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.choices import Classification
+from config.filters import ChoiceInFilter, split_list
+from partners.filtersets import RegionFilter
 from partners.models import Membership, Nation, Organization
 
 from .choices import AgreementStatus, AgreementType, ProvisionCategory
@@ -40,10 +42,6 @@ ORDERING_FIELDS = (
     "next_review_on",
     "updated_at",
 )
-
-
-def split_list(value: str) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 def uses_postgres_search() -> bool:
@@ -112,30 +110,6 @@ class OrganizationCodesField(forms.CharField):
         return list(found.values())
 
 
-class RegionField(forms.CharField):
-    """A comma list of UN M49 region names (any case), checked against the nations."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        names = split_list(value)
-        if not names:
-            return []
-        known = {
-            region.lower(): region
-            for region in Nation.objects.exclude(region="")
-            .values_list("region", flat=True)
-            .distinct()
-        }
-        unknown = [name for name in names if name.lower() not in known]
-        if unknown:
-            raise forms.ValidationError(
-                "Unknown region(s): %(names)s. Known: %(known)s.",
-                code="unknown_region",
-                params={"names": ", ".join(unknown), "known": ", ".join(sorted(known.values()))},
-            )
-        return [known[name.lower()] for name in names]
-
-
 class DaysField(forms.IntegerField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 0)
@@ -146,20 +120,12 @@ class DaysField(forms.IntegerField):
 # Filters -----------------------------------------------------------------------------------
 
 
-class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    """``a,b,c``: any of; each value must be one of the choices."""
-
-
 class PartnerCodesFilter(django_filters.CharFilter):
     field_class = PartnerCodesField
 
 
 class OrganizationCodesFilter(django_filters.CharFilter):
     field_class = OrganizationCodesField
-
-
-class RegionFilter(django_filters.CharFilter):
-    field_class = RegionField
 
 
 class DaysFilter(django_filters.NumberFilter):

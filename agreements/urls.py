@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_partners
 
 app_name = "agreements"
 
@@ -11,4 +11,11 @@ urlpatterns = [
     path("deadlines/", views.deadlines, name="deadlines"),
     path("deadlines/calendar/", views.calendar_token, name="calendar_token"),
     path("calendar/<str:key>.ics", views.calendar_feed, name="calendar_feed"),
+]
+
+# The nation and organization pages: included by ``config/urls.py`` under the ``partners``
+# namespace (``partners:nation``, ``partners:organization``), the names they always had.
+partner_urlpatterns = [
+    path("nations/<str:iso3>/", views_partners.nation_detail, name="nation"),
+    path("organizations/<str:acronym>/", views_partners.organization_detail, name="organization"),
 ]

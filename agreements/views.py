@@ -15,7 +15,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from icalendar import Calendar, Event
 
@@ -23,10 +22,11 @@ from accounts.choices import Classification
 from accounts.decorators import registry_page
 from accounts.models import CalendarToken
 from accounts.services import calendar_token_regenerate, calendar_token_revoke
+from config.charts import bars, year_columns
+from config.pages import list_url
 from history.models import ChangeRecord
 from partners.models import Nation
 
-from .charts import bars, year_columns
 from .choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
 from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, Reminder, Review
@@ -36,11 +36,6 @@ from .statistics import agreement_counts
 DASHBOARD_DAYS = 90
 DEADLINES_DEFAULT_DAYS = 90
 DEADLINES_MAX_DAYS = 3650
-
-
-def list_url(**params) -> str:
-    """The agreement list filtered by ``params`` (the same names the API takes)."""
-    return f"{reverse('agreements:list')}?{urlencode(params)}"
 
 
 # Dashboard ---------------------------------------------------------------------------------

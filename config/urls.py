@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 
 from accounts.views import SignInView
 
+from agreements.urls import partner_urlpatterns
+
 from .views import health
 
 handler500 = "config.views.server_error"
@@ -21,7 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("partners.urls")),
+    path("", include((partner_urlpatterns, "partners"))),
     path("", include("agreements.urls")),
     path("api/v1/", include(("config.api_urls", "api"))),
 ]

@@ -1,16 +1,42 @@
-"""Filters of the partner lists (API)."""
+"""Filters of the partner lists (API), and the region filter that the agreement filters use
+too (a region is a property of nations)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
-from agreements.filtersets import RegionFilter
+from config.filters import ChoiceInFilter, split_list
 
 from .choices import ContactRole, OrganizationKind
 from .models import Nation, Organization, PointOfContact
 
 
-class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    """``a,b``: any of; each value must be one of the choices."""
+class RegionField(forms.CharField):
+    """A comma list of UN M49 region names (any case), checked against the nations."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        names = split_list(value)
+        if not names:
+            return []
+        known = {
+            region.lower(): region
+            for region in Nation.objects.exclude(region="")
+            .values_list("region", flat=True)
+            .distinct()
+        }
+        unknown = [name for name in names if name.lower() not in known]
+        if unknown:
+            raise forms.ValidationError(
+                "Unknown region(s): %(names)s. Known: %(known)s.",
+                code="unknown_region",
+                params={"names": ", ".join(unknown), "known": ", ".join(sorted(known.values()))},
+            )
+        return [known[name.lower()] for name in names]
+
+
+class RegionFilter(django_filters.CharFilter):
+    field_class = RegionField
 
 
 class NationFilterSet(django_filters.FilterSet):

@@ -17,6 +17,9 @@ from .services import membership_upsert, nation_upsert, organization_upsert
 
 ORGANIZATIONS_FILE = Path(__file__).parent / "data" / "organizations.json"
 
+# How the loader's changes are named in history.
+SOURCE = "seed_reference_data"
+
 # Former states take the UN M49 region of the state that succeeded them.
 SUCCESSORS = {
     "AFI": "DJI",
@@ -90,18 +93,20 @@ def _date(value: str | None) -> datetime.date | None:
 
 @transaction.atomic
 def seed_reference_data() -> Counter:
-    """Load or refresh every nation and organization; a second run changes nothing."""
+    """Load or refresh every nation and organization through the partner services, so each
+    change is recorded (source ``seed_reference_data``); a second run changes and records
+    nothing."""
     from .models import Nation
 
     counts: Counter = Counter()
     for row in nation_rows():
-        _, outcome = nation_upsert(**row)
+        _, outcome = nation_upsert(source=SOURCE, **row)
         counts[f"nations {outcome}"] += 1
     nations = {n.iso3: n for n in Nation.objects.all()}
     organizations = json.loads(ORGANIZATIONS_FILE.read_text(encoding="utf-8"))
     for entry in organizations:
         org, outcome = organization_upsert(
-            acronym=entry["acronym"], name=entry["name"], kind=entry["kind"]
+            acronym=entry["acronym"], name=entry["name"], kind=entry["kind"], source=SOURCE
         )
         counts[f"organizations {outcome}"] += 1
         for member in entry["members"]:
@@ -113,6 +118,7 @@ def seed_reference_data() -> Counter:
                 nation=nation,
                 joined_on=_date(member.get("joined_on")),
                 left_on=_date(member.get("left_on")),
+                source=SOURCE,
             )
             counts[f"memberships {outcome}"] += 1
     return counts

@@ -1,47 +1,512 @@
-"""Writes to nations, organizations and memberships (the reference data)."""
+"""The one write path of the partners aggregates: a nation, an organization with its
+memberships, and a point of contact change only through these functions.
+
+The admin, the reference-data loader and any other writer hand them values; they validate
+(``full_clean``, each error keyed by field, ``memberships[1].left_on`` for a nested row),
+write, and record what changed themselves, in one insert per write (``history.recorder``).
+Partner records carry no classification, so their change records are unclassified. A
+membership's record names its organization as the object it belongs to, and a point of
+contact's the nation it represents, so both show in that partner's history. With
+``validate_only`` a save stops after the checks (raising what they find) and writes nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Model, ProtectedError, RestrictedError
 
-from .models import Membership, Nation, Organization
+from accounts.choices import Classification
+from history.recorder import Recorder, snapshot
+
+from .models import Membership, Nation, Organization, PointOfContact
 
 
-def _upsert(model, lookup: Mapping[str, Any], values: Mapping[str, Any]) -> tuple[Any, str]:
-    """Create or update one row; returns it with "created", "updated" or "unchanged"."""
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        obj = model(**lookup, **values)
-        obj.full_clean()
+def _editable(model) -> tuple[str, ...]:
+    return tuple(f.name for f in model._meta.concrete_fields if f.editable and not f.primary_key)
+
+
+# What a writer may set (and what history records). Derived from the models, so a new field
+# is writable and recorded without being listed again here.
+NATION_FIELDS = _editable(Nation)
+ORGANIZATION_FIELDS = _editable(Organization)
+MEMBERSHIP_FIELDS = ("nation", "joined_on", "left_on")  # the organization is the aggregate
+MEMBERSHIP_HISTORY = ("organization", *MEMBERSHIP_FIELDS)
+POINT_OF_CONTACT_FIELDS = _editable(PointOfContact)
+
+# The most memberships one write may carry.
+MAX_MEMBERSHIPS = 1000
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+
+def _key(prefix: str, name: str) -> str:
+    if not prefix:
+        return name
+    return prefix if name == NON_FIELD_ERRORS else f"{prefix}.{name}"
+
+
+def _errors_of(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {_key(prefix, key): list(messages) for key, messages in exc.message_dict.items()}
+    return {prefix or NON_FIELD_ERRORS: list(exc.messages)}
+
+
+def _merge(errors: dict, more: dict) -> None:
+    for key, messages in more.items():
+        errors.setdefault(key, []).extend(messages)
+
+
+def _resolve(field, value) -> tuple[Any, str | None]:
+    """The record a link field is set to: a record of the right model, or (for a nation) its
+    ISO alpha-3 code. Returns the record and an error."""
+    model = field.related_model
+    if value is None or isinstance(value, model):
+        return value, None
+    if model is Nation and isinstance(value, str):
+        nation = Nation.objects.filter(iso3=value.strip().upper()).first()
+        return nation, None if nation else f"No nation has the code {value!r}."
+    return None, f"Expected a {model._meta.verbose_name}, got {value!r}."
+
+
+def _apply(obj: Model, fields: Mapping[str, Any], allowed: Iterable[str], prefix="") -> dict:
+    """Set ``fields`` on ``obj`` in memory, as Python values (``"2020-01-31"`` a date, a code
+    its nation); returns the errors (unknown fields, bad values, bad links)."""
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        return {_key(prefix, name): ["Unknown field."] for name in unknown}
+    errors = {}
+    for name, value in fields.items():
+        field = obj._meta.get_field(name)
+        if field.many_to_one:
+            value, error = _resolve(field, value)
+            if error:
+                errors[_key(prefix, name)] = [error]
+                continue
+        else:
+            try:
+                value = field.to_python(value)
+            except ValidationError as exc:
+                errors[_key(prefix, name)] = list(exc.messages)
+                continue
+        setattr(obj, name, value)
+    return errors
+
+
+def _unchanged(obj: Model, before: dict | None, fields) -> bool:
+    """Whether an existing record is as it was: then nothing is checked, written or recorded
+    (which keeps a loader's second run cheap)."""
+    return before is not None and snapshot(obj, fields) == before
+
+
+def _clean(obj: Model, prefix: str = "", **options) -> dict:
+    try:
+        obj.full_clean(**options)
+    except ValidationError as exc:
+        return _errors_of(exc, prefix)
+    return {}
+
+
+def _recorder(actor, source: str) -> Recorder:
+    return Recorder(actor=actor, source=source, floor=Classification.UNCLASSIFIED)
+
+
+def _locked(model, pk):
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def _write(obj, before: dict | None, fields, recorder: Recorder, *, related=None) -> str:
+    """Save ``obj`` if it is new (``before`` is None) or changed, and record it."""
+    after = snapshot(obj, fields)
+    if before is None:
         obj.save()
-        return obj, "created"
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if not changed:
-        return obj, "unchanged"
-    for name in changed:
-        setattr(obj, name, values[name])
-    obj.full_clean()
-    obj.save(update_fields=changed)
-    return obj, "updated"
+        recorder.created(obj, after, related=related)
+        return CREATED
+    if after == before:
+        return UNCHANGED
+    obj.save()
+    recorder.updated(obj, before, after, related=related)
+    return UPDATED
 
 
-def nation_upsert(*, iso3: str, **values) -> tuple[Nation, str]:
-    return _upsert(Nation, {"iso3": iso3.upper()}, values)
+def _delete(obj, recorder: Recorder, fields, *, related=None) -> None:
+    """Delete ``obj`` and record it (the caller saves the recorder); refused (a
+    ValidationError) while other records still need it. What needs it is named by kind only:
+    it may be above the writer's clearance."""
+    recorder.deleted(obj, snapshot(obj, fields), related=related)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        found = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = sorted({str(o._meta.verbose_name_plural) for o in found})
+        raise ValidationError(
+            f"{obj} cannot be deleted: {', '.join(kinds)} still refer to it."
+        ) from None
 
 
-def organization_upsert(*, acronym: str, **values) -> tuple[Organization, str]:
-    return _upsert(Organization, {"acronym": acronym}, values)
+def _save_record(
+    model,
+    obj,
+    fields: Mapping[str, Any],
+    *,
+    allowed: tuple[str, ...],
+    actor,
+    source: str,
+    validate_only: bool,
+    related=None,
+) -> tuple[Any, str]:
+    """Create (``obj`` None or unsaved) or change one record. ``related(record)`` names the
+    record it belongs to in history. Returns the record and what happened to it."""
+    creating = obj is None or obj.pk is None
+    current = model() if creating else _locked(model, obj.pk)
+    before = None if creating else snapshot(current, allowed)
+    errors = _apply(current, fields, allowed)
+    if not errors and not _unchanged(current, before, allowed):
+        errors = _clean(current)
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None, UNCHANGED
+    recorder = _recorder(actor, source)
+    outcome = _write(current, before, allowed, recorder, related=related and related(current))
+    recorder.save()
+    return current, outcome
+
+
+# Nations ----------------------------------------------------------------------------------
+
+
+def _nation_save(*, nation=None, actor=None, source="", validate_only=False, **fields):
+    return _save_record(
+        Nation,
+        nation,
+        fields,
+        allowed=NATION_FIELDS,
+        actor=actor,
+        source=source,
+        validate_only=validate_only,
+    )
+
+
+@transaction.atomic
+def nation_save(
+    *,
+    nation: Nation | None = None,
+    actor=None,
+    source: str = "",
+    validate_only: bool = False,
+    **fields,
+) -> Nation | None:
+    """Create (``nation=None``) or change a nation."""
+    return _nation_save(
+        nation=nation, actor=actor, source=source, validate_only=validate_only, **fields
+    )[0]
+
+
+@transaction.atomic
+def nation_delete(*, nation: Nation, actor=None, source: str = "") -> None:
+    """Delete a nation; refused while a membership, a contact or an agreement names it."""
+    recorder = _recorder(actor, source)
+    _delete(_locked(Nation, nation.pk), recorder, NATION_FIELDS)
+    recorder.save()
+
+
+@transaction.atomic
+def nation_upsert(*, iso3: str, actor=None, source: str = "", **values) -> tuple[Nation, str]:
+    """Create or bring up to date the nation with this ISO alpha-3 code; returns it with
+    "created", "updated" or "unchanged" (which writes and records nothing)."""
+    iso3 = iso3.upper()
+    nation = Nation.objects.filter(iso3=iso3).first()
+    return _nation_save(nation=nation, actor=actor, source=source, iso3=iso3, **values)
+
+
+# Organizations and their memberships ---------------------------------------------------------
+
+
+def _plan_memberships(organization: Organization, rows, errors: dict) -> list:
+    """Check the memberships an organization is to have: [(membership id or None, row)]."""
+    if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+        errors["memberships"] = ["Expected a list."]
+        return []
+    rows = list(rows)
+    if len(rows) > MAX_MEMBERSHIPS:
+        errors["memberships"] = [f"At most {MAX_MEMBERSHIPS} memberships in one write."]
+        return []
+    existing = (
+        set(organization.memberships.values_list("pk", flat=True)) if organization.pk else set()
+    )
+    plan, seen = [], set()
+    for index, data in enumerate(rows):
+        prefix = f"memberships[{index}]"
+        if not isinstance(data, Mapping):
+            errors[prefix] = ["Expected an object with a nation."]
+            continue
+        data = dict(data)
+        membership_id = data.pop("id", None)
+        if membership_id is not None and membership_id not in existing:
+            errors[prefix] = [f"No membership {membership_id} in this organization."]
+            continue
+        if membership_id is not None and membership_id in seen:
+            errors[prefix] = [f"Membership {membership_id} is given twice."]
+            continue
+        seen.add(membership_id)
+        row = Membership()
+        row_errors = _apply(row, data, MEMBERSHIP_FIELDS, prefix)
+        if not row_errors:
+            row_errors = _clean(row, prefix, exclude=["organization"], validate_unique=False)
+        _merge(errors, row_errors)
+        plan.append((membership_id, row))
+    twice = Counter((row.nation_id, row.joined_on) for _, row in plan if row.nation_id)
+    repeated = sorted(
+        {
+            row.nation.code
+            for _, row in plan
+            if row.nation_id and twice[row.nation_id, row.joined_on] > 1
+        }
+    )
+    if repeated:
+        errors.setdefault("memberships", []).append(
+            f"A member appears more than once with the same joining date: {', '.join(repeated)}."
+        )
+    return plan
+
+
+def _replace_memberships(organization: Organization, plan: list, recorder: Recorder) -> None:
+    existing = {m.pk: m for m in organization.memberships.select_related("nation")}
+    claimed = {membership_id for membership_id, _ in plan if membership_id}
+    pairs = []
+    for membership_id, row in plan:
+        current = existing.get(membership_id) if membership_id else None
+        if current is None and not membership_id:  # the same member and date: that row
+            current = next(
+                (
+                    m
+                    for m in existing.values()
+                    if m.pk not in claimed
+                    and (m.nation_id, m.joined_on) == (row.nation_id, row.joined_on)
+                ),
+                None,
+            )
+            if current is not None:
+                claimed.add(current.pk)
+        pairs.append((current, row))
+    # Removals first, so a member removed and added again never meets its old row.
+    for pk, leftover in existing.items():
+        if pk not in claimed:
+            _delete(leftover, recorder, MEMBERSHIP_HISTORY, related=organization)
+    for current, row in sorted(pairs, key=lambda pair: pair[0] is None):
+        if current is None:
+            row.organization = organization
+            _write(row, None, MEMBERSHIP_HISTORY, recorder, related=organization)
+            continue
+        before = snapshot(current, MEMBERSHIP_HISTORY)
+        for name in MEMBERSHIP_FIELDS:
+            setattr(current, name, getattr(row, name))
+        _write(current, before, MEMBERSHIP_HISTORY, recorder, related=organization)
+
+
+def _organization_save(
+    *, organization=None, actor=None, source="", memberships=None, validate_only=False, **fields
+):
+    creating = organization is None or organization.pk is None
+    current = Organization() if creating else _locked(Organization, organization.pk)
+    before = None if creating else snapshot(current, ORGANIZATION_FIELDS)
+    errors = _apply(current, fields, ORGANIZATION_FIELDS)
+    if not errors and not _unchanged(current, before, ORGANIZATION_FIELDS):
+        errors = _clean(current)
+    plan = None
+    if memberships is not None:
+        plan = _plan_memberships(current, memberships, errors)
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None, UNCHANGED
+    recorder = _recorder(actor, source)
+    outcome = _write(current, before, ORGANIZATION_FIELDS, recorder)
+    if plan is not None:
+        _replace_memberships(current, plan, recorder)
+    recorder.save()
+    return current, outcome
+
+
+@transaction.atomic
+def organization_save(
+    *,
+    organization: Organization | None = None,
+    actor=None,
+    source: str = "",
+    memberships: Iterable[Mapping] | None = None,
+    validate_only: bool = False,
+    **fields,
+) -> Organization | None:
+    """Create (``organization=None``) or change an organization, all or nothing.
+    ``memberships``, when given, replace its memberships: each a mapping of ``nation`` (a
+    nation or its ISO alpha-3 code), ``joined_on`` and ``left_on``, with the ``id`` of the
+    membership it changes (without one, a current membership of the same nation and joining
+    date is the one changed; the others are added)."""
+    return _organization_save(
+        organization=organization,
+        actor=actor,
+        source=source,
+        memberships=memberships,
+        validate_only=validate_only,
+        **fields,
+    )[0]
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization, actor=None, source: str = "") -> None:
+    """Delete an organization with its memberships (each recorded); refused while an
+    agreement names it as a party."""
+    organization = _locked(Organization, organization.pk)
+    recorder = _recorder(actor, source)
+    for membership in organization.memberships.select_related("nation"):
+        recorder.deleted(membership, snapshot(membership, MEMBERSHIP_HISTORY), related=organization)
+    _delete(organization, recorder, ORGANIZATION_FIELDS)
+    recorder.save()
+
+
+@transaction.atomic
+def organization_upsert(
+    *, acronym: str, actor=None, source: str = "", **values
+) -> tuple[Organization, str]:
+    """Create or bring up to date the organization with this acronym (its memberships are
+    left alone); returns it with "created", "updated" or "unchanged"."""
+    organization = Organization.objects.filter(acronym=acronym).first()
+    return _organization_save(
+        organization=organization, actor=actor, source=source, acronym=acronym, **values
+    )
+
+
+# One membership at a time ----------------------------------------------------------------------
+
+
+def _membership_save(
+    *, membership=None, organization=None, actor=None, source="", validate_only=False, **fields
+):
+    if membership is None or membership.pk is None:
+        if not isinstance(organization, Organization) or organization.pk is None:
+            raise ValidationError({"organization": ["Give the organization of the membership."]})
+        current, before = Membership(organization=organization), None
+    else:
+        current = _locked(Membership, membership.pk)
+        if (
+            organization is not None
+            and getattr(organization, "pk", None) != current.organization_id
+        ):
+            raise ValidationError(
+                {"organization": ["A membership cannot move to another organization."]}
+            )
+        before = snapshot(current, MEMBERSHIP_HISTORY)
+    errors = _apply(current, fields, MEMBERSHIP_FIELDS)
+    if not errors and not _unchanged(current, before, MEMBERSHIP_HISTORY):
+        errors = _clean(current)
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None, UNCHANGED
+    recorder = _recorder(actor, source)
+    outcome = _write(current, before, MEMBERSHIP_HISTORY, recorder, related=current.organization)
+    recorder.save()
+    return current, outcome
+
+
+@transaction.atomic
+def membership_save(
+    *,
+    membership: Membership | None = None,
+    organization: Organization | None = None,
+    actor=None,
+    source: str = "",
+    validate_only: bool = False,
+    **fields,
+) -> Membership | None:
+    """Add a membership to ``organization`` (``membership=None``) or change one (``nation``,
+    ``joined_on``, ``left_on``). Recorded as belonging to the organization."""
+    return _membership_save(
+        membership=membership,
+        organization=organization,
+        actor=actor,
+        source=source,
+        validate_only=validate_only,
+        **fields,
+    )[0]
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership, actor=None, source: str = "") -> None:
+    membership = _locked(Membership, membership.pk)
+    recorder = _recorder(actor, source)
+    _delete(membership, recorder, MEMBERSHIP_HISTORY, related=membership.organization)
+    recorder.save()
 
 
 @transaction.atomic
 def membership_upsert(
-    *, organization: Organization, nation: Nation, joined_on=None, left_on=None
+    *,
+    organization: Organization,
+    nation: Nation,
+    joined_on=None,
+    left_on=None,
+    actor=None,
+    source: str = "",
 ) -> tuple[Membership, str]:
-    return _upsert(
-        Membership,
-        {"organization": organization, "nation": nation, "joined_on": joined_on},
-        {"left_on": left_on},
+    """Create or bring up to date the membership of ``nation`` in ``organization`` that began
+    on ``joined_on``; returns it with "created", "updated" or "unchanged"."""
+    membership = Membership.objects.filter(
+        organization=organization, nation=nation, joined_on=joined_on
+    ).first()
+    return _membership_save(
+        membership=membership,
+        organization=organization,
+        actor=actor,
+        source=source,
+        nation=nation,
+        joined_on=joined_on,
+        left_on=left_on,
     )
+
+
+# Points of contact --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def point_of_contact_save(
+    *,
+    point_of_contact: PointOfContact | None = None,
+    actor=None,
+    source: str = "",
+    validate_only: bool = False,
+    **fields,
+) -> PointOfContact | None:
+    """Create (``point_of_contact=None``) or change a point of contact (``represents`` and
+    ``posted_to`` are nations or their ISO alpha-3 codes). Recorded as belonging to the
+    nation it represents."""
+    return _save_record(
+        PointOfContact,
+        point_of_contact,
+        fields,
+        allowed=POINT_OF_CONTACT_FIELDS,
+        actor=actor,
+        source=source,
+        validate_only=validate_only,
+        related=lambda contact: contact.represents,
+    )[0]
+
+
+@transaction.atomic
+def point_of_contact_delete(
+    *, point_of_contact: PointOfContact, actor=None, source: str = ""
+) -> None:
+    contact = _locked(PointOfContact, point_of_contact.pk)
+    recorder = _recorder(actor, source)
+    _delete(contact, recorder, POINT_OF_CONTACT_FIELDS, related=contact.represents)
+    recorder.save()

@@ -49,3 +49,34 @@ def test_seed_twice_changes_nothing(db, capsys):
         Organization.objects.count(),
         Membership.objects.count(),
     ) == counts
+
+
+def test_seed_records_its_changes_once_and_nothing_on_a_second_run(db, capsys):
+    from history.models import ChangeRecord
+
+    call_command("seed_reference_data")
+    records = ChangeRecord.objects.all()
+    assert set(records.values_list("source", flat=True)) == {"seed_reference_data"}
+    assert not records.exclude(actor=None).exists()
+    assert records.filter(action="create", changed_object_type__model="nation").count() == (
+        Nation.objects.count()
+    )
+    assert records.filter(changed_object_type__model="membership").count() == (
+        Membership.objects.count()
+    )
+    nato = Organization.objects.get(acronym="NATO")
+    finland = nato.memberships.get(nation__iso3="FIN")
+    record = ChangeRecord.objects.about(nato).get(changed_object_id=finland.pk)
+    assert record.related_object == nato and record.changes["joined_on"] == [None, "2023-04-04"]
+    total = records.count()
+
+    call_command("seed_reference_data")
+    assert ChangeRecord.objects.count() == total  # a second run records nothing
+
+    Nation.objects.filter(iso3="PHL").update(name="Filipinas")  # an edit outside the services
+    capsys.readouterr()
+    call_command("seed_reference_data")
+    assert "nations updated: 1" in capsys.readouterr().out
+    restored = ChangeRecord.objects.get(action="update", changed_object_type__model="nation")
+    assert restored.changes == {"name": ["Filipinas", "Philippines"]}
+    assert restored.source == "seed_reference_data"

@@ -8,19 +8,23 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from config.admin_access import RegistryAdminMixin
+from config.admin_services import (
+    ChangeHistoryAdminMixin,
+    ServiceAdminMixin,
+    ServiceInlineFormSet,
+)
 from config.admin_widgets import SafeAutocompleteMixin
-from history.models import ChangeRecord
 
-from ..forms import AggregateInlineFormSet, AgreementForm
+from ..forms import AgreementForm
 from ..models import Agreement, AgreementEvent, AgreementParty, Provision, Reminder, Review
-from ..services import agreement_delete, agreement_save
+from ..services import agreement_delete
 from .filters import ExpiringFilter, ProvisionCategoryFilter, RegionFilter
 from .mixins import ClearanceAdminMixin, _allowed_classifications
 
 
 class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline):
     model = AgreementParty
-    formset = AggregateInlineFormSet
+    formset = ServiceInlineFormSet
     extra = 0
     autocomplete_fields = ("nation", "organization")
     fields = (
@@ -35,7 +39,7 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
 
 class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
     model = Provision
-    formset = AggregateInlineFormSet
+    formset = ServiceInlineFormSet
     extra = 0
     fields = (("category", "classification"), ("article", "title"), "text")
 
@@ -50,7 +54,7 @@ class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
 
 class EventInline(RegistryAdminMixin, admin.TabularInline):
     model = AgreementEvent
-    formset = AggregateInlineFormSet
+    formset = ServiceInlineFormSet
     extra = 0
     fields = ("date", "kind", "note", "created_by")
     readonly_fields = ("created_by",)
@@ -84,7 +88,13 @@ class ReminderInline(ReadOnlyInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
+class AgreementAdmin(
+    ServiceAdminMixin,
+    ChangeHistoryAdminMixin,
+    SafeAutocompleteMixin,
+    ClearanceAdminMixin,
+    admin.ModelAdmin,
+):
     form = AgreementForm
     list_display = (
         "reference",
@@ -230,43 +240,14 @@ class AgreementAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     def party_codes(self, obj):
         return ", ".join(party.code for party in obj.parties.all())
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.request = request  # a new class per call (modelform_factory)
-        return form
+    # Saving: ServiceAdminMixin (one agreement_save call for the form and its inlines). Its
+    # change message names only the agreement's own fields: the records of its inlines may be
+    # classified above whoever reads the admin log. The change history has the details.
 
-    def save_model(self, request, obj, form, change):
-        """Nothing is saved here: ``save_related`` writes the agreement with its inlines."""
-
-    def save_formset(self, request, form, formset, change):
-        raise NotImplementedError("Inlines are written by agreement_save, not by formsets.")
-
-    def save_related(self, request, form, formsets, change):
-        editable = [fs for fs in formsets if isinstance(fs, AggregateInlineFormSet)]
-        saved = agreement_save(**form.save_kwargs(editable))
-        form.instance.pk = saved.pk
-        form.instance.refresh_from_db()
-        form.instance._state.adding = False
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        # Only the agreement's own field names: the records of its inlines may be classified
-        # above whoever reads the admin log. The change history has the details.
-        return [{"added": {}}] if add else [{"changed": {"fields": form.changed_data}}]
-
-    def delete_queryset(self, request, queryset):
-        for agreement in queryset:
-            agreement_delete(agreement=agreement, actor=request.user, source="admin")
-
-    def delete_model(self, request, obj):
+    def delete_record(self, request, obj):
         agreement_delete(agreement=obj, actor=request.user, source="admin")
 
-    change_form_template = "admin/agreements/agreement/change_form.html"
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        records = ChangeRecord.objects.about(obj).visible_to(request.user).for_display()
-        extra_context = {**(extra_context or {}), "change_history": records[:200]}
-        return super().change_view(request, object_id, form_url, extra_context)
+    change_form_template = "admin/agreements/agreement/change_form.html"  # with the history
 
     def history_view(self, request, object_id, extra_context=None):
         """Django's admin log names the inline records a change touched, whatever their

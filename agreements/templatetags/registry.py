@@ -2,7 +2,7 @@ from django import template
 
 register = template.Library()
 
-_RECORD_KINDS = {"agreementparty": "party"}
+_RECORD_KINDS = {"agreementparty": "party", "pointofcontact": "point of contact"}
 
 
 @register.filter

@@ -1,5 +1,9 @@
 """Nation and organization pages: every visible agreement with the partner, the mix of its
-(visible) provisions, memberships and points of contact."""
+(visible) provisions, memberships, points of contact and the partner's change history.
+
+They live here, not in ``partners``, because they are pages of agreements: ``partners`` knows
+nothing of agreements. Their URL names stay ``partners:nation`` and ``partners:organization``
+(``partner_urlpatterns`` in ``agreements/urls.py``)."""
 
 from __future__ import annotations
 
@@ -9,17 +13,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import registry_page
-from agreements.charts import bars
-from agreements.choices import ProvisionCategory
-from agreements.models import Provision
-from agreements.selectors import agreements_for
-from agreements.views import list_url
+from config.charts import bars
+from config.pages import list_url
+from history.models import ChangeRecord
+from partners.models import Nation, Organization, PointOfContact
 
-from .models import Nation, Organization, PointOfContact
+from .choices import ProvisionCategory
+from .models import Provision
+from .selectors import agreements_for
 
 
 def _current(queryset, today):
     return queryset.filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
+
+
+def _history(partner, user):
+    """The partner's change records (its own and its memberships' or contacts') within
+    ``user``'s clearance."""
+    return ChangeRecord.objects.about(partner).visible_to(user).for_display()
 
 
 def _provision_bars(provisions, code: str):
@@ -65,6 +76,7 @@ def nation_detail(request, iso3: str):
             "memberships": memberships,
             "contacts": contacts,
             "list_url": list_url(party=nation.iso3),
+            "changes": _history(nation, user),
         },
     )
 
@@ -95,5 +107,6 @@ def organization_detail(request, acronym: str):
             "current_members": len(member_ids),
             "contacts": contacts,
             "list_url": list_url(party=organization.acronym),
+            "changes": _history(organization, user),
         },
     )
