@@ -24,6 +24,12 @@ def highest(*levels: str | None) -> str:
     return max(known, key=Classification.rank, default=Classification.UNCLASSIFIED)
 
 
+def lowest(*levels: str | None) -> str:
+    """The least sensitive of ``levels`` (unclassified when none is given)."""
+    known = [level for level in levels if level in Classification.values]
+    return min(known, key=Classification.rank, default=Classification.UNCLASSIFIED)
+
+
 def level_of(user) -> str:
     """The highest classification ``user`` may see (secret for a superuser)."""
     levels = levels_for(user)

@@ -22,7 +22,6 @@ READ_PERMISSION = "agreements.view_agreement"
 PERMISSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-
 def _agreement_links(model) -> list[str]:
     """The foreign keys of ``model`` to an agreement (a party, a review, a watcher row…)."""
     return [

@@ -51,9 +51,7 @@ def agreement_counts(agreements: QuerySet[Agreement], *, user) -> AgreementCount
     """Counts of ``agreements`` (six grouped queries whatever their number)."""
     ids = agreements.order_by().values("pk")
     rows = Agreement.objects.filter(pk__in=ids).order_by()
-    by_year = (
-        rows.annotate(year=ExtractYear("signed_on")).values("year").annotate(n=Count("pk"))
-    )
+    by_year = rows.annotate(year=ExtractYear("signed_on")).values("year").annotate(n=Count("pk"))
     by_type = rows.values("type").annotate(n=Count("pk"))
     by_status = rows.values("status").annotate(n=Count("pk"))
     by_category = (

@@ -95,9 +95,13 @@ class Recorder:
         *,
         related=None,
         levels: Iterable[str | None] = (),
+        bump_from: str | None = None,
     ) -> ChangeRecord | None:
         """Record ``action`` on ``obj``; an update that changed nothing records nothing.
-        ``levels`` are the classifications the change reveals besides the floor."""
+        ``levels`` are the classifications the change reveals besides the floor.
+        ``bump_from``: the lowest level whose view the change alters, when lower than the
+        record's own (a record classified down or up is seen differently from the lower of
+        its two levels on, though the record itself stays at the higher)."""
         if action == ChangeAction.UPDATE and not changes:
             return None
         record = ChangeRecord(
@@ -110,6 +114,7 @@ class Recorder:
             actor=self.actor,
             source=self.source,
         )
+        record.bump_from = bump_from
         if related is not None:
             record.related_object_type = ContentType.objects.get_for_model(related)
             record.related_object_id = related.pk

@@ -28,6 +28,11 @@ class ProvisionAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmi
     search_fields = ("title", "article", "text", "agreement__reference", "agreement__title")
     autocomplete_fields = ("agreement",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A provision stays with its agreement (provision_save refuses a move).
+        extra = ("agreement",) if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), *extra)
+
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in PROVISION_FIELDS}
         saved = provision_save(
@@ -55,6 +60,12 @@ class ReviewAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
     date_hierarchy = "reviewed_on"
     search_fields = ("agreement__reference", "agreement__title", "notes")
     autocomplete_fields = ("agreement", "reviewer")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A review stays with the agreement it was recorded on (review_update keeps it).
+        extra = ("agreement",) if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), *extra)
+
     form = ReviewAdminForm
 
     def get_changeform_initial_data(self, request):

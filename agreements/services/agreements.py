@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.choices import Classification
-from accounts.clearance import highest
+from accounts.clearance import highest, lowest
 from history.recorder import Recorder, label, raise_records, snapshot
 
 from ..choices import AgreementStatus
@@ -22,6 +22,7 @@ from .common import (
     LINKS,
     PARTY_FIELDS,
     PROVISION_FIELDS,
+    REVIEW_FIELDS,
     StaleVersion,
     _finish,
     _merge,
@@ -120,6 +121,7 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
                 after,
                 related=agreement,
                 levels=[before["classification"], after["classification"]],
+                bump_from=lowest(before["classification"], after["classification"]),
             )
             if Classification.rank(after["classification"]) > Classification.rank(
                 before["classification"]
@@ -298,7 +300,13 @@ def agreement_save(
         changes = {k: v for k, v in changes.items() if v[1] not in (None, "", [], False)}
         recorder.add(agreement, "create", changes, levels=linked)
     else:
-        recorder.add(agreement, "update", changes, levels=linked)
+        recorder.add(
+            agreement,
+            "update",
+            changes,
+            levels=linked,
+            bump_from=lowest(before_level, agreement.classification),
+        )
 
     if party_plan is not None:
         _replace_parties(agreement, party_plan, recorder)
@@ -331,8 +339,30 @@ def agreement_delete(*, agreement: Agreement, actor=None, source: str = "") -> N
                 "This agreement has provisions above your clearance; someone cleared for "
                 "them must delete it."
             )
+    # Agreements that supersede this one lose the link: through the write path, so their
+    # history and version say so (attributed to the deletion, whoever may see them).
+    for pk in Agreement.objects.filter(supersedes=agreement).values_list("pk", flat=True):
+        agreement_save(
+            agreement=Agreement(pk=pk),
+            source=f"{source or 'system'} (deleted {agreement.reference})",
+            supersedes=None,
+        )
     links = [getattr(getattr(agreement, name), "classification", None) for name in LINKS]
     recorder = Recorder(actor=actor, source=source, floor=agreement.classification)
     recorder.deleted(agreement, snapshot(agreement, AGREEMENT_FIELDS), levels=links)
+    # The children go with it (a database cascade): each is recorded as deleted too.
+    for party in agreement.parties.select_related("nation", "organization"):
+        recorder.deleted(party, snapshot(party, PARTY_HISTORY), related=agreement)
+    for provision in agreement.provisions.all():
+        recorder.deleted(
+            provision,
+            snapshot(provision, PROVISION_FIELDS),
+            related=agreement,
+            levels=[provision.classification],
+        )
+    for event in agreement.events.all():
+        recorder.deleted(event, snapshot(event, EVENT_HISTORY), related=agreement)
+    for review in agreement.reviews.select_related("reviewer"):
+        recorder.deleted(review, snapshot(review, REVIEW_FIELDS), related=agreement)
     agreement.delete()
     recorder.save()

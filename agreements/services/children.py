@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.choices import Classification
+from accounts.clearance import lowest
 from history.recorder import Recorder, plain, raise_records, snapshot
 
 from ..choices import EventKind
@@ -59,7 +60,14 @@ def provision_save(
         recorder.created(current, after, related=agreement, levels=levels)
     elif after != before:
         current.save()
-        recorder.updated(current, before, after, related=agreement, levels=levels)
+        recorder.updated(
+            current,
+            before,
+            after,
+            related=agreement,
+            levels=levels,
+            bump_from=lowest(*levels),
+        )
         if Classification.rank(after["classification"]) > Classification.rank(
             before["classification"]
         ):
@@ -70,6 +78,7 @@ def provision_save(
 
 @transaction.atomic
 def provision_delete(*, provision: Provision, actor=None, source: str = "") -> None:
+    provision = Provision.objects.get(pk=provision.pk)
     agreement = Agreement.objects.select_for_update().get(pk=provision.agreement_id)
     recorder = Recorder(actor=actor, source=source, floor=agreement.classification)
     recorder.deleted(
@@ -146,9 +155,10 @@ def review_record(
 
 @transaction.atomic
 def review_update(*, review: Review, actor=None, source: str = "", **fields) -> Review:
-    """Correct a recorded review (its date, reviewer, outcome or notes)."""
-    agreement = Agreement.objects.select_for_update().get(pk=review.agreement_id)
+    """Correct a recorded review (its date, reviewer, outcome or notes; a review stays with
+    the agreement it was recorded on)."""
     current = Review.objects.select_related("reviewer").get(pk=review.pk)
+    agreement = Agreement.objects.select_for_update().get(pk=current.agreement_id)
     before = snapshot(current, REVIEW_FIELDS)
     unknown = set(fields) - set(REVIEW_FIELDS)
     if unknown:
@@ -166,6 +176,7 @@ def review_update(*, review: Review, actor=None, source: str = "", **fields) -> 
 
 @transaction.atomic
 def review_delete(*, review: Review, actor=None, source: str = "") -> None:
+    review = Review.objects.get(pk=review.pk)
     agreement = Agreement.objects.select_for_update().get(pk=review.agreement_id)
     recorder = Recorder(actor=actor, source=source, floor=agreement.classification)
     recorder.deleted(review, snapshot(review, REVIEW_FIELDS), related=agreement)

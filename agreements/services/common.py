@@ -91,21 +91,27 @@ def version_seen_by(agreement: Agreement, actor) -> int:
 
 
 def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) -> None:
-    """Close a write: bump the version for each clearance level that can see something of
-    it, save the change records, and carry a raised classification into older records."""
+    """Close a write: bump the version, save the change records in one insert.
+
+    Each clearance level that can see something of the write (a record at or below it, or
+    a record whose visibility changed at or below it: ``Recorder.add(bump_from=...)``) takes
+    the new version number and time; the others keep theirs. The number is the agreement's
+    own counter, so what a reader sees never repeats an earlier ETag."""
     if not recorder.records:
         return
     now = timezone.now()
-    lowest = min(recorder.levels, key=Classification.rank)
+    lowest = min(
+        (getattr(r, "bump_from", None) or r.classification for r in recorder.records),
+        key=Classification.rank,
+    )
+    agreement.version = 1 if created else agreement.version + 1
     revisions = {}
     for level in Classification.values:
-        seen = 0 if created else agreement._revision(level)[0]
         if Classification.rank(level) >= Classification.rank(lowest):
-            revisions[level] = [seen + 1, now.isoformat()]
-        elif not created and (agreement.revisions or seen):
+            revisions[level] = [agreement.version, now.isoformat()]
+        elif not created and (agreement.revisions or agreement._revision(level)[0]):
             revisions[level] = agreement._revision(level)
     agreement.revisions = revisions
-    agreement.version = 1 if created else agreement.version + 1
     if created or Classification.rank(lowest) <= Classification.rank(agreement.classification):
         agreement.updated_at = now
     Agreement.objects.filter(pk=agreement.pk).update(
@@ -116,8 +122,12 @@ def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) 
 
 def _raise_agreement_records(agreement: Agreement, references: set[str]) -> None:
     """``agreement`` is now classified higher: its own records, its children's and the
-    other agreements' records that name it as ``supersedes`` or ``parent`` reveal that much."""
+    other agreements' records that name it as ``supersedes`` or ``parent`` (by any reference
+    it has had) reveal that much."""
     level = agreement.classification
+    references = set(references)
+    for record in ChangeRecord.objects.about(agreement).filter(changes__has_key="reference"):
+        references.update(value for value in record.changes["reference"] if value)
     raise_records(agreement, level)
     lower = Classification.values[: Classification.rank(level)]
     candidates = (
