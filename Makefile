@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Migrate, load reference and demo data, create demo users, then serve on http://$(HOST):$(PORT)
-## with a Celery worker and beat beside it (bin/run)
+## Migrate, load reference data, create the demo data and users that are missing (never
+## overwriting), run the daily lifecycle once so statuses are today's, then serve on
+## http://$(HOST):$(PORT) with a Celery worker and beat beside it (bin/run)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py run_lifecycle
 	HOST=$(HOST) PORT=$(PORT) bin/run
 
 ## The whole suite, plus Django's checks, migrations in step with the models, and ruff.

@@ -3,7 +3,11 @@
 CSV: one agreement a row, agreement fields as columns, ``parties`` as ``;``-separated codes
 and ``provision_categories`` as ``;``-separated categories. JSON Lines: one agreement a line,
 in the shape the API's create takes (parties with their own dates, provisions in full).
-Rows match existing agreements on ``reference``, so loading a file twice changes nothing.
+Rows match existing agreements on ``reference``. By default an import only creates: a row
+whose reference is already in the registry is skipped (counted ``skipped``) and the record is
+left exactly as it is, whatever the file says. With ``update=True`` (``import_agreements
+--update``) such a row overwrites the record, and a row equal to it changes nothing
+(``unchanged``). Either way, loading a file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -265,8 +269,9 @@ def _format(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def import_rows(rows, *, actor=None, progress=None) -> ImportResult:
-    """Import (line number, row) pairs in one transaction; roll back if any row is bad."""
+def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> ImportResult:
+    """Import (line number, row) pairs in one transaction; roll back if any row is bad.
+    Existing references are skipped unless ``update``."""
     result = ImportResult()
     seen: dict[str, int] = {}
     with transaction.atomic():
@@ -286,7 +291,7 @@ def import_rows(rows, *, actor=None, progress=None) -> ImportResult:
                 seen[reference] = number
             try:
                 with transaction.atomic():
-                    outcome = _import_one(dict(row), actor)
+                    outcome = _import_one(dict(row), actor, update=update)
                 result.counts[outcome] += 1
             except ValidationError as exc:
                 result.errors.append((number, _format(exc)))
@@ -295,7 +300,11 @@ def import_rows(rows, *, actor=None, progress=None) -> ImportResult:
     return result
 
 
-def _import_one(row: dict, actor) -> str:
+def _import_one(row: dict, actor, *, update: bool = False) -> str:
+    if not update:
+        reference = str(row.get("reference") or "").strip()
+        if reference and Agreement.objects.filter(reference=reference).exists():
+            return "skipped"
     row = resolve_links(row, actor)
     row.pop("id", None)
     for derived in ("notice_deadline", "version", "created_at", "updated_at", "url"):
@@ -310,11 +319,13 @@ def _import_one(row: dict, actor) -> str:
     return "updated" if updated.version != before else "unchanged"
 
 
-def import_file(path: Path, *, actor=None, progress_factory=None) -> ImportResult:
+def import_file(
+    path: Path, *, actor=None, progress_factory=None, update: bool = False
+) -> ImportResult:
     rows = list(read_rows(path))
     progress = progress_factory(total=len(rows)) if progress_factory else None
     try:
-        result = import_rows(rows, actor=actor, progress=progress)
+        result = import_rows(rows, actor=actor, progress=progress, update=update)
     finally:
         if progress is not None:
             progress.close()

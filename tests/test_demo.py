@@ -1,11 +1,25 @@
-"""setup_demo: reference data, real demo agreements, demo users; idempotent."""
+"""setup_demo: reference data, real demo agreements, demo users; idempotent, and it never
+overwrites what is already there (``import_agreements --update`` is the way to do that)."""
+
+import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
+from accounts.choices import Classification
+from accounts.groups import POLICY_STAFF
 from accounts.models import User
+from agreements.choices import EventKind
+from agreements.lifecycle import lifecycle_run
+from agreements.management.commands.setup_demo import DATA
 from agreements.models import Agreement, Provision
+from agreements.services import agreement_save
+from history.models import ChangeRecord
+
+EDITED = "US-PH-1947-MBA"
+RENEWING = "JP-KR-2016-GSOMIA"  # auto-renews yearly; the file says it expires 2017-11-22
 
 
 @pytest.fixture
@@ -60,7 +74,84 @@ def test_demo_clearance_shows(demo):
 
 def test_demo_twice_changes_nothing(demo, capsys):
     versions = sorted(Agreement.objects.values_list("reference", "version"))
+    history = ChangeRecord.objects.count()
     call_command("setup_demo")
     out = capsys.readouterr().out
-    assert "0 created, 0 updated" in out
+    real = Agreement.objects.exclude(title__startswith="EXERCISE").count()
+    exercises = Agreement.objects.filter(title__startswith="EXERCISE").count()
+    assert f"demo_agreements.jsonl: 0 created, {real} skipped" in out
+    assert f"demo_exercise_records.jsonl: 0 created, {exercises} skipped" in out
     assert sorted(Agreement.objects.values_list("reference", "version")) == versions
+    assert ChangeRecord.objects.count() == history
+
+
+def _edit_and_renew():
+    """An editor's change through the service, and the lifecycle renewing one agreement."""
+    editor = User.objects.get(username="editor")
+    agreement_save(
+        agreement=Agreement.objects.get(reference=EDITED),
+        actor=editor,
+        summary="Corrected by an editor.",
+        source="test",
+    )
+    assert lifecycle_run(today=datetime.date(2026, 6, 15)).renewed == [RENEWING]
+    renewed = Agreement.objects.get(reference=RENEWING)
+    assert renewed.expires_on == datetime.date(2026, 11, 22)
+
+
+def test_setup_demo_again_keeps_edits_and_renewals(demo, capsys):
+    _edit_and_renew()
+    versions = sorted(Agreement.objects.values_list("reference", "version"))
+    history = ChangeRecord.objects.count()
+    call_command("setup_demo")
+    out = capsys.readouterr().out
+    assert "demo_agreements.jsonl: 0 created," in out
+    assert Agreement.objects.get(reference=EDITED).summary == "Corrected by an editor."
+    renewed = Agreement.objects.get(reference=RENEWING)
+    assert renewed.expires_on == datetime.date(2026, 11, 22)
+    assert renewed.events.filter(kind=EventKind.RENEWED).count() == 1
+    assert sorted(Agreement.objects.values_list("reference", "version")) == versions
+    assert ChangeRecord.objects.count() == history
+
+
+def test_setup_demo_creates_only_what_is_missing(demo, capsys):
+    Agreement.objects.get(reference=EDITED).delete()
+    call_command("setup_demo")
+    out = capsys.readouterr().out
+    real = Agreement.objects.exclude(title__startswith="EXERCISE").count()
+    assert f"demo_agreements.jsonl: 1 created, {real - 1} skipped" in out
+    assert Agreement.objects.filter(reference=EDITED).exists()
+
+
+def test_import_update_overwrites_from_the_file(demo, capsys):
+    _edit_and_renew()
+    call_command(
+        "import_agreements", str(DATA / "demo_agreements.jsonl"), "--no-progress", "--update"
+    )
+    out = capsys.readouterr().out
+    assert "demo_agreements.jsonl: 0 created, 2 updated," in out
+    assert Agreement.objects.get(reference=EDITED).summary != "Corrected by an editor."
+    assert Agreement.objects.get(reference=RENEWING).expires_on == datetime.date(2017, 11, 22)
+
+
+def test_setup_demo_leaves_existing_demo_users_alone(demo, capsys):
+    editor = User.objects.get(username="editor")
+    editor.set_password("changed-by-its-owner")
+    editor.clearance = Classification.SECRET
+    editor.save()
+    editor.groups.set([Group.objects.get(name=POLICY_STAFF)])
+    User.objects.get(username="policy").delete()
+    call_command("setup_demo")
+    out = capsys.readouterr().out
+    editor.refresh_from_db()
+    assert editor.check_password("changed-by-its-owner")
+    assert editor.clearance == Classification.SECRET
+    assert list(editor.groups.values_list("name", flat=True)) == [POLICY_STAFF]
+    editor_line = next(line for line in out.splitlines() if line.startswith("  editor "))
+    assert "clearance Secret" in editor_line and "existing user, left as it is" in editor_line
+    assert "left as they are (password, groups, clearance): analyst, editor, registrar" in out
+    # A missing demo user is created again, with its demo password.
+    policy = User.objects.get(username="policy")
+    assert policy.check_password("policy-demo-2026")
+    policy_line = next(line for line in out.splitlines() if line.startswith("  policy "))
+    assert "existing" not in policy_line

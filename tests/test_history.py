@@ -342,7 +342,7 @@ def _import_edit(client, user, agreement, tmp_path):
     }
     path = tmp_path / "edit.jsonl"
     path.write_text(json.dumps(row) + "\n")
-    call_command("import_agreements", str(path), "--no-progress")
+    call_command("import_agreements", str(path), "--no-progress", "--update")
 
 
 @pytest.mark.parametrize("path", ["admin", "api", "import"])

@@ -41,8 +41,8 @@ LATER = {
 }
 
 
-def run(path):
-    call_command("import_agreements", str(path), "--no-progress")
+def run(path, *options):
+    call_command("import_agreements", str(path), "--no-progress", *options)
 
 
 def snapshot():
@@ -58,19 +58,37 @@ def test_jsonl_loads_and_second_load_changes_nothing(partners, tmp_path, capsys)
     assert Provision.objects.count() == 2
     before, history = snapshot(), ChangeRecord.objects.count()
     run(path)
+    assert "0 created, 2 skipped" in capsys.readouterr().out
+    run(path, "--update")
     assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
     assert snapshot() == before
     assert ChangeRecord.objects.count() == history
 
 
-def test_changed_row_updates_in_place(partners, tmp_path, capsys):
+def test_changed_row_updates_in_place_with_update(partners, tmp_path, capsys):
     run(jsonl(tmp_path, [GOOD]))
     changed = dict(GOOD, title="Enhanced Defense Cooperation Agreement (amended)")
-    run(jsonl(tmp_path, [changed], "again.jsonl"))
+    run(jsonl(tmp_path, [changed], "again.jsonl"), "--update")
     assert "1 updated" in capsys.readouterr().out
     agreement = Agreement.objects.get()
     assert agreement.title.endswith("(amended)")
     assert agreement.version == 2
+
+
+def test_without_update_existing_agreements_are_skipped_and_left_alone(partners, tmp_path, capsys):
+    run(jsonl(tmp_path, [GOOD]))
+    capsys.readouterr()
+    before = snapshot()
+    history = ChangeRecord.objects.about(Agreement.objects.get()).count()
+    changed = dict(GOOD, title="Overwritten?", provisions=[])
+    run(jsonl(tmp_path, [changed, LATER], "again.jsonl"))
+    out = capsys.readouterr().out
+    assert "again.jsonl: 1 created, 1 skipped (already in the registry" in out
+    assert "--update overwrites them" in out
+    edca = Agreement.objects.get(reference=GOOD["reference"])
+    assert (edca.title, edca.version, edca.provisions.count()) == (GOOD["title"], 1, 2)
+    assert snapshot() == sorted(before + [("US-PH-2016-AL", 1, "Agreed locations")])
+    assert ChangeRecord.objects.about(edca).count() == history
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_written(partners, tmp_path, capsys):
@@ -112,6 +130,8 @@ def test_csv_loads_with_codes_and_categories(partners, tmp_path, capsys):
     assert sorted(p.code for p in nato.parties.all()) == ["NATO", "USA"]
     assert sorted(nato.provisions.values_list("category", flat=True)) == ["logistics", "training"]
     run(path)
+    assert "2 skipped" in capsys.readouterr().out
+    run(path, "--update")
     assert "2 unchanged" in capsys.readouterr().out
 
 

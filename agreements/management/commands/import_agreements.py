@@ -9,7 +9,8 @@ from agreements.importers import ImportFailed, import_file
 class Command(BaseCommand):
     help = (
         "Load agreements from a CSV or JSON Lines file, all or nothing. Rows match existing "
-        "agreements on their reference, so loading the same file twice changes nothing."
+        "agreements on their reference: by default only the missing ones are created and every "
+        "existing agreement is left alone (skipped); --update overwrites them from the file."
     )
 
     def add_arguments(self, parser):
@@ -17,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="do not show the progress bar"
         )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="overwrite existing agreements (matched on reference) with the file's rows",
+        )
 
-    def handle(self, *args, file: Path, no_progress: bool, **options):
+    def handle(self, *args, file: Path, no_progress: bool, update: bool = False, **options):
         if not file.is_file():
             raise CommandError(f"{file}: no such file.")
 
@@ -28,7 +34,7 @@ class Command(BaseCommand):
             )
 
         try:
-            result = import_file(file, progress_factory=progress)
+            result = import_file(file, progress_factory=progress, update=update)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         except ImportFailed as failure:
@@ -38,9 +44,14 @@ class Command(BaseCommand):
                 f"{len(failure.result.errors)} bad row(s) in {file.name}; nothing was written."
             ) from failure
         counts = result.counts
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{file.name}: {counts['created']} created, {counts['updated']} updated, "
+        if update:
+            summary = (
+                f"{counts['created']} created, {counts['updated']} updated, "
                 f"{counts['unchanged']} unchanged."
             )
-        )
+        else:
+            summary = (
+                f"{counts['created']} created, {counts['skipped']} skipped (already in the "
+                "registry, left as they are; --update overwrites them)."
+            )
+        self.stdout.write(self.style.SUCCESS(f"{file.name}: {summary}"))

@@ -11,8 +11,9 @@ DEMO_FILES = ("demo_agreements.jsonl", "demo_exercise_records.jsonl")
 
 class Command(BaseCommand):
     help = (
-        "Load reference data, the demo agreements and the demo users, and print the logins. "
-        "Safe to run again: nothing is duplicated."
+        "Load reference data, then create the demo agreements and demo users that are missing, "
+        "and print the logins. Safe to run again: an agreement already in the registry "
+        "(matched on reference) and an existing demo user are left exactly as they are."
     )
 
     def handle(self, *args, **options):
@@ -22,5 +23,17 @@ class Command(BaseCommand):
             call_command("import_agreements", str(DATA / name), "--no-progress", stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo logins (http://127.0.0.1:8000/):"))
-        for username, password, group, clearance in logins:
-            self.stdout.write(f"  {username:<10} {password:<20} {group:<16} clearance {clearance}")
+        for login in logins:
+            line = (
+                f"  {login.username:<10} {login.password:<20} {login.groups:<16} "
+                f"clearance {login.clearance}"
+            )
+            if not login.created:
+                line += "  (existing user, left as it is)"
+            self.stdout.write(line)
+        kept = [login.username for login in logins if not login.created]
+        if kept:
+            self.stdout.write(
+                f"Existing demo users left as they are (password, groups, clearance): "
+                f"{', '.join(kept)}. A password changed since no longer matches the one above."
+            )
