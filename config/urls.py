@@ -5,7 +5,6 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.views import SignInView
-
 from agreements.urls import partner_urlpatterns
 
 from .views import health
