@@ -2,6 +2,7 @@
 bad input, and no query per row."""
 
 import datetime
+import gzip
 import re
 
 import pytest
@@ -539,3 +540,13 @@ def test_reminder_sent_after_a_failure_shows_no_stale_error(client, world, analy
     assert 'Sent <span class="muted">(after 1 failed attempt)</span>' in html
     assert "BrokenPipeError" not in html
     assert 'Failed <span class="muted">(ConnectionRefusedError: refused)</span>' in html
+
+
+def test_pages_are_compressed_for_clients_that_accept_gzip(client, world, analyst):
+    client.force_login(analyst)
+    response = client.get("/agreements/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert b"Public Training Accord" in gzip.decompress(response.content)
+    assert "Content-Encoding" not in client.get("/agreements/")  # not asked: not compressed
