@@ -291,7 +291,8 @@ def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) ->
         mine.update(status=ReminderStatus.FAILED, error=error, claimed_at=None)
         logger.warning("Reminder %s to %s failed: %s", reminder.pk, reminder.recipient, error)
         raise DeliveryFailed(error) from exc
-    if not mine.update(status=ReminderStatus.SENT, sent_at=timezone.now()):
+    # An earlier attempt's error no longer describes the row (attempts still counts them).
+    if not mine.update(status=ReminderStatus.SENT, sent_at=timezone.now(), error=""):
         logger.error("Reminder %s was sent after its claim was taken over.", reminder.pk)
     return Delivery(DeliveryOutcome.SENT)
 

@@ -1,6 +1,9 @@
-"""/api/v1/: the agreements and partners APIs, token login, the OpenAPI schema and docs."""
+"""/api/v1/: the root listing the endpoints, the agreements and partners APIs, token login, the
+OpenAPI schema and docs."""
 
-from django.urls import path, re_path
+import re
+
+from django.urls import URLPattern, path, re_path, reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -8,6 +11,8 @@ from rest_framework.decorators import api_view, permission_classes, schema
 from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 import agreements.api.urls
 import partners.api.urls
@@ -62,6 +67,39 @@ class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [IsAuthenticated]
 
 
+ENDPOINT_PATTERNS = [*agreements.api.urls.urlpatterns, *partners.api.urls.urlpatterns]
+
+
+def _route(pattern: URLPattern) -> str:
+    """A pattern's route with its arguments as ``{name}``: ``agreements/{pk}/``."""
+    route = str(pattern.pattern)
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)  # routers: (?P<pk>[^/.]+)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)  # path(): <int:agreement_pk>
+    return route.lstrip("^").rstrip("$")
+
+
+@extend_schema(exclude=True)
+class ApiRootView(APIView):
+    """The API's endpoints by name, with their absolute URLs (``{name}`` marks an argument,
+    e.g. an agreement's id), and the links to the OpenAPI schema and its docs."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        base = request.build_absolute_uri(reverse("api:root"))
+        endpoints = {
+            pattern.name: base + _route(pattern) for pattern in ENDPOINT_PATTERNS if pattern.name
+        }
+        endpoints["token"] = request.build_absolute_uri(reverse("api:token"))
+        return Response(
+            {
+                "endpoints": endpoints,
+                "schema": request.build_absolute_uri(reverse("api:schema")),
+                "docs": request.build_absolute_uri(reverse("api:docs")),
+            }
+        )
+
+
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 @permission_classes([IsAuthenticated])
 @schema(None)
@@ -72,8 +110,8 @@ def not_found(request, path=""):
 
 
 urlpatterns = [
-    *agreements.api.urls.urlpatterns,
-    *partners.api.urls.urlpatterns,
+    path("", ApiRootView.as_view(), name="root"),
+    *ENDPOINT_PATTERNS,
     path("auth/token/", TokenView.as_view(), name="token"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),

@@ -236,3 +236,41 @@ def test_partners_endpoints(world, viewer, partners):
     assert nato["members"][0]["iso3"] == "GBR"
     assert client.get("/api/v1/nations/XXX/").status_code == 404
     assert client.get("/api/v1/organizations/NOPE/").status_code == 404
+
+
+def test_api_root_lists_every_endpoint_with_absolute_urls(analyst):
+    client = client_for(analyst)
+    response = client.get("/api/v1/")
+    assert response.status_code == 200
+    assert "DELETE" not in response["Allow"] and "POST" not in response["Allow"]
+    body = response.json()
+    base = "http://testserver/api/v1/"
+    assert body["schema"] == base + "schema/" and body["docs"] == base + "docs/"
+    endpoints = body["endpoints"]
+    assert endpoints["agreement-list"] == base + "agreements/"
+    assert endpoints["agreement-detail"] == base + "agreements/{pk}/"
+    assert endpoints["agreement-provisions"] == base + "agreements/{agreement_pk}/provisions/"
+    assert endpoints["nation-detail"] == base + "nations/{iso3}/"
+    assert endpoints["token"] == base + "auth/token/"
+    assert {
+        "agreement-export",
+        "provision-list",
+        "reminder-list",
+        "deadline-list",
+        "statistics",
+        "nation-list",
+        "organization-list",
+        "point-of-contact-list",
+    } <= set(endpoints)
+    # Every address without an argument answers (the token one takes only POST).
+    for name, url in endpoints.items():
+        if "{" not in url and name != "token":
+            assert client.get(url).status_code == 200, name
+    page = client.get("/api/v1/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and base + "schema/" in page.content.decode()
+
+
+def test_api_root_needs_credentials(db):
+    response = client_for().get("/api/v1/")
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response

@@ -48,6 +48,7 @@ def test_demo_loads_real_agreements_with_sources(demo):
 
 
 def test_demo_prints_logins_that_work(demo):
+    assert "Demo logins (https://registry.example.test/):" in demo  # SITE_URL, not :8000
     for username in ("policy", "analyst", "editor", "registrar"):
         assert f"{username}-demo-2026" in demo
         # Through the login page: django-axes checks every sign-in against its request.

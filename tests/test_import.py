@@ -149,7 +149,7 @@ def test_csv_errors_name_line_and_column(partners, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "line 3: signed_on:" in err
     assert "line 4: provisions[0].category:" in err
-    assert "line 5: parties: A signed agreement needs at least two parties." in err
+    assert "line 5: parties: An agreement that is signed needs at least two parties." in err
     assert Agreement.objects.count() == 0
 
 

@@ -2,6 +2,7 @@
 bad input, and no query per row."""
 
 import datetime
+import gzip
 import re
 
 import pytest
@@ -514,3 +515,38 @@ def test_list_query_count_does_not_grow(client, partners, viewer):
     one = queries(client, viewer, url)
     make(99)
     assert queries(client, viewer, url) == one
+
+
+def test_reminder_sent_after_a_failure_shows_no_stale_error(client, world, analyst):
+    public = world["public"]
+    common = {"agreement": public, "kind": "expiry", "due_on": public.expires_on}
+    Reminder.objects.create(
+        **common,
+        days_before=30,
+        recipient="a@example.org",
+        status="sent",
+        attempts=2,
+        error="BrokenPipeError: [Errno 32] Broken pipe",  # a row written before the fix
+    )
+    Reminder.objects.create(
+        **common,
+        days_before=7,
+        recipient="b@example.org",
+        status="failed",
+        attempts=1,
+        error="ConnectionRefusedError: refused",
+    )
+    html = page(client, analyst, public.get_absolute_url())
+    assert 'Sent <span class="muted">(after 1 failed attempt)</span>' in html
+    assert "BrokenPipeError" not in html
+    assert 'Failed <span class="muted">(ConnectionRefusedError: refused)</span>' in html
+
+
+def test_pages_are_compressed_for_clients_that_accept_gzip(client, world, analyst):
+    client.force_login(analyst)
+    response = client.get("/agreements/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert b"Public Training Accord" in gzip.decompress(response.content)
+    assert "Content-Encoding" not in client.get("/agreements/")  # not asked: not compressed

@@ -327,7 +327,8 @@ def test_failed_send_is_recorded_and_retried_with_backoff(owner, settings, froze
     assert countdowns == [60]
     reminder = Reminder.objects.get()
     assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 2)
-    assert "ConnectionRefusedError" in reminder.error
+    # The first attempt's error is not left beside a sent status.
+    assert reminder.error == ""
     assert len(mail.outbox) == 1
 
 
@@ -365,6 +366,15 @@ def test_dry_run_lists_and_sends_nothing(owner, frozen_today, capsys):
     assert agreement.reference in out and "desk@example.org" in out
     assert not Reminder.objects.exists()
     assert mail.outbox == []
+
+
+def test_dry_run_counts_days_in_english(owner, frozen_today, capsys):
+    agreement_with(owner, expires_on=days(1), reminder_offsets={"expiry": [1]})
+    agreement_with(owner, expires_on=days(7))
+    call_command("send_reminders", "--dry-run")
+    out = capsys.readouterr().out
+    assert "(1 day before)" in out and "(7 days before)" in out
+    assert "1 days" not in out
 
 
 def test_command_sends_as_of_a_date(owner, frozen_today, capsys):

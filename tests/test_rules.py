@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from accounts.choices import Classification
 from agreements.models import Agreement, AgreementParty, Provision
 from agreements.services import agreement_save
+from agreements.services.plan import party_set_errors
 
 from .factories import AgreementFactory, ProvisionFactory
 from .formscrape import form_data
@@ -347,3 +348,15 @@ def test_service_refuses_a_review_date_that_would_overflow(partners, registrar):
             actor=registrar,
         )
     assert "reviewed_on" in info.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("in_force", "An agreement that is in force needs at least two parties."),
+        ("signed", "An agreement that is signed needs at least two parties."),
+    ],
+)
+def test_too_few_parties_reads_as_english(status, message):
+    assert party_set_errors(status, ["FRA"]) == [message]
+    assert party_set_errors("draft", ["FRA"]) == []

@@ -39,9 +39,8 @@ def party_set_errors(status: str, codes: Iterable[str]) -> list[str]:
     if duplicates:
         errors.append(f"A party appears more than once: {', '.join(duplicates)}.")
     if status not in AgreementStatus.pre_signature() and len(counts) < 2:
-        errors.append(
-            f"A {AgreementStatus(status).label.lower()} agreement needs at least two parties."
-        )
+        label = AgreementStatus(status).label.lower()  # "in force", "signed"...
+        errors.append(f"An agreement that is {label} needs at least two parties.")
     return errors
 
 

@@ -29,6 +29,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Gzip for slow links, outside everything that writes the body (WhiteNoise, inserted above
+    # it, serves its own pre-compressed files). BREACH: Django masks the CSRF token anew in
+    # every response and GZipMiddleware pads its output with random bytes (Django 4.2's
+    # "Heal the Breach" mitigation). Session and API tokens travel in headers, never
+    # compressed, but for the token endpoint's answer, which echoes nothing a request sends.
+    "django.middleware.gzip.GZipMiddleware",
     "config.middleware.refuse_nul_bytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -39,9 +39,10 @@ class Command(BaseCommand):
             plan = reminders_plan(today=today)
             self.stdout.write(f"Would send {len(plan)} reminder(s) as of {today.isoformat()}:")
             for due in plan:
+                days = f"{due.days_before} day{'' if due.days_before == 1 else 's'}"
                 self.stdout.write(
                     f"  {due.agreement.reference}  {due.kind:<15} due {due.due_on.isoformat()} "
-                    f"({due.days_before} days before)  to {due.recipient}"
+                    f"({days} before)  to {due.recipient}"
                 )
             return
         counts = {"sent": 0, "failed": 0, "other": 0}

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         for name in DEMO_FILES:
             call_command("import_agreements", str(DATA / name), "--no-progress", stdout=self.stdout)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo logins (http://127.0.0.1:8000/):"))
+        site = settings.SITE_URL.rstrip("/")
+        self.stdout.write(self.style.SUCCESS(f"Demo logins ({site}/):"))
         for login in logins:
             line = (
                 f"  {login.username:<10} {login.password:<20} {login.groups:<16} "
