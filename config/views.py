@@ -1,5 +1,8 @@
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
 from .celery import app as celery_app
@@ -32,3 +35,18 @@ def health(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+def view_on_site(request, content_type_id, object_id):
+    """The admin's "view on site" link with the clearance rule: a record above the user's
+    clearance is a 404, exactly like a missing one. (Django's own redirects to any record
+    that exists, which tells whether a hidden id exists.)"""
+    try:
+        model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+        queryset = model._default_manager.all() if model is not None else None
+        hides = queryset is not None and hasattr(queryset, "visible_to")
+        if hides and not queryset.visible_to(request.user).filter(pk=object_id).exists():
+            raise Http404("No such record.")
+    except (ContentType.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
+        raise Http404("No such record.") from None
+    return shortcut(request, content_type_id, object_id)
