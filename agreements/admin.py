@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.choices import Classification
+from config.admin_actions import SafeActionsMixin
 from config.admin_widgets import SafeAutocompleteMixin
 from partners.models import Nation
 
@@ -41,7 +42,7 @@ def _allowed_classifications(user) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Classification.choices if value in allowed]
 
 
-class ClearanceAdminMixin:
+class ClearanceAdminMixin(SafeActionsMixin):
     """Applies the clearance rule to lists, search, autocomplete and object URLs: an object
     out of reach is a 404, exactly like one that does not exist."""
 

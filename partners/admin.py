@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.admin_actions import SafeActionsMixin
 from config.admin_widgets import SafeAutocompleteMixin
 
 from .models import Membership, Nation, Organization, PointOfContact
@@ -13,7 +14,7 @@ class MembershipInline(SafeAutocompleteMixin, admin.TabularInline):
 
 
 @admin.register(Nation)
-class NationAdmin(admin.ModelAdmin):
+class NationAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = ("iso3", "name", "region", "subregion", "is_historical")
     list_filter = ("region", "is_historical")
     search_fields = ("iso3", "iso2", "name", "official_name")
@@ -21,7 +22,7 @@ class NationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = ("acronym", "name", "kind")
     list_filter = ("kind",)
     search_fields = ("acronym", "name")
@@ -29,7 +30,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointOfContact)
-class PointOfContactAdmin(SafeAutocompleteMixin, admin.ModelAdmin):
+class PointOfContactAdmin(SafeActionsMixin, SafeAutocompleteMixin, admin.ModelAdmin):
     list_display = ("name", "rank", "role", "represents", "posted_to", "active_from", "active_to")
     list_filter = ("role",)
     list_select_related = ("represents", "posted_to")
