@@ -3,13 +3,15 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import NestedObjects, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from accounts.choices import Classification
 from config.admin_actions import SafeActionsMixin
@@ -62,6 +64,57 @@ class ClearanceAdminMixin(SafeActionsMixin):
         if db_field.name == "classification":
             kwargs["choices"] = _allowed_classifications(request.user)
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_deleted_objects(self, objs, request):
+        """Django's delete confirmation names every record the delete takes with it (an
+        agreement's provisions) or that stops it (agreements under it): one above the user's
+        clearance is shown as such, never named."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        hidden = _out_of_reach_dependents(objs, request.user)
+        if hidden:
+            deleted, protected = _masked(deleted, hidden), _masked(protected, hidden)
+        return deleted, counts, perms_needed, protected
+
+
+def _out_of_reach_dependents(objs, user) -> dict[str, str]:
+    """For each record that deleting ``objs`` reaches and ``user`` may not see: the link to
+    it in Django's confirmation list, and the label to show instead."""
+    objs = list(objs)
+    if not objs:
+        return {}
+    collector = NestedObjects(using=router.db_for_write(type(objs[0])))
+    collector.collect(objs)
+    reached: dict = {}
+    taken = (obj for found in collector.model_objs.values() for obj in found)
+    for obj in [*taken, *collector.protected]:
+        reached.setdefault(type(obj), set()).add(obj.pk)
+    hidden = {}
+    for model, pks in reached.items():
+        queryset = model._default_manager.all()
+        if not hasattr(queryset, "visible_to"):
+            continue
+        seen = set(queryset.visible_to(user).filter(pk__in=pks).values_list("pk", flat=True))
+        opts = model._meta
+        for pk in pks - seen:
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+            hidden[f'href="{url}"'] = f"{capfirst(opts.verbose_name)} above your clearance"
+    return hidden
+
+
+def _masked(entries: list, hidden: dict[str, str]) -> list:
+    """Django's nested list of formatted records, each hidden one replaced by its label
+    (and what it would take with it left out)."""
+    out, skip_children = [], False
+    for entry in entries:
+        if isinstance(entry, list):
+            if not skip_children:
+                out.append(_masked(entry, hidden))
+            skip_children = False
+            continue
+        label = next((text for link, text in hidden.items() if link in str(entry)), None)
+        out.append(entry if label is None else label)
+        skip_children = label is not None
+    return out
 
 
 class ThroughAgreementMixin(ClearanceAdminMixin):
