@@ -129,3 +129,48 @@ def test_policy_staff_cannot_use_admin(client, viewer, records):
     client.force_login(viewer)
     response = client.get("/admin/agreements/agreement/")
     assert response.status_code == 302  # to the admin login: not staff
+
+
+def test_view_on_site_of_a_hidden_agreement_is_404_like_a_missing_one(client, editor, records):
+    """Django's own "view on site" redirected to any agreement that exists."""
+    from django.contrib.contenttypes.models import ContentType
+
+    client.force_login(editor)
+    kind = ContentType.objects.get_for_model(Agreement).pk
+    visible = client.get(f"/admin/r/{kind}/{records['open'].pk}/")
+    assert visible.status_code == 302
+    assert visible["Location"].endswith(f"/agreements/{records['open'].pk}/")
+    assert client.get(f"/admin/r/{kind}/{records['secret'].pk}/").status_code == 404
+    assert client.get(f"/admin/r/{kind}/999999/").status_code == 404
+
+
+def test_delete_confirmation_never_names_a_hidden_provision_or_agreement(client, records):
+    """Django lists everything a delete takes with it, or that stops it."""
+    from .factories import UserFactory
+
+    registrar = UserFactory(
+        username="registrar_conf", group="Registry admins", clearance="confidential", is_staff=True
+    )
+    client.force_login(registrar)
+    url = f"/admin/agreements/agreement/{records['open'].pk}/delete/"
+    html = client.get(url).content.decode()
+    assert "Visible training clause" in html
+    assert "Hidden intelligence annex" not in html
+    assert "Provision above your clearance" in html  # it goes with the agreement, unnamed
+
+    Agreement.objects.filter(pk=records["secret"].pk).update(parent=records["open"])
+    html = client.get(url).content.decode()
+    assert "Cannot delete agreement" in html
+    assert "Secret basing accord" not in html
+    assert "Agreement above your clearance" in html  # it stops the delete, unnamed
+
+
+@pytest.mark.parametrize("selected", ["abc", "\x00", "99999999999999999999999"])
+def test_a_tampered_selection_on_a_change_list_is_no_500(client, registrar, records, selected):
+    client.force_login(registrar)
+    response = client.post(
+        "/admin/agreements/agreement/",
+        {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert Agreement.objects.count() == 3
