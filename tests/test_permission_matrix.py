@@ -834,6 +834,7 @@ def build_world() -> World:
         "term": [
             *(Variant(level, word(level), level) for level in LEVELS),
             Variant("missing", "SNTLNOSUCHTERM", None),
+            NUL,
         ],
         "": [Variant("none", "", plain)],
         "probe_target": [Variant("unlinked", str(unlinked.pk), plain)],
@@ -994,7 +995,7 @@ def url_for(case: Case, variant: Variant) -> str | None:
     if match.func is not route.callback:
         return None
     if case.query:
-        if variant.is_nul:  # a NUL byte in a query value is just a bad value
+        if variant.is_nul and case.kind != "term":  # not an id: just a bad value
             return None
         path += "?" + case.query.replace("{}", urllib.parse.quote(variant.value, safe="%"))
     return path
