@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import health, view_on_site
+from .views import autocomplete, health, view_on_site
 
 admin.site.site_header = "Defense Cooperation Agreement Registry"
 admin.site.site_title = "DCA Registry admin"
@@ -16,6 +16,8 @@ urlpatterns = [
         admin.site.admin_view(view_on_site),
         name="view_on_site",
     ),
+    # Before the admin's own autocomplete (admin:autocomplete), which fails on a NUL byte.
+    path("admin/autocomplete/", admin.site.admin_view(autocomplete), name="autocomplete"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",

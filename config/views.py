@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ValidationError
@@ -50,3 +51,13 @@ def view_on_site(request, content_type_id, object_id):
     except (ContentType.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
         raise Http404("No such record.") from None
     return shortcut(request, content_type_id, object_id)
+
+
+def autocomplete(request):
+    """The admin's autocomplete, with the NUL bytes taken out of the search term: PostgreSQL
+    cannot compare text with one, and the lookup failed (a 500)."""
+    term = request.GET.get("term", "")
+    if "\x00" in term:
+        request.GET = request.GET.copy()
+        request.GET["term"] = term.replace("\x00", "")
+    return admin.site.autocomplete_view(request)

@@ -174,3 +174,21 @@ def test_a_tampered_selection_on_a_change_list_is_no_500(client, registrar, reco
     )
     assert response.status_code == 302
     assert Agreement.objects.count() == 3
+
+
+def test_autocomplete_with_a_nul_byte_in_the_term_is_no_500(client, editor, records):
+    """PostgreSQL cannot compare text with a NUL byte: the lookup failed."""
+    client.force_login(editor)
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "accord\x00",
+            "app_label": "agreements",
+            "model_name": "agreement",
+            "field_name": "supersedes",
+        },
+    )
+    assert response.status_code == 200
+    texts = [item["text"] for item in response.json()["results"]]
+    assert any("Open training accord" in t for t in texts)
+    assert not any("Secret basing accord" in t for t in texts)
