@@ -97,6 +97,9 @@ BASE = {
     "party": 7_700_000,
     "user": 7_800_000,
     "group": 7_900_000,
+    "nation": 7_910_000,
+    "organization": 7_920_000,
+    "contact": 7_930_000,
 }
 MISSING_ID = 7_099_999  # no record of any kind has it
 RANK = {level: n for n, level in enumerate(LEVELS, start=1)}
@@ -623,19 +626,28 @@ def build_world() -> World:
     group = Group.objects.create(id=pk("group", 1), name="Planted group")
 
     usa, phl, gbr, fra = (
-        NationFactory(iso3=code, name=name, region=region)
-        for code, name, region in [
-            ("USA", "United States", "Americas"),
-            ("PHL", "Philippines", "Asia"),
-            ("GBR", "United Kingdom", "Europe"),
-            ("FRA", "France", "Europe"),
-        ]
+        NationFactory(id=pk("nation", n), iso3=code, name=name, region=region)
+        for n, (code, name, region) in enumerate(
+            [
+                ("USA", "United States", "Americas"),
+                ("PHL", "Philippines", "Asia"),
+                ("GBR", "United Kingdom", "Europe"),
+                ("FRA", "France", "Europe"),
+            ],
+            start=1,
+        )
     )
-    nato = OrganizationFactory(acronym="NATO", name="North Atlantic Treaty Organization")
+    nato = OrganizationFactory(
+        id=pk("organization", 1), acronym="NATO", name="North Atlantic Treaty Organization"
+    )
     for nation in (usa, gbr, fra):
         Membership.objects.create(nation=nation, organization=nato)
     contact = PointOfContact.objects.create(
-        name="Colonel Example", role="defense_attache", represents=usa, posted_to=phl
+        id=pk("contact", 1),
+        name="Colonel Example",
+        role="defense_attache",
+        represents=usa,
+        posted_to=phl,
     )
 
     # One agreement per level, each with a provision, a review, an event, reminders and a
@@ -942,7 +954,11 @@ def _client() -> Client:
 def send(world, persona, area, method, path, variant, data=None, *, as_json=False, check=False):
     client = _client()
     headers = {}
-    if area == "api":
+    browser = method == BROWSABLE
+    if browser:  # the API in a browser: the session, and DRF's HTML pages
+        method = "GET"
+        headers["HTTP_ACCEPT"] = "text/html"
+    if area == "api" and not browser:
         if not persona.anonymous:
             headers["HTTP_AUTHORIZATION"] = f"Token {world.tokens[persona.name]}"
     elif not persona.anonymous:
@@ -973,7 +989,7 @@ def send(world, persona, area, method, path, variant, data=None, *, as_json=Fals
     if getattr(response, "exc_info", None):
         error = repr(response.exc_info[1])
     return Answer(
-        method,
+        BROWSABLE if browser else method,
         path,
         variant,
         response.status_code,
@@ -1029,6 +1045,7 @@ def normalised(answer: Answer, value: str) -> tuple:
 
     def blank(text: str) -> str:
         text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text)
+        text = re.sub(r'"csrfToken": "[^"]*"', "", text)  # DRF's browsable pages
         text = text.replace(path, "<PATH>")
         if value:
             text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "<X>", text)
@@ -1165,13 +1182,13 @@ def check(answer: Answer, want, persona: Persona, area: str, allowed, echoed="")
     problems = []
     if answer.status >= 500:
         return [f"{answer}: {answer.status} {answer.error}"]
-    if answer.method == "GET" and want is not None and answer.status != want:
+    if answer.method in ("GET", BROWSABLE) and want is not None and answer.status != want:
         problems.append(f"{answer}: expected {want}, got {answer.status}")
-    elif answer.method != "GET" and answer.status == 200 and want in (302, 401, 403):
+    elif answer.method in ("HEAD", "OPTIONS") and answer.status == 200 and want in (302, 401, 403):
         # HEAD and OPTIONS are otherwise only compared with the missing record's answer.
         problems.append(f"{answer}: 200 where GET is refused ({want})")
     if (
-        answer.method == "GET"
+        answer.method in ("GET", BROWSABLE)
         and answer.status == 302
         and not persona.signed_in
         and area in LOGIN_PREFIX
@@ -1189,11 +1206,23 @@ def check(answer: Answer, want, persona: Persona, area: str, allowed, echoed="")
 # HEAD and OPTIONS where they are cheap: the admin's views answer them with the same code
 # as GET (a full page each time), so the admin gets GET only; elsewhere they are sent for the
 # records the persona may not see and the missing one (what is compared), see read_plan.
+# The API is also read as a browser does: with the session, asking for HTML (DRF's browsable
+# pages, with their forms and filters), for the routes' own records.
+BROWSABLE = "GET (browser)"
 READ_METHODS = {
     "admin": ("GET",),
-    "api": ("GET", "HEAD", "OPTIONS"),
+    "api": ("GET", BROWSABLE, "HEAD", "OPTIONS"),
     "page": ("GET", "HEAD", "OPTIONS"),
 }
+
+
+def _renders_html(route: Route) -> bool:
+    """Whether a DRF view has an HTML renderer (the token and schema views do not)."""
+    view_class = getattr(route.callback, "cls", None)
+    if view_class is None:
+        return True
+    renderers = getattr(view_class, "renderer_classes", None) or []
+    return any(r.media_type == "text/html" for r in renderers)
 
 
 def read_plan(case: Case, persona: Persona, variants: list[Variant]):
@@ -1201,8 +1230,10 @@ def read_plan(case: Case, persona: Persona, variants: list[Variant]):
     string naming a record (a lookup, a filter), the ones the persona may not see and the
     missing one, which are compared (the route without the query shows what is visible); for
     a search, one visible term as well. HEAD and OPTIONS go with the variants that are
-    compared (and a route without records)."""
+    compared (and a route without records); the browsable API with the routes' own records."""
     methods = READ_METHODS[case.route.area]
+    if not _renders_html(case.route):
+        methods = tuple(m for m in methods if m != BROWSABLE)
     visible_seen = case.query and case.kind != "term"
     for variant in variants:
         compared = not variant.exists or hidden(persona, variant) or variant.label == "none"
@@ -1210,7 +1241,9 @@ def read_plan(case: Case, persona: Persona, variants: list[Variant]):
             if visible_seen:
                 continue
             visible_seen = True
-        yield variant, methods if compared else methods[:1]
+        if case.query:
+            methods = tuple(m for m in methods if m != BROWSABLE)
+        yield variant, methods if compared else tuple(m for m in methods if "GET" in m)
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=PERSONA_IDS)
@@ -1230,9 +1263,11 @@ def test_reads(world, case, persona):
             continue
         if case.route.key in SHADOWED:
             pytest.fail(f"{path} reaches {case.route.key}, listed as shadowed by {SHADOWED}")
-        # A NUL byte as a search term may be refused (400) or find nothing (200): never a 500.
-        want = None if variant.is_nul and case.query else expected(case, persona, perms, variant)
         for method in methods:
+            # In a browser an inactive user's session is no session: anonymous.
+            who = PERSONAS[0] if method == BROWSABLE and not persona.active else persona
+            # A NUL byte as a search term may be refused (400) or find nothing (200), no 500.
+            want = None if variant.is_nul and case.query else expected(case, who, perms, variant)
             answer = send(world, persona, case.route.area, method, path, variant)
             answers[method, variant.label] = answer
             echoed = variant.value if case.kind == "term" else ""
