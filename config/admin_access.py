@@ -22,11 +22,12 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
 from agreements.selectors import has_clearance_rule, rows_visible_to
+from config.admin_actions import SafeActionsMixin
 
 OUT_OF_REACH = "records above your clearance"
 
 
-class RegistryAdminMixin:
+class RegistryAdminMixin(SafeActionsMixin):
     # Choices ------------------------------------------------------------------------------
 
     def _related_choices(self, db_field, request, queryset, using):

@@ -62,9 +62,13 @@ class SchemaView(SpectacularAPIView):
 
 
 class DocsView(SpectacularSwaggerSplitView):
-    """Swagger UI with its start-up script served as a file, so the CSP needs no inline code."""
+    """Swagger UI with its start-up script served as a file, so the CSP needs no inline code.
+
+    GET only: DRF would answer OPTIONS with its metadata rendered through the page's
+    template, which fails (a 500)."""
 
     permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "head"]
 
 
 ENDPOINT_PATTERNS = [*agreements.api.urls.urlpatterns, *partners.api.urls.urlpatterns]

@@ -334,6 +334,19 @@ def test_agreement_autocomplete_of_every_form_goes_through_the_clearance_rule(
     assert not any("Secret basing accord" in t for t in texts)
 
 
+def test_view_on_site_of_a_hidden_agreement_is_404_like_a_missing_one(client, editor, records):
+    """Django's own "view on site" redirected to any agreement that exists."""
+    from django.contrib.contenttypes.models import ContentType
+
+    client.force_login(editor)
+    kind = ContentType.objects.get_for_model(Agreement).pk
+    visible = client.get(f"/admin/r/{kind}/{records['open'].pk}/")
+    assert visible.status_code == 302
+    assert visible["Location"].endswith(f"/agreements/{records['open'].pk}/")
+    assert client.get(f"/admin/r/{kind}/{records['secret'].pk}/").status_code == 404
+    assert client.get(f"/admin/r/{kind}/999999/").status_code == 404
+
+
 def test_deleting_a_nation_or_a_user_tied_to_hidden_agreements_is_refused_unnamed(
     client, low_admin, records, partners
 ):

@@ -84,6 +84,12 @@ def test_docs_are_served_without_a_cdn(viewer):
     assert "/static/drf_spectacular_sidecar/" in html
 
 
+def test_docs_refuse_options_instead_of_failing(viewer):
+    """DRF answered OPTIONS with its metadata rendered through the docs page template: a 500."""
+    response = client_for(viewer).options("/api/v1/docs/")
+    assert response.status_code == 405
+
+
 def load_schema():
     """The schema as the app generates it (no request needed), served by the app in-process."""
     from drf_spectacular.generators import SchemaGenerator
