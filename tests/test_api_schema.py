@@ -8,7 +8,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
-from .api_helpers import build_world, client_for
+from .api_helpers import client_for
 
 OPERATIONS = {
     ("GET", "/api/v1/agreements/"),
@@ -98,10 +98,9 @@ schema = load_schema()
 
 
 @pytest.fixture
-def auth_header(registrar, partners):
-    """A registry admin's token. Like Django's test client, keep the test's database
-    connection open across the in-process WSGI requests."""
-    build_world(partners)
+def auth_header(registrar, world):
+    """A registry admin's token, in the shared world. Like Django's test client, keep the
+    test's database connection open across the in-process WSGI requests."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
