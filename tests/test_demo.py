@@ -1,4 +1,9 @@
-"""setup_demo: reference data, real demo agreements, demo users; idempotent."""
+"""setup_demo: reference data, real demo agreements, demo users; idempotent.
+
+The demo is loaded once for the module (``tests/module_data.py``): the tests read it, and
+what one of them writes (a sign-in, a second load) is undone after it."""
+
+import io
 
 import pytest
 from django.core.management import call_command
@@ -7,11 +12,22 @@ from django.test import Client
 from accounts.models import User
 from agreements.models import Agreement, Provision
 
+from .module_data import module_transaction
+
+
+@pytest.fixture(scope="module")
+def demo_load(request, django_db_setup, django_db_blocker):
+    """The demo set, loaded once for the module; its printed output."""
+    with module_transaction(request, django_db_blocker):
+        out = io.StringIO()
+        with django_db_blocker.unblock():
+            call_command("setup_demo", stdout=out)
+        yield out.getvalue()
+
 
 @pytest.fixture
-def demo(db, capsys):
-    call_command("setup_demo")
-    return capsys.readouterr().out
+def demo(demo_load, db):
+    return demo_load
 
 
 def test_demo_loads_real_agreements_with_sources(demo):
