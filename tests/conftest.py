@@ -1,4 +1,4 @@
-"""Shared fixtures: fixed personas, a few partners, a frozen clock."""
+"""Shared fixtures: fixed personas, a few partners, a frozen clock, the shared world."""
 
 import datetime
 
@@ -9,8 +9,7 @@ from accounts.choices import Classification
 from accounts.groups import ANALYSTS, EDITORS, POLICY_STAFF, REGISTRY_ADMINS
 
 from .factories import NationFactory, OrganizationFactory, UserFactory
-
-TODAY = datetime.date(2026, 6, 15)
+from .world import TODAY, build_world
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +82,10 @@ def partners(db):
     nations["NATO"] = OrganizationFactory(acronym="NATO", name="North Atlantic Treaty Organization")
     nations["AU"] = OrganizationFactory(acronym="AU", name="African Union")
     return nations
+
+
+@pytest.fixture
+def world(partners, frozen_today):
+    """The shared world of tests/world.py (four agreements at three classifications, their
+    provisions, a review and history), built for this test on the frozen day."""
+    return build_world(partners)

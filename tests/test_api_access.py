@@ -8,7 +8,7 @@ import pytest
 from agreements.choices import ReminderKind
 from agreements.models import Reminder
 
-from .api_helpers import build_world, client_for
+from .api_helpers import client_for
 
 LISTS = [
     "/api/v1/agreements/",
@@ -21,11 +21,6 @@ LISTS = [
     "/api/v1/stats/",
     "/api/v1/agreements/export/",
 ]
-
-
-@pytest.fixture
-def world(partners):
-    return build_world(partners)
 
 
 @pytest.mark.parametrize("url", [*LISTS, "/api/v1/schema/", "/api/v1/docs/"])
@@ -79,17 +74,20 @@ def test_hidden_agreement_is_404_everywhere(world, viewer, editor):
     assert client.patch("/api/v1/agreements/999999/", {"title": "x"}).status_code == 403
 
 
-def test_viewer_never_sees_classified_records(world, viewer, frozen_today):
+def test_viewer_never_sees_classified_records(world, viewer):
     client = client_for(viewer)
     body = client.get("/api/v1/agreements/").json()
     assert body["count"] == 2
-    assert {a["reference"] for a in body["results"]} == {"US-PH-MDT", "US-CO-DCA"}
-    mdt = next(a for a in body["results"] if a["reference"] == "US-PH-MDT")
-    assert mdt["provision_categories"] == ["training"]
-    assert mdt["parties"] == [
+    assert {a["reference"] for a in body["results"]} == {"US-PH-TRG", "US-CO-DCA"}
+    public = next(a for a in body["results"] if a["reference"] == "US-PH-TRG")
+    assert public["provision_categories"] == ["training"]
+    assert public["parties"] == [
         {"code": "USA", "name": "United States", "kind": "nation"},
         {"code": "PHL", "name": "Philippines", "kind": "nation"},
+        {"code": "NATO", "name": "North Atlantic Treaty Organization", "kind": "organization"},
     ]
+    colombia = next(a for a in body["results"] if a["reference"] == "US-CO-DCA")
+    assert colombia["provision_categories"] == []  # its only provision is secret
 
     detail = client.get(f"/api/v1/agreements/{world['public'].pk}/").json()
     assert [p["title"] for p in detail["provisions"]] == ["Combined training"]
@@ -108,30 +106,32 @@ def test_viewer_never_sees_classified_records(world, viewer, frozen_today):
     assert client.get("/api/v1/provisions/", {"q": "zanzibar"}).json()["count"] == 0
 
     deadlines = client.get("/api/v1/deadlines/", {"within": 365}).json()
-    assert "UK-FR-SECRET" not in str(deadlines)
+    assert "SEC-0001" not in str(deadlines) and "UK-FR-BASING" not in str(deadlines)
     assert {d["agreement"]["reference"] for d in deadlines["results"]} == {
-        "US-PH-MDT",
+        "US-PH-TRG",
         "US-CO-DCA",
     }
 
 
-def test_analyst_sees_classified_records(world, analyst, frozen_today):
+def test_analyst_sees_classified_records(world, analyst):
     client = client_for(analyst)
-    assert client.get("/api/v1/agreements/").json()["count"] == 3
+    assert client.get("/api/v1/agreements/").json()["count"] == 4
     detail = client.get(f"/api/v1/agreements/{world['public'].pk}/").json()
     assert sorted(p["title"] for p in detail["provisions"]) == [
         "Combined training",
         "Zanzibar signals annex",
     ]
+    history = client.get(f"/api/v1/agreements/{world['public'].pk}/history/").json()
+    assert "Zanzibar" in str(history)
     assert client.get("/api/v1/agreements/", {"q": "zanzibar"}).json()["count"] == 1
     deadlines = client.get("/api/v1/deadlines/", {"within": 365}).json()
-    assert "UK-FR-SECRET" in str(deadlines)
+    assert "SEC-0001" in str(deadlines) and "UK-FR-BASING" in str(deadlines)
 
     stats = client.get("/api/v1/stats/").json()
-    assert stats["total"] == 3
+    assert stats["total"] == 4
     export = client.get("/api/v1/agreements/export/")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
-    assert len(rows) == 4
+    assert len(rows) == 5
 
 
 def test_statistics_and_export_need_their_permissions(world, viewer, analyst):
@@ -146,11 +146,12 @@ def test_statistics_count_only_visible_records(world, viewer):
     viewer.user_permissions.add(Permission.objects.get(codename="view_statistics"))
     stats = client_for(viewer).get("/api/v1/stats/").json()
     assert stats["total"] == 2
-    assert {row["key"] for row in stats["by_type"]} == {"alliance", "dca"}
+    assert {row["key"] for row in stats["by_type"]} == {"training", "dca"}
+    # US-CO-DCA's secret training annex is not counted.
     assert {row["key"]: row["count"] for row in stats["by_provision_category"]} == {"training": 1}
     partners = {row["key"]: row["count"] for row in stats["by_partner"]}
-    assert partners == {"USA": 2, "PHL": 1, "COL": 1}
-    assert {row["key"] for row in stats["by_year_signed"]} == {"1951", "2009"}
+    assert partners == {"USA": 2, "PHL": 1, "COL": 1, "NATO": 1}
+    assert {row["key"] for row in stats["by_year_signed"]} == {"2015", "2009"}
     assert {row["key"] for row in stats["by_status"]} == {"in_force"}
 
 
@@ -162,10 +163,12 @@ def test_export_rows_only_visible(world, viewer):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert sorted(r["reference"] for r in rows) == ["US-CO-DCA", "US-PH-MDT"]
-    mdt = next(r for r in rows if r["reference"] == "US-PH-MDT")
-    assert mdt["parties"] == "USA;PHL"
-    assert mdt["provision_categories"] == "training"
+    assert sorted(r["reference"] for r in rows) == ["US-CO-DCA", "US-PH-TRG"]
+    public = next(r for r in rows if r["reference"] == "US-PH-TRG")
+    assert public["parties"] == "USA;PHL;NATO"
+    assert public["provision_categories"] == "training"
+    colombia = next(r for r in rows if r["reference"] == "US-CO-DCA")
+    assert colombia["provision_categories"] == ""
 
 
 def test_reminders_for_the_user_and_all_for_registry_admins(world, viewer, registrar, analyst):
@@ -187,7 +190,7 @@ def test_reminders_for_the_user_and_all_for_registry_admins(world, viewer, regis
     ids = {r["id"] for r in client_for(viewer).get("/api/v1/reminders/").json()["results"]}
     assert ids == {mine.pk, by_email.pk}
     ids = {r["id"] for r in client_for(registrar).get("/api/v1/reminders/").json()["results"]}
-    assert ids == {mine.pk, by_email.pk, other.pk, hidden.pk}
+    assert ids == {world["reminder"].pk, mine.pk, by_email.pk, other.pk, hidden.pk}
     ids = {r["id"] for r in client_for(analyst).get("/api/v1/reminders/").json()["results"]}
     assert ids == set()
 
@@ -201,7 +204,7 @@ def test_linked_hidden_agreement_is_not_revealed(world, viewer, analyst):
     public.save()
     assert client_for(viewer).get(f"/api/v1/agreements/{public.pk}/").json()["supersedes"] is None
     linked = client_for(analyst).get(f"/api/v1/agreements/{public.pk}/").json()["supersedes"]
-    assert linked["reference"] == "UK-FR-SECRET"
+    assert linked["reference"] == "SEC-0001"
 
 
 def test_token_endpoint(viewer):
@@ -233,7 +236,7 @@ def test_partners_endpoints(world, viewer, partners):
     usa = client.get("/api/v1/nations/usa/").json()
     assert usa["name"] == "United States"
     nato = client.get("/api/v1/organizations/nato/").json()
-    assert nato["members"][0]["iso3"] == "GBR"
+    assert [m["iso3"] for m in nato["members"]] == ["GBR", "USA"]  # by name
     assert client.get("/api/v1/nations/XXX/").status_code == 404
     assert client.get("/api/v1/organizations/NOPE/").status_code == 404
 

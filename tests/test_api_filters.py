@@ -9,15 +9,13 @@ from accounts.choices import Classification
 from agreements.choices import ProvisionCategory
 from agreements.models import AgreementParty
 
-from .api_helpers import build_world, client_for
+from .api_helpers import client_for
 from .factories import AgreementFactory, MembershipFactory, ProvisionFactory
 
 D = datetime.date
 
-
-@pytest.fixture
-def world(partners):
-    return build_world(partners)
+# The world of tests/world.py: US-PH-TRG and US-CO-DCA are public, UK-FR-BASING confidential,
+# SEC-0001 secret.
 
 
 def refs(client, **params):
@@ -26,48 +24,52 @@ def refs(client, **params):
     return sorted(a["reference"] for a in response.json()["results"])
 
 
-def test_each_filter_alone(world, analyst, partners, frozen_today):
+def test_each_filter_alone(world, analyst, partners):
     c = client_for(analyst)
-    MembershipFactory(nation=partners["FRA"], organization=partners["NATO"])
-    assert refs(c, party="USA") == ["US-CO-DCA", "US-PH-MDT"]
-    assert refs(c, party_any="COL,FRA") == ["UK-FR-SECRET", "US-CO-DCA"]
-    assert refs(c, region="Europe") == ["UK-FR-SECRET"]
-    assert refs(c, organization="NATO") == ["UK-FR-SECRET"]
-    assert refs(c, type="sofa,dca") == ["UK-FR-SECRET", "US-CO-DCA"]
-    assert refs(c, status="in_force") == ["UK-FR-SECRET", "US-CO-DCA", "US-PH-MDT"]
-    assert refs(c, classification="secret") == ["UK-FR-SECRET"]
-    assert refs(c, category="basing,training") == ["UK-FR-SECRET", "US-PH-MDT"]
-    assert refs(c, signed_after="2009-10-30") == ["UK-FR-SECRET", "US-CO-DCA"]
-    assert refs(c, signed_before="2009-10-30") == ["US-CO-DCA", "US-PH-MDT"]
-    assert refs(c, expires_after="2026-07-15") == ["UK-FR-SECRET", "US-CO-DCA"]
-    assert refs(c, expires_before="2026-07-15") == ["UK-FR-SECRET"]
-    assert refs(c, expiring_within="30") == ["UK-FR-SECRET"]
-    assert refs(c, review_due_within="16") == ["US-PH-MDT"]
-    assert refs(c, in_force_on="2010-01-01") == ["US-CO-DCA", "US-PH-MDT"]
+    assert refs(c, party="USA") == ["SEC-0001", "US-CO-DCA", "US-PH-TRG"]
+    assert refs(c, party_any="COL,FRA") == ["UK-FR-BASING", "US-CO-DCA"]
+    assert refs(c, region="Europe") == ["UK-FR-BASING"]
+    # NATO is a party of two; the USA, a member, of a third.
+    assert refs(c, organization="NATO") == ["SEC-0001", "US-CO-DCA", "US-PH-TRG"]
+    MembershipFactory(nation=partners["FRA"], organization=partners["AU"])
+    assert refs(c, organization="AU") == ["UK-FR-BASING"]
+    assert refs(c, type="sofa,dca") == ["UK-FR-BASING", "US-CO-DCA"]
+    assert refs(c, status="in_force") == ["UK-FR-BASING", "US-CO-DCA", "US-PH-TRG"]
+    assert refs(c, classification="secret") == ["SEC-0001"]
+    assert refs(c, classification="confidential,restricted") == ["UK-FR-BASING"]
+    assert refs(c, category="basing,training") == ["UK-FR-BASING", "US-CO-DCA", "US-PH-TRG"]
+    assert refs(c, signed_after="2009-10-30") == ["UK-FR-BASING", "US-CO-DCA", "US-PH-TRG"]
+    assert refs(c, signed_before="2009-10-30") == ["SEC-0001", "US-CO-DCA"]
+    assert refs(c, expires_after="2026-07-15") == ["UK-FR-BASING", "US-CO-DCA", "US-PH-TRG"]
+    assert refs(c, expires_before="2026-07-15") == ["SEC-0001", "US-PH-TRG"]
+    assert refs(c, expiring_within="30") == ["SEC-0001", "US-PH-TRG"]
+    assert refs(c, review_due_within="16") == ["US-PH-TRG"]
+    assert refs(c, review_due_within="15") == []
+    assert refs(c, in_force_on="2010-01-01") == ["SEC-0001", "US-CO-DCA"]
     assert refs(c, q="supplemental") == ["US-CO-DCA"]
 
 
 def test_filters_combine_with_and(world, analyst):
     c = client_for(analyst)
     assert refs(c, party="USA", type="dca", signed_after="2000-01-01") == ["US-CO-DCA"]
-    assert refs(c, party="USA", category="training", in_force_on="2015-01-01") == ["US-PH-MDT"]
+    assert refs(c, party="USA", category="training", in_force_on="2015-01-01") == ["US-CO-DCA"]
     assert refs(c, party="USA", category="basing") == []
 
 
 def test_party_with_in_force_on_late_joiner_and_withdrawn(world, viewer, partners):
     c = client_for(viewer)
-    public = world["public"]
+    public = world["public"]  # in force since 2015-06-01
     AgreementParty.objects.create(
         agreement=public, nation=partners["JPN"], entered_into_force_on=D(2016, 1, 1)
     )
     AgreementParty.objects.create(
-        agreement=public, nation=partners["GBR"], withdrawn_on=D(2010, 5, 1)
+        agreement=public, nation=partners["GBR"], withdrawn_on=D(2020, 5, 1)
     )
-    assert refs(c, party="PHL,JPN", in_force_on="2015-01-01") == []
-    assert refs(c, party="PHL,JPN", in_force_on="2016-01-01") == ["US-PH-MDT"]
-    assert refs(c, party="GBR", in_force_on="2010-04-30") == ["US-PH-MDT"]
-    assert refs(c, party="GBR", in_force_on="2010-05-01") == []
-    assert refs(c, party="PHL,JPN,GBR") == ["US-PH-MDT"]
+    assert refs(c, party="PHL,JPN", in_force_on="2015-12-31") == []
+    assert refs(c, party="PHL,JPN", in_force_on="2016-01-01") == ["US-PH-TRG"]
+    assert refs(c, party="GBR", in_force_on="2020-04-30") == ["US-PH-TRG"]
+    assert refs(c, party="GBR", in_force_on="2020-05-01") == []
+    assert refs(c, party="PHL,JPN,GBR") == ["US-PH-TRG"]
 
 
 @pytest.mark.parametrize(
@@ -133,11 +135,12 @@ def test_hidden_agreement_is_not_a_provision_filter_choice(world, viewer):
 def test_pagination_and_ordering(world, analyst):
     c = client_for(analyst)
     page = c.get("/api/v1/agreements/", {"page_size": 2, "ordering": "signed_on"}).json()
-    assert page["count"] == 3
-    assert [a["reference"] for a in page["results"]] == ["US-PH-MDT", "US-CO-DCA"]
+    assert page["count"] == 4
+    assert [a["reference"] for a in page["results"]] == ["SEC-0001", "US-CO-DCA"]
     assert page["next"] is not None
     second = c.get("/api/v1/agreements/", {"page_size": 2, "page": 2, "ordering": "signed_on"})
-    assert [a["reference"] for a in second.json()["results"]] == ["UK-FR-SECRET"]
+    assert [a["reference"] for a in second.json()["results"]] == ["UK-FR-BASING", "US-PH-TRG"]
+    assert second.json()["next"] is None
     desc = c.get("/api/v1/agreements/", {"ordering": "-title"}).json()["results"]
     assert [a["title"] for a in desc] == sorted((a["title"] for a in desc), reverse=True)
 
@@ -145,7 +148,11 @@ def test_pagination_and_ordering(world, analyst):
 def test_provision_filters(world, analyst):
     c = client_for(analyst)
     body = c.get("/api/v1/provisions/", {"category": "training,basing"}).json()
-    assert body["count"] == 2
+    assert sorted(p["title"] for p in body["results"]) == [
+        "Basing",
+        "Combined training",
+        "Riverine training annex",
+    ]
     body = c.get("/api/v1/provisions/", {"party": "USA,PHL", "q": "zanzibar"}).json()
     assert [p["title"] for p in body["results"]] == ["Zanzibar signals annex"]
 
@@ -210,8 +217,8 @@ def test_full_text_query_plan_can_use_gin_index(db):
 
 def test_search_fallback_on_sqlite(world, analyst):
     c = client_for(analyst)
-    assert refs(c, q="zanzibar") == ["US-PH-MDT"]
-    assert refs(c, q="Mutual Philippines") == ["US-PH-MDT"]
+    assert refs(c, q="zanzibar") == ["US-PH-TRG"]
+    assert refs(c, q="Accord Philippine") == ["US-PH-TRG"]  # title and summary
     assert refs(c, q="nothing-like-this") == []
     assert (
         ProvisionCategory.TRAINING

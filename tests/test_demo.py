@@ -1,7 +1,11 @@
 """setup_demo: reference data, real demo agreements, demo users; idempotent, and it never
-overwrites what is already there (``import_agreements --update`` is the way to do that)."""
+overwrites what is already there (``import_agreements --update`` is the way to do that).
+
+The demo is loaded once for the module (``tests/module_data.py``): the tests read it, and
+what one of them writes (a sign-in, an edit, a second load) is undone after it."""
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Group
@@ -18,14 +22,25 @@ from agreements.models import Agreement, Provision
 from agreements.services import agreement_save
 from history.models import ChangeRecord
 
+from .module_data import module_transaction
+
 EDITED = "US-PH-1947-MBA"
 RENEWING = "JP-KR-2016-GSOMIA"  # auto-renews yearly; the file says it expires 2017-11-22
 
 
+@pytest.fixture(scope="module")
+def demo_load(request, django_db_setup, django_db_blocker):
+    """The demo set, loaded once for the module; its printed output."""
+    with module_transaction(request, django_db_blocker):
+        out = io.StringIO()
+        with django_db_blocker.unblock():
+            call_command("setup_demo", stdout=out)
+        yield out.getvalue()
+
+
 @pytest.fixture
-def demo(db, capsys):
-    call_command("setup_demo")
-    return capsys.readouterr().out
+def demo(demo_load, db):
+    return demo_load
 
 
 def test_demo_loads_real_agreements_with_sources(demo):

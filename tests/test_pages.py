@@ -10,11 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.choices import Classification
-from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
+from agreements.choices import ProvisionCategory
 from agreements.models import Agreement, AgreementEvent, Reminder, Review
-from agreements.services import provision_save
-from partners.choices import ContactRole
 from partners.models import PointOfContact
 
 from .factories import (
@@ -23,56 +20,14 @@ from .factories import (
     NationFactory,
     ProvisionFactory,
 )
+from .world import SECRET_TITLE
 
-SECRET_TITLE = "Zebra Covert Accord"
-
-
-@pytest.fixture
-def world(db, partners, frozen_today):
-    """One public agreement and one secret one, both with the USA, NATO and PHL, each due
-    within 90 days; the secret one has a distinctive title, type, year and provision."""
-    usa, phl, nato = partners["USA"], partners["PHL"], partners["NATO"]
-    MembershipFactory(nation=usa, organization=nato, joined_on=datetime.date(1949, 8, 24))
-    PointOfContact.objects.create(
-        name="Jane Doe",
-        rank="Col.",
-        role=ContactRole.DEFENSE_ATTACHE,
-        represents=usa,
-        posted_to=phl,
-        email="jane.doe@example.org",
-    )
-    public = AgreementFactory(
-        title="Public Training Accord",
-        type=AgreementType.TRAINING,
-        signed_on=datetime.date(2015, 3, 1),
-        entered_into_force_on=datetime.date(2015, 6, 1),
-        expires_on=frozen_today + datetime.timedelta(days=30),
-        next_review_on=frozen_today + datetime.timedelta(days=40),
-        parties=[usa, phl, nato],
-    )
-    provision_save(agreement=public, category=ProvisionCategory.TRAINING, title="Courses")
-    provision_save(
-        agreement=public,
-        category=ProvisionCategory.CYBER,
-        title="Hidden annex on cyber",
-        classification=Classification.SECRET,
-    )
-    secret = AgreementFactory(
-        title=SECRET_TITLE,
-        reference="SEC-0001",
-        type=AgreementType.DEFENSE_INDUSTRIAL,
-        status=AgreementStatus.SUSPENDED,
-        classification=Classification.SECRET,
-        signed_on=datetime.date(1977, 5, 1),
-        entered_into_force_on=datetime.date(1977, 6, 1),
-        expires_on=frozen_today + datetime.timedelta(days=20),
-        notice_period_days=10,
-        parties=[usa, phl, nato],
-    )
-    provision_save(
-        agreement=secret, category=ProvisionCategory.INTELLIGENCE_SHARING, title="Sharing"
-    )
-    return {"public": public, "secret": secret, "usa": usa, "phl": phl, "nato": nato}
+# Most tests read the world of tests/world.py: the public US-PH-TRG ("Combined Training
+# Accord", with the USA, the Philippines and NATO, and a secret annex) and US-CO-DCA, the
+# confidential UK-FR-BASING, and the secret SEC-0001 (SECRET_TITLE, suspended, defense
+# industrial, 1977, with the USA, the Philippines and NATO). The query-count tests build
+# their own rows, one and then a hundred.
+PUBLIC_TITLE = "Combined Training Accord"
 
 
 def page(client, user, url, status=200):
@@ -163,18 +118,20 @@ def test_get_absolute_url(world):
 def test_dashboard_hides_classified_titles_counts_and_bars(client, world, viewer):
     html = page(client, viewer, "/")
     assert SECRET_TITLE not in html and "SEC-0001" not in html
-    assert count(html, "count-total") == 1
+    assert "Hidden basing arrangement" not in html and "UK-FR-BASING" not in html
+    assert count(html, "count-total") == 2
     assert count(html, "count-suspended") == 0
-    assert count(html, "count-in_force") == 1
+    assert count(html, "count-in_force") == 2
     assert "Defense industrial" not in html  # the type bar
+    assert "Status of forces agreement" not in html  # the confidential one's
     assert "1977" not in html  # the year column and its table row
     assert "Training" in html and "2015" in html
-    assert "Public Training Accord" in html  # expiring and review due
+    assert PUBLIC_TITLE in html  # expiring and review due
 
 
 def test_dashboard_counts_classified_for_cleared_user(client, world, analyst):
     html = page(client, analyst, "/")
-    assert count(html, "count-total") == 2
+    assert count(html, "count-total") == 4
     assert count(html, "count-suspended") == 1
     assert "Defense industrial" in html and "1977" in html
     assert SECRET_TITLE in html
@@ -183,16 +140,20 @@ def test_dashboard_counts_classified_for_cleared_user(client, world, analyst):
 def test_dashboard_lists_deadlines_and_recent_changes(client, world, analyst):
     html = page(client, analyst, "/")
     expiring = html.split('id="due-expiry"')[1].split("</section>")[0]
-    assert "Public Training Accord" in expiring and SECRET_TITLE in expiring
+    assert PUBLIC_TITLE in expiring and SECRET_TITLE in expiring
     notice = html.split('id="due-notice_deadline"')[1].split("</section>")[0]
-    assert SECRET_TITLE in notice and "Public Training Accord" not in notice
+    assert SECRET_TITLE in notice and PUBLIC_TITLE not in notice
     changes = html.split('id="recent-changes"')[1]
     assert "Created provision" in changes
 
 
-def test_dashboard_recent_changes_skip_hidden_provisions(client, world, viewer):
+def test_dashboard_recent_changes_skip_hidden_provisions(client, world, viewer, analyst):
     html = page(client, viewer, "/")
-    assert "Hidden annex on cyber" not in html
+    # the secret annexes of the two public agreements
+    assert "Zanzibar signals annex" not in html and "Riverine training annex" not in html
+    # They are among the newest records: a reader cleared for them sees them there.
+    changes = page(client, analyst, "/").split('id="recent-changes"')[1]
+    assert "Zanzibar signals annex" in changes and "Riverine training annex" in changes
 
 
 def test_dashboard_query_count_does_not_grow(client, partners, frozen_today, viewer):
@@ -213,24 +174,12 @@ def test_dashboard_query_count_does_not_grow(client, partners, frozen_today, vie
 # Agreement page ---------------------------------------------------------------------------
 
 
-def test_agreement_page_shows_everything_visible(client, world, viewer, frozen_today):
-    public = world["public"]
-    AgreementEvent.objects.create(agreement=public, kind="signed", date=public.signed_on)
-    Review.objects.create(
-        agreement=public, reviewed_on=frozen_today, outcome="continue", notes="All good"
-    )
-    Reminder.objects.create(
-        agreement=public,
-        kind="expiry",
-        due_on=public.expires_on,
-        days_before=30,
-        recipient="desk@example.org",
-        status="sent",
-    )
+def test_agreement_page_shows_everything_visible(client, world, viewer):
+    public = world["public"]  # with a review and a reminder sent
     html = page(client, viewer, public.get_absolute_url())
-    assert "Public Training Accord" in html
-    assert "Courses" in html  # a visible provision, under its category
-    assert "Hidden annex on cyber" not in html  # a secret provision
+    assert PUBLIC_TITLE in html
+    assert "Combined training" in html  # a visible provision, under its category
+    assert "Zanzibar signals annex" not in html  # a secret provision
     assert "Personnel exchanges" not in html
     assert "All good" in html and "desk@example.org" in html
     assert "Notice deadline" in html and "United States" in html and "NATO" in html
@@ -250,16 +199,20 @@ def test_agreement_page_edit_link_for_editor(client, world, editor):
     assert "Edit in admin" in html
 
 
-def test_hidden_agreement_is_404(client, world, viewer, analyst):
+def test_hidden_agreement_is_404(client, world, viewer, editor, analyst):
     page(client, viewer, world["secret"].get_absolute_url(), status=404)
     assert SECRET_TITLE in page(client, analyst, world["secret"].get_absolute_url())
+    confidential = world["confidential"].get_absolute_url()
+    page(client, viewer, confidential, status=404)
+    page(client, editor, world["secret"].get_absolute_url(), status=404)
+    assert "Hidden basing arrangement" in page(client, editor, confidential)
 
 
 def test_agreement_page_hides_classified_history_and_links(client, world, viewer):
     public = world["public"]
     Agreement.objects.filter(pk=public.pk).update(supersedes=world["secret"])
     html = page(client, viewer, public.get_absolute_url())
-    assert "Hidden annex on cyber" not in html  # its create record is secret
+    assert "Zanzibar signals annex" not in html  # its create record is secret
     assert "SEC-0001" not in html and SECRET_TITLE not in html
     assert "Created provision" in html  # the public provision's record
 
@@ -283,19 +236,25 @@ def test_agreement_page_query_count_does_not_grow(client, partners, viewer, froz
 
 def test_nation_page(client, world, viewer):
     html = page(client, viewer, "/nations/usa/")
-    assert "Public Training Accord" in html
+    assert PUBLIC_TITLE in html
     assert SECRET_TITLE not in html
-    assert "Intelligence sharing" not in html and "Cyber" not in html  # hidden provisions
+    # hidden provisions: the public one's annex, the secret one's provision
+    assert "Intelligence sharing" not in html and "Technology transfer" not in html
     assert "Training" in html
-    assert "North Atlantic Treaty Organization" in html  # membership
+    # NATO is a party too: look for the membership in its own section
+    memberships = html.split('id="memberships-heading"')[1]
+    assert "North Atlantic Treaty Organization" in memberships
     assert "Jane Doe" in html and "Defense attaché" in html
-    heading = r'id="agreements-heading">Agreements with United States <span class="aside">1<'
+    heading = r'id="agreements-heading">Agreements with United States <span class="aside">2<'
     assert re.search(heading, html)
 
 
 def test_nation_page_for_cleared_user_counts_more(client, world, analyst):
     html = page(client, analyst, "/nations/USA/")
-    assert SECRET_TITLE in html and "Intelligence sharing" in html and "Cyber" in html
+    assert SECRET_TITLE in html
+    assert "Intelligence sharing" in html and "Technology transfer" in html
+    heading = r'id="agreements-heading">Agreements with United States <span class="aside">3<'
+    assert re.search(heading, html)
 
 
 def test_unknown_partner_is_404(client, viewer, partners):
@@ -305,9 +264,10 @@ def test_unknown_partner_is_404(client, viewer, partners):
 
 def test_organization_page(client, world, viewer):
     html = page(client, viewer, "/organizations/nato/")
-    assert "Public Training Accord" in html and SECRET_TITLE not in html
-    assert "Intelligence sharing" not in html and "Cyber" not in html
-    assert "United States" in html  # a member
+    assert PUBLIC_TITLE in html and SECRET_TITLE not in html
+    assert "Intelligence sharing" not in html and "Technology transfer" not in html
+    # the USA is a party too: look for the member in its own section
+    assert "United States" in html.split('id="members-heading"')[1]
     assert "Jane Doe" in html  # represents a member
 
 
@@ -336,8 +296,8 @@ def test_partner_page_query_count_does_not_grow(client, partners, viewer, url):
 
 def test_deadlines_page_hides_classified(client, world, viewer, analyst):
     html = page(client, viewer, "/deadlines/")
-    assert "Public Training Accord" in html and SECRET_TITLE not in html
-    assert "2 deadlines" in html  # expiry and review of the public one
+    assert PUBLIC_TITLE in html and SECRET_TITLE not in html
+    assert "3 deadlines" in html  # expiry and review of the public one, Colombia's expiry
     html = page(client, analyst, "/deadlines/?kind=notice_deadline")
     assert SECRET_TITLE in html and "1 deadline" in html
 
@@ -386,13 +346,14 @@ def test_calendar_feed_without_session_lists_only_visible(client, world, viewer,
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     body = response.content.decode()
-    assert "BEGIN:VCALENDAR" in body and body.count("BEGIN:VEVENT") == 2
-    assert "Public Training Accord" in body and SECRET_TITLE not in body
-    assert "SUMMARY:Expiry: TEST-" in body
+    assert "BEGIN:VCALENDAR" in body and body.count("BEGIN:VEVENT") == 3
+    assert PUBLIC_TITLE in body and SECRET_TITLE not in body
+    assert "Hidden basing arrangement" not in body
+    assert "SUMMARY:Expiry: US-PH-TRG" in body
     assert "https://registry.example.test/agreements/" in body
 
     analyst_body = client.get(_feed_url(client, analyst)).content.decode()
-    assert SECRET_TITLE in analyst_body and analyst_body.count("BEGIN:VEVENT") == 4
+    assert SECRET_TITLE in analyst_body and analyst_body.count("BEGIN:VEVENT") == 6
 
 
 def test_calendar_feed_regenerate_and_revoke(client, world, viewer):
@@ -444,8 +405,8 @@ def test_calendar_feed_query_count_does_not_grow(client, partners, viewer, froze
 
 def test_list_hides_classified_from_results_and_count(client, world, viewer):
     html = page(client, viewer, "/agreements/")
-    assert "Public Training Accord" in html and SECRET_TITLE not in html
-    assert "1 agreement matches" in html
+    assert PUBLIC_TITLE in html and SECRET_TITLE not in html
+    assert "2 agreements match" in html
     # The search and filters must not find it either.
     html = page(client, viewer, "/agreements/?q=Zebra")
     assert "0 agreements match" in html and SECRET_TITLE not in html
@@ -456,9 +417,9 @@ def test_list_hides_classified_from_results_and_count(client, world, viewer):
 
 def test_list_filters_search_and_repeated_keys(client, world, analyst):
     html = page(client, analyst, "/agreements/")
-    assert "2 agreements match" in html
+    assert "4 agreements match" in html
     html = page(client, analyst, "/agreements/?q=zebra")
-    assert SECRET_TITLE in html and "Public Training Accord" not in html
+    assert SECRET_TITLE in html and PUBLIC_TITLE not in html
     response = client.get("/agreements/?type=training&type=defense_industrial&party=&q=")
     assert response.status_code == 302
     assert response.url == "/agreements/?type=training%2Cdefense_industrial"
@@ -495,7 +456,7 @@ def test_list_sorting_and_pagination(client, partners, analyst):
 def test_list_bad_filters_are_shown_by_parameter(client, world, viewer, query, parameter):
     html = page(client, viewer, f"/agreements/?{query}", status=400)
     assert f'<a href="#id_{parameter}">{parameter}</a>:' in html
-    assert "Public Training Accord" not in html
+    assert PUBLIC_TITLE not in html
 
 
 def test_list_export_link_keeps_filters(client, world, analyst, viewer):
@@ -548,5 +509,5 @@ def test_pages_are_compressed_for_clients_that_accept_gzip(client, world, analys
     assert response.status_code == 200
     assert response["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response["Vary"]
-    assert b"Public Training Accord" in gzip.decompress(response.content)
+    assert b"Combined Training Accord" in gzip.decompress(response.content)
     assert "Content-Encoding" not in client.get("/agreements/")  # not asked: not compressed

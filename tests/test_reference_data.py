@@ -1,6 +1,14 @@
+"""seed_reference_data: every country, the former states, the organizations and their
+members; idempotent. The seed is loaded once for the module (``tests/module_data.py``)."""
+
+import io
+
+import pytest
 from django.core.management import call_command
 
 from partners.models import Membership, Nation, Organization
+
+from .module_data import module_transaction
 
 REQUIRED = {
     "NATO",
@@ -18,10 +26,23 @@ REQUIRED = {
 }
 
 
-def test_seed_loads_countries_former_states_and_organizations(db, capsys):
-    call_command("seed_reference_data")
-    first = capsys.readouterr().out
-    assert "nations created" in first
+@pytest.fixture(scope="module")
+def seed_load(request, django_db_setup, django_db_blocker):
+    """The reference data, seeded once for the module; what the command printed."""
+    with module_transaction(request, django_db_blocker):
+        out = io.StringIO()
+        with django_db_blocker.unblock():
+            call_command("seed_reference_data", stdout=out)
+        yield out.getvalue()
+
+
+@pytest.fixture
+def seeded(seed_load, db):
+    return seed_load
+
+
+def test_seed_loads_countries_former_states_and_organizations(seeded):
+    assert "nations created" in seeded
     assert Nation.objects.filter(is_historical=False).count() >= 249
     phl = Nation.objects.get(iso3="PHL")
     assert (phl.iso2, phl.region, phl.subregion) == ("PH", "Asia", "South-eastern Asia")
@@ -37,8 +58,7 @@ def test_seed_loads_countries_former_states_and_organizations(db, capsys):
     assert uk_in_eu.left_on.isoformat() == "2020-01-31"
 
 
-def test_seed_twice_changes_nothing(db, capsys):
-    call_command("seed_reference_data")
+def test_seed_twice_changes_nothing(seeded, capsys):
     counts = (Nation.objects.count(), Organization.objects.count(), Membership.objects.count())
     capsys.readouterr()
     call_command("seed_reference_data")

@@ -10,7 +10,7 @@ from agreements.api.serializers import AgreementWriteSerializer
 from agreements.limits import MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from agreements.models import Agreement
 
-from .api_helpers import build_world, client_for
+from .api_helpers import client_for
 
 BASE = {"title": "Bounded", "type": "dca"}
 
@@ -74,8 +74,7 @@ def test_ten_thousand_parties_are_refused_at_once(partners, editor):
     assert time.monotonic() - started < 5
 
 
-def test_patch_is_bounded_too(partners, editor):
-    world = build_world(partners)
+def test_patch_is_bounded_too(world, editor):
     body = {"provisions": [_provision(n) for n in range(MAX_PROVISIONS + 1)]}
     response = client_for(editor).patch(
         f"/api/v1/agreements/{world['public'].pk}/", body, format="json"
