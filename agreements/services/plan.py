@@ -170,28 +170,43 @@ def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
     return built, errors
 
 
+def _row(model, agreement, data, fields, prefix: str, errors: dict, **defaults):
+    """One child row of a write, as (id, unsaved record), from a record or a dict with an
+    optional ``id``; None (with the errors noted) when its shape or values are wrong."""
+    if isinstance(data, model):
+        return data.pk, data
+    if not isinstance(data, Mapping):
+        errors[prefix] = ["Expected an object."]
+        return None
+    data = dict(data)
+    row_id = data.pop("id", None)
+    unknown = set(data) - set(fields)
+    if unknown:
+        errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+        return None
+    values, field_errors = coerce_fields(model, data, prefix)
+    if field_errors:
+        _merge(errors, field_errors)
+        return None
+    return row_id, model(agreement=agreement, **{**defaults, **values})
+
+
 def _build_provisions(agreement: Agreement, provisions: list, actor) -> tuple[list, dict]:
     built, errors = [], {}
     for index, data in enumerate(provisions):
         prefix = f"provisions[{index}]"
-        if isinstance(data, Provision):
-            provision, provision_id = data, data.pk
-        else:
-            if not isinstance(data, Mapping):
-                errors[prefix] = ["Expected an object."]
-                continue
-            data = dict(data)
-            provision_id = data.pop("id", None)
-            unknown = set(data) - set(PROVISION_FIELDS)
-            if unknown:
-                errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
-                continue
-            values, field_errors = coerce_fields(Provision, data, prefix)
-            if field_errors:
-                _merge(errors, field_errors)
-                continue
-            values.setdefault("classification", agreement.classification)
-            provision = Provision(agreement=agreement, **values)
+        row = _row(
+            Provision,
+            agreement,
+            data,
+            PROVISION_FIELDS,
+            prefix,
+            errors,
+            classification=agreement.classification,
+        )
+        if row is None:
+            continue
+        provision_id, provision = row
         try:
             provision.full_clean(exclude=["agreement"])
             check_clearance(actor, provision.classification)
@@ -205,23 +220,10 @@ def _build_events(agreement: Agreement, events: list, actor) -> tuple[list, dict
     built, errors = [], {}
     for index, data in enumerate(events):
         prefix = f"events[{index}]"
-        if isinstance(data, AgreementEvent):
-            event, event_id = data, data.pk
-        else:
-            if not isinstance(data, Mapping):
-                errors[prefix] = ["Expected an object."]
-                continue
-            data = dict(data)
-            event_id = data.pop("id", None)
-            unknown = set(data) - set(EVENT_FIELDS)
-            if unknown:
-                errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
-                continue
-            values, field_errors = coerce_fields(AgreementEvent, data, prefix)
-            if field_errors:
-                _merge(errors, field_errors)
-                continue
-            event = AgreementEvent(agreement=agreement, **values)
+        row = _row(AgreementEvent, agreement, data, EVENT_FIELDS, prefix, errors)
+        if row is None:
+            continue
+        event_id, event = row
         if event.pk is None and event.created_by_id is None:
             event.created_by = actor
         try:
