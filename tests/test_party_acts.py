@@ -392,3 +392,41 @@ def test_day_questions_take_the_same_number_of_queries_for_1_and_50_parties(part
         reference="MANY", title="Many", parties=["USA", *(n.iso3 for n in nations)], **base
     )
     assert count() == small
+
+
+# The admin ---------------------------------------------------------------------------------
+
+
+def test_admin_party_page_records_acts_through_the_write_path(client, nat, editor):
+    from .formscrape import form_data
+
+    swe = nat.parties.get(nation__iso3="SWE")
+    client.force_login(editor)
+    agreement_page = client.get(f"/admin/agreements/agreement/{nat.pk}/change/").content.decode()
+    url = f"/admin/agreements/agreementparty/{swe.pk}/change/"
+    assert url in agreement_page
+    data = form_data(client.get(url).content.decode(), "agreementparty_form")
+    data.update(
+        {"acts-1-kind": "declaration", "acts-1-date": "2024-03-08", "acts-1-note": "On Art. 5"}
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(swe.acts.values_list("kind", flat=True)) == ["accession", "declaration"]
+    record = ChangeRecord.objects.get(
+        changed_object_type__model="partyact", action="create", actor=editor
+    )
+    assert record.source == "admin"
+    # A wrong act is an error on its row, and nothing changes.
+    data = form_data(client.get(url).content.decode(), "agreementparty_form")
+    data.update({"acts-2-kind": "withdrawal", "acts-2-date": "2020-01-01"})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "after the party joined" in response.content.decode()
+    assert swe.acts.count() == 2
+
+
+def test_admin_party_page_of_an_agreement_out_of_reach_is_a_404(client, nat, editor):
+    Agreement.objects.filter(pk=nat.pk).update(classification="secret")
+    swe = nat.parties.get(nation__iso3="SWE")
+    client.force_login(editor)  # cleared to confidential
+    assert client.get(f"/admin/agreements/agreementparty/{swe.pk}/change/").status_code == 404
