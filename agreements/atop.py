@@ -2,9 +2,12 @@
 or nothing: ``python manage.py import_atop ALLIANCE_CSV MEMBER_CSV``.
 
 The files are the alliance-level and member-level CSV files the ATOP project publishes
-(``atop5_1a.csv`` and ``atop5_1m.csv`` in version 5.1; version 4 and 5.0 use the same
-columns), which the user downloads from the project (http://www.atopdata.org/). Columns are
-found by name, in any order; other columns are ignored.
+(``atop5_1a.csv`` and ``atop5_1m.csv`` in version 5.1), which the user downloads from the
+project (http://www.atopdata.org/). Columns are found by name, in any order, so an older
+release with the same column names loads too; other columns are ignored. The column names
+are those of the published files as public code reads them (the codebook itself could not be
+consulted here); the files' units (an alliance, a member in one alliance phase) are those of
+the project's data page (http://atop.rice.edu/data).
 
 Alliance file, one row per alliance:
 
