@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-import agreements.models
 from agreements.atop import (
     ALLIANCE_FILE,
     AtopFailed,
@@ -21,7 +20,7 @@ from agreements.atop import (
     iso3_for,
     read_files,
 )
-from agreements.models import Agreement
+from agreements.models import Agreement, PartyPeriod
 from history.models import ChangeRecord
 
 from .factories import NationFactory
@@ -296,11 +295,6 @@ def test_an_alliance_without_members_and_a_file_that_is_not_utf8(db, tmp_path):
 
 # Through agreement_save ----------------------------------------------------------------------
 
-# Until party acts land on main (agreements.models.PartyAct), agreement_save refuses "acts".
-needs_party_acts = pytest.mark.skipif(
-    not hasattr(agreements.models, "PartyAct"), reason="party acts are not on this branch yet"
-)
-
 NATIONS = ["USA", "GBR", "FRA", "SUN", "RUS", "YUG", "SCG", "SRB", "DEU", "ITA"]
 
 
@@ -317,7 +311,6 @@ def snapshot():
     return sorted(Agreement.objects.values_list("reference", "version", "status", "summary"))
 
 
-@needs_party_acts
 def test_import_creates_the_alliances_and_a_second_run_changes_nothing(
     atop_nations, frozen_today, capsys
 ):
@@ -345,8 +338,15 @@ def test_import_creates_the_alliances_and_a_second_run_changes_nothing(
         ("withdrawal", D(1970, 3, 1)),
         ("entry_into_force", D(1975, 1, 1)),
     ]
+    france = first.parties.get(nation__iso3="FRA")
+    assert list(
+        PartyPeriod.objects.filter(party=france).values_list("status", "starts_on", "ends_on")
+    ) == [("bound", D(1950, 4, 1), D(1966, 12, 31)), ("withdrawn", D(1966, 12, 31), None)]
     soviet = Agreement.objects.get(reference="ATOP-9002")
     assert sorted(p.code for p in soviet.parties.all()) == ["RUS", "SCG", "SRB", "SUN", "YUG"]
+    russia = soviet.parties.get(nation__iso3="RUS")
+    assert [(a.kind, a.date) for a in russia.acts.all()] == [("succession", D(1991, 12, 26))]
+    assert russia.periods.get().status == "bound"
     ended = Agreement.objects.get(reference="ATOP-9004")
     assert (ended.status, ended.terminated_on) == ("terminated", D(1910, 6, 30))
 
@@ -359,7 +359,6 @@ def test_import_creates_the_alliances_and_a_second_run_changes_nothing(
     assert ChangeRecord.objects.count() == history
 
 
-@needs_party_acts
 def test_update_overwrites_a_changed_alliance(atop_nations, frozen_today, tmp_path, capsys):
     run()
     changed = tmp_path / "alliances.csv"
@@ -375,7 +374,6 @@ def test_update_overwrites_a_changed_alliance(atop_nations, frozen_today, tmp_pa
     assert Agreement.objects.get(reference="ATOP-9002").signed_on == D(1955, 5, 15)
 
 
-@needs_party_acts
 def test_a_refused_alliance_is_reported_on_its_member_line_and_nothing_is_written(
     atop_nations, frozen_today, capsys
 ):
@@ -389,7 +387,6 @@ def test_a_refused_alliance_is_reported_on_its_member_line_and_nothing_is_writte
     assert Agreement.objects.count() == 0
 
 
-@needs_party_acts
 def test_the_progress_bar(atop_nations, frozen_today, capsys):
     call_command("import_atop", str(ALLIANCES), str(MEMBERS))
     assert "5/5" in capsys.readouterr().err
