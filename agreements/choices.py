@@ -82,9 +82,41 @@ class EventKind(models.TextChoices):
     REVIEWED = "reviewed", "Reviewed"
     NOTICE_GIVEN = "notice_given", "Notice given"
     SUSPENDED = "suspended", "Suspended"
+    RESUMED = "resumed", "Resumed"
     TERMINATED = "terminated", "Terminated"
     EXPIRED = "expired", "Expired"
     SUPERSEDED = "superseded", "Superseded"
+
+
+class PartyActKind(models.TextChoices):
+    """What a depositary records of one party's relation to an agreement."""
+
+    SIGNATURE = "signature", "Signature"
+    DEFINITIVE_SIGNATURE = "definitive_signature", "Definitive signature"
+    RATIFICATION = "ratification", "Ratification"
+    ACCEPTANCE = "acceptance", "Acceptance"
+    APPROVAL = "approval", "Approval"
+    ACCESSION = "accession", "Accession"
+    SUCCESSION = "succession", "Succession"
+    PROVISIONAL_APPLICATION = "provisional_application", "Provisional application"
+    ENTRY_INTO_FORCE = "entry_into_force", "Entry into force for this party"
+    RESERVATION = "reservation", "Reservation"
+    DECLARATION = "declaration", "Declaration"
+    SUSPENSION = "suspension", "Suspension"
+    RESUMPTION = "resumption", "Resumption"
+    WITHDRAWAL_OF_RATIFICATION = "withdrawal_of_ratification", "Withdrawal of ratification"
+    DENUNCIATION = "denunciation", "Denunciation"
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+
+
+class PartyStatus(models.TextChoices):
+    """A party's relation to an agreement on a given day, derived from its acts."""
+
+    SIGNATORY = "signatory", "Signatory"
+    PROVISIONAL = "provisional", "Provisionally applying"
+    BOUND = "bound", "Bound"
+    SUSPENDED = "suspended", "Suspended"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class ReminderKind(models.TextChoices):

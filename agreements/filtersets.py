@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from accounts.choices import Classification
 from config.filters import ChoiceInFilter, split_list
 from partners.filtersets import RegionFilter
-from partners.models import Membership, Nation, Organization
+from partners.models import Nation, Organization
 
 from .choices import AgreementStatus, AgreementType, ProvisionCategory
 from .models import SEARCH_CONFIG, Agreement, AgreementParty, Provision
@@ -152,8 +152,9 @@ class AgreementFilterSet(django_filters.FilterSet):
     )
     organization = OrganizationCodesFilter(
         method="filter_organization",
-        help_text="Comma list of organization acronyms; the organization or one of its "
-        "members (at any time) is a party.",
+        help_text="Comma list of organization acronyms: the organization is a party, or a "
+        "party nation was a member while the agreement was in force (with in_force_on: a "
+        "member on that day).",
     )
     type = ChoiceInFilter(
         field_name="type", choices=AgreementType.choices, help_text="Comma list: any of."
@@ -197,7 +198,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     in_force_on = django_filters.DateFilter(
         method="filter_in_force_on",
         help_text="In force on that day (YYYY-MM-DD): entered into force on or before it, "
-        "not expired or terminated before it.",
+        "not expired or terminated before it, not suspended on it.",
     )
     q = django_filters.CharFilter(
         method="filter_q",
@@ -231,16 +232,10 @@ class AgreementFilterSet(django_filters.FilterSet):
     def filter_party(self, queryset, name, partners):
         day = self.form.cleaned_data.get("in_force_on")
         for kind, pk, _code in partners:
-            parties = AgreementParty.objects.filter(_party_q(kind, pk), agreement=OuterRef("pk"))
             if day is not None:
-                parties = parties.filter(
-                    Q(entered_into_force_on__lte=day)
-                    | Q(
-                        entered_into_force_on__isnull=True,
-                        agreement__entered_into_force_on__lte=day,
-                    ),
-                    Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day),
-                )
+                queryset = queryset.with_party_bound_on(kind, pk, day)
+                continue
+            parties = AgreementParty.objects.filter(_party_q(kind, pk), agreement=OuterRef("pk"))
             queryset = queryset.filter(Exists(parties))
         return queryset
 
@@ -264,14 +259,9 @@ class AgreementFilterSet(django_filters.FilterSet):
     def filter_organization(self, queryset, name, organization_ids):
         if not organization_ids:
             return queryset
-        members = Membership.objects.filter(organization_id__in=organization_ids).values(
-            "nation_id"
+        return queryset.with_organization(
+            organization_ids, day=self.form.cleaned_data.get("in_force_on")
         )
-        parties = AgreementParty.objects.filter(
-            Q(organization_id__in=organization_ids) | Q(nation_id__in=members),
-            agreement=OuterRef("pk"),
-        )
-        return queryset.filter(Exists(parties))
 
     def filter_category(self, queryset, name, categories):
         if not categories:
@@ -291,11 +281,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         return queryset.filter(next_review_on__lte=self.today + datetime.timedelta(days=value))
 
     def filter_in_force_on(self, queryset, name, day):
-        return queryset.exclude(status__in=AgreementStatus.pre_signature()).filter(
-            Q(entered_into_force_on__lte=day),
-            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
-            Q(terminated_on__isnull=True) | Q(terminated_on__gt=day),
-        )
+        return queryset.in_force_on(day)
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -8,3 +8,4 @@ MAX_PARTIES = 500
 MAX_PROVISIONS = 1000
 MAX_WATCHERS = 500
 MAX_EVENTS = 1000
+MAX_ACTS = 100  # a party's acts in one write

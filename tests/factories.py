@@ -7,6 +7,7 @@ from accounts.choices import Classification
 from accounts.models import User
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
 from agreements.models import Agreement, AgreementParty, Provision
+from agreements.services.acts import rebuild_periods
 from partners.choices import OrganizationKind
 from partners.models import Membership, Nation, Organization
 
@@ -97,6 +98,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
                 AgreementParty.objects.create(agreement=self, nation=partner)
             else:
                 AgreementParty.objects.create(agreement=self, organization=partner)
+        rebuild_periods(self)
 
 
 class PartyFactory(factory.django.DjangoModelFactory):
@@ -105,6 +107,11 @@ class PartyFactory(factory.django.DjangoModelFactory):
 
     agreement = factory.SubFactory(AgreementFactory, parties=[])
     nation = factory.SubFactory(NationFactory)
+
+    @factory.post_generation
+    def periods(self, create, extracted, **kwargs):
+        if create:
+            rebuild_periods(self.agreement)
 
 
 class ProvisionFactory(factory.django.DjangoModelFactory):

@@ -6,8 +6,8 @@ from django.test import RequestFactory
 
 from agreements.choices import AgreementStatus
 from agreements.filtersets import AgreementFilterSet
-from agreements.models import AgreementParty
 from agreements.selectors import agreements_for
+from agreements.services import agreement_save
 
 from .factories import AgreementFactory, MembershipFactory
 
@@ -103,11 +103,15 @@ def test_in_force_on_with_late_and_withdrawn_parties(world, viewer, partners):
     assert refs(viewer, in_force_on="2015-06-01", party="PHL") == ["US-PH-TRG"]
     assert refs(viewer, in_force_on="2015-05-31", party="PHL") == []
     # Japan joins late (its own entry into force), Colombia withdraws.
-    AgreementParty.objects.create(
-        agreement=public, nation=partners["JPN"], entered_into_force_on=D(2020, 1, 1)
-    )
-    AgreementParty.objects.create(
-        agreement=public, nation=partners["COL"], withdrawn_on=D(2018, 1, 1)
+    agreement_save(
+        agreement=public,
+        parties=[
+            "USA",
+            "PHL",
+            "NATO",
+            {"code": "JPN", "entered_into_force_on": D(2020, 1, 1)},
+            {"code": "COL", "withdrawn_on": D(2018, 1, 1)},
+        ],
     )
     assert refs(viewer, in_force_on="2019-12-31", party="JPN") == []
     assert refs(viewer, in_force_on="2020-01-01", party="USA,JPN") == ["US-PH-TRG"]

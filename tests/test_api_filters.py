@@ -7,7 +7,7 @@ from django.db import connection
 
 from accounts.choices import Classification
 from agreements.choices import ProvisionCategory
-from agreements.models import AgreementParty
+from agreements.services import agreement_save
 
 from .api_helpers import client_for
 from .factories import AgreementFactory, MembershipFactory, ProvisionFactory
@@ -59,11 +59,13 @@ def test_filters_combine_with_and(world, analyst):
 def test_party_with_in_force_on_late_joiner_and_withdrawn(world, viewer, partners):
     c = client_for(viewer)
     public = world["public"]  # in force since 2015-06-01
-    AgreementParty.objects.create(
-        agreement=public, nation=partners["JPN"], entered_into_force_on=D(2016, 1, 1)
-    )
-    AgreementParty.objects.create(
-        agreement=public, nation=partners["GBR"], withdrawn_on=D(2020, 5, 1)
+    agreement_save(
+        agreement=public,
+        parties=[
+            *(p.code for p in public.parties.all()),
+            {"code": "JPN", "entered_into_force_on": D(2016, 1, 1)},
+            {"code": "GBR", "withdrawn_on": D(2020, 5, 1)},
+        ],
     )
     assert refs(c, party="PHL,JPN", in_force_on="2015-12-31") == []
     assert refs(c, party="PHL,JPN", in_force_on="2016-01-01") == ["US-PH-TRG"]

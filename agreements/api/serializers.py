@@ -8,17 +8,20 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from history.models import ChangeRecord
 
-from ..choices import ProvisionCategory
-from ..limits import MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
+from .. import party_acts
+from ..choices import PartyStatus, ProvisionCategory
+from ..limits import MAX_ACTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import (
     Agreement,
     AgreementEvent,
     AgreementParty,
+    PartyAct,
     Provision,
     Reminder,
     Review,
@@ -42,11 +45,26 @@ class PartyShortSerializer(serializers.Serializer):
         return party.partner.name
 
 
+class PartyActSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PartyAct
+        fields = ["kind", "date", "effective_on", "note", "source_url"]
+
+
 class PartySerializer(PartyShortSerializer):
+    """A party with its summary dates (read from its acts), its acts, and its status today
+    by its own acts (whether the agreement itself is in force is the agreement's status)."""
+
     signed_on = serializers.DateField(read_only=True, allow_null=True)
     ratified_on = serializers.DateField(read_only=True, allow_null=True)
     entered_into_force_on = serializers.DateField(read_only=True, allow_null=True)
     withdrawn_on = serializers.DateField(read_only=True, allow_null=True)
+    status = serializers.SerializerMethodField()
+    acts = PartyActSerializer(many=True, read_only=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=PartyStatus.choices, allow_null=True))
+    def get_status(self, party) -> str | None:
+        return party_acts.status_on(party.periods.all(), timezone.localdate())
 
 
 class AgreementRefSerializer(serializers.ModelSerializer):
@@ -257,14 +275,31 @@ class ReviewInputSerializer(ModelInputSerializer):
         fields = ("reviewed_on", "outcome", "notes")
 
 
+class PartyActInputSerializer(ModelInputSerializer):
+    """One act of a party, as the depositary records it."""
+
+    class Meta:
+        model = PartyAct
+        fields = ("kind", "date", "effective_on", "note", "source_url")
+
+
 class PartyInputSerializer(ModelInputSerializer):
-    """A party by its code, with its own dates."""
+    """A party by its code, with its acts. The dates are shorthand for acts: given without
+    ``acts`` they change the acts they stand for; given with ``acts`` they must agree with
+    them; left out, the party's acts stay as they are."""
 
     code = serializers.CharField(max_length=20, help_text="ISO alpha-3 or an acronym.")
+    acts = PartyActInputSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_ACTS,
+        help_text=f"All of this party's acts (at most {MAX_ACTS}); left out, they stay.",
+    )
 
     class Meta:
         model = AgreementParty
-        fields = ("code", *PARTY_FIELDS)
+        fields = ("code", *PARTY_FIELDS, "acts")
+        keep_when_omitted = PARTY_FIELDS
 
 
 class ProvisionInputSerializer(ModelInputSerializer):

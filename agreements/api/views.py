@@ -132,6 +132,8 @@ class AgreementViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             return queryset
         return queryset.select_related("supersedes", "parent", "owner").prefetch_related(
+            "parties__acts",
+            "parties__periods",
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
             Prefetch("events", queryset=AgreementEvent.objects.all()),
             Prefetch(

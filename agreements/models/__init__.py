@@ -13,7 +13,7 @@ from .common import (
     DueDateRule,
     SearchIndex,
 )
-from .parties import AgreementParty
+from .parties import AgreementParty, PartyAct, PartyPeriod
 from .provisions import Provision, ProvisionQuerySet
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
@@ -29,6 +29,8 @@ __all__ = [
     "AgreementParty",
     "AgreementQuerySet",
     "DueDateRule",
+    "PartyAct",
+    "PartyPeriod",
     "Provision",
     "ProvisionQuerySet",
     "Reminder",

@@ -12,11 +12,12 @@ from typing import NamedTuple
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Least
 
 from accounts.clearance import ClassifiedQuerySet
 
-from ..choices import AgreementStatus, ReminderKind
+from ..choices import AgreementStatus, EventKind, PartyStatus, ReminderKind
 from ..dates import validate_in_range
 
 SEARCH_CONFIG = "english"
@@ -95,6 +96,87 @@ class AgreementQuerySet(ClassifiedQuerySet):
         if not conditions:
             return self.none()
         return self.filter(functools.reduce(operator.or_, conditions))
+
+    # Questions about a day: the one place their rules are written (docs/api.md says them
+    # in words). Each is one EXISTS or a scalar subquery: the query count does not grow with
+    # the number of parties, acts or members.
+
+    def in_force_on(self, day: datetime.date):
+        """In force on ``day``: signed, entered into force on or before it, not expired
+        before it, not terminated on or before it, and not suspended on it (its latest
+        ``suspended`` or ``resumed`` event on or before the day is not a suspension)."""
+        from .reviews import AgreementEvent
+
+        latest = (
+            AgreementEvent.objects.filter(
+                agreement=OuterRef("pk"),
+                kind__in=[EventKind.SUSPENDED, EventKind.RESUMED],
+                date__lte=day,
+            )
+            .order_by("-date", "-id")
+            .values("kind")[:1]
+        )
+        return (
+            self.exclude(status__in=AgreementStatus.pre_signature())
+            .filter(
+                Q(entered_into_force_on__lte=day),
+                Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+                Q(terminated_on__isnull=True) | Q(terminated_on__gt=day),
+            )
+            .annotate(_suspension=Coalesce(Subquery(latest), Value("")))
+            .exclude(_suspension=EventKind.SUSPENDED)
+        )
+
+    def with_party_bound_on(self, kind: str, pk: int, day: datetime.date):
+        """The partner (``kind`` "nation" or "organization") was bound on ``day`` by its
+        own acts (``agreements.party_acts``, stored as periods)."""
+        from .parties import PartyPeriod
+
+        periods = PartyPeriod.objects.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=day),
+            agreement=OuterRef("pk"),
+            status=PartyStatus.BOUND,
+            starts_on__lte=day,
+            **{f"party__{kind}_id": pk},
+        )
+        return self.filter(Exists(periods))
+
+    def with_organization(self, organization_ids, day: datetime.date | None = None):
+        """The organization is a party, or a party nation was a member of it while the
+        agreement was in force: from its entry into force (its signature when it never
+        entered into force; today before signature) to its end (termination or expiry) or
+        today. With ``day``: a member on that day."""
+        from partners.models import Membership
+
+        from .parties import AgreementParty
+
+        today = datetime.date.today()
+        if day is not None:
+            start = end = Value(day)
+        else:
+            start = Coalesce(
+                "agreement__entered_into_force_on", "agreement__signed_on", Value(today)
+            )
+            end = Least(
+                Coalesce("agreement__terminated_on", Value(today)),
+                Coalesce("agreement__expires_on", Value(today)),
+                Value(today),
+            )
+        members = Membership.objects.filter(
+            Q(joined_on__isnull=True) | Q(joined_on__lte=OuterRef("_span_end")),
+            Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("_span_start")),
+            nation=OuterRef("nation_id"),
+            organization_id__in=organization_ids,
+        )
+        parties = (
+            AgreementParty.objects.filter(agreement=OuterRef("pk"))
+            .annotate(
+                _span_start=ExpressionWrapper(start, output_field=models.DateField()),
+                _span_end=ExpressionWrapper(end, output_field=models.DateField()),
+            )
+            .filter(Q(organization_id__in=organization_ids) | Exists(members))
+        )
+        return self.filter(Exists(parties))
 
 
 # The longest periods an agreement may set: beyond them date arithmetic overflows.

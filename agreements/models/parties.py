@@ -8,6 +8,7 @@ from django.db.models import F, Q
 
 from partners.models import Nation, Organization
 
+from ..choices import PartyActKind, PartyStatus
 from .agreements import (
     DATE_VALIDATORS,
     Agreement,
@@ -123,3 +124,67 @@ class AgreementParty(models.Model):
             errors["entered_into_force_on"] = "Cannot be before the date this party signed."
         if errors:
             raise ValidationError(errors)
+
+
+class PartyAct(models.Model):
+    """One dated act in a party's relation to an agreement, as a depositary records it."""
+
+    party = models.ForeignKey(
+        AgreementParty, on_delete=models.CASCADE, related_name="acts", verbose_name="party"
+    )
+    kind = models.CharField("kind", max_length=32, choices=PartyActKind.choices)
+    date = models.DateField("date", validators=DATE_VALIDATORS)
+    effective_on = models.DateField(
+        "takes effect on",
+        null=True,
+        blank=True,
+        validators=DATE_VALIDATORS,
+        help_text="When it takes effect, if not on its date (a withdrawal a year after notice).",
+    )
+    note = models.TextField("note", blank=True)
+    source_url = models.URLField("source URL", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = "party act"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PartyActKind.values), name="party_act_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_on__isnull=True) | Q(effective_on__gte=F("date")),
+                name="party_act_takes_effect_after_date",
+            ),
+            models.UniqueConstraint(fields=["party", "kind", "date"], name="party_act_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party}: {self.get_kind_display()} on {self.date}"
+
+    def clean(self):
+        if self.effective_on and self.date and self.effective_on < self.date:
+            raise ValidationError({"effective_on": "Cannot be before the date of the act."})
+
+
+class PartyPeriod(models.Model):
+    """Derived from the acts (``agreements.party_acts``), never written by hand: a party's
+    status from ``starts_on`` until the day before ``ends_on`` (empty: still so)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="party_periods")
+    party = models.ForeignKey(AgreementParty, on_delete=models.CASCADE, related_name="periods")
+    status = models.CharField("status", max_length=16, choices=PartyStatus.choices)
+    starts_on = models.DateField("from")
+    ends_on = models.DateField("until (exclusive)", null=True, blank=True)
+
+    class Meta:
+        ordering = ["party", "starts_on"]
+        indexes = [models.Index(fields=["party", "status", "starts_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=F("starts_on")),
+                name="party_period_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party}: {self.status} from {self.starts_on}"

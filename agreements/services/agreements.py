@@ -16,6 +16,7 @@ from history.recorder import Recorder, label, raise_records, snapshot
 from ..choices import AgreementStatus
 from ..limits import MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import Agreement, Provision
+from .acts import ACT_FIELDS, rebuild_periods, write_acts
 from .common import (
     AGREEMENT_FIELDS,
     EVENT_FIELDS,
@@ -63,14 +64,18 @@ EVENT_HISTORY = EVENT_FIELDS
 
 
 def _replace_parties(agreement: Agreement, plan: list, recorder: Recorder) -> None:
-    existing = {p.code: p for p in agreement.parties.select_related("nation", "organization")}
-    for code, party in plan:
+    existing = {
+        p.code: p
+        for p in agreement.parties.select_related("nation", "organization").prefetch_related("acts")
+    }
+    for code, party, acts in plan:
         current = existing.pop(code, None)
         if current is None:
             party.pk = None
             party.agreement = agreement
             party.save()
             recorder.created(party, snapshot(party, PARTY_HISTORY), related=agreement)
+            write_acts(party, acts, [], agreement, recorder)
             continue
         before = snapshot(current, PARTY_HISTORY)
         for name in PARTY_FIELDS:
@@ -79,7 +84,10 @@ def _replace_parties(agreement: Agreement, plan: list, recorder: Recorder) -> No
         if after != before:
             current.save(update_fields=list(PARTY_FIELDS))
             recorder.updated(current, before, after, related=agreement)
+        write_acts(current, acts, list(current.acts.all()), agreement, recorder)
     for leftover in existing.values():
+        for act in leftover.acts.all():
+            recorder.deleted(act, snapshot(act, ACT_FIELDS), related=agreement)
         recorder.deleted(leftover, snapshot(leftover, PARTY_HISTORY), related=agreement)
         leftover.delete()
 
@@ -248,7 +256,7 @@ def agreement_save(
     if rows["parties"] is not None or creating:
         party_plan, party_errors = _build_parties(agreement, rows["parties"] or [])
         _merge(errors, party_errors)
-        codes = [code for code, _ in party_plan]
+        codes = [code for code, *_ in party_plan]
         check_set = not party_errors
     else:
         codes = [p.code for p in agreement.parties.select_related("nation", "organization")]
@@ -310,6 +318,8 @@ def agreement_save(
 
     if party_plan is not None:
         _replace_parties(agreement, party_plan, recorder)
+    if party_plan is not None or "entered_into_force_on" in changes:
+        rebuild_periods(agreement)
     if provision_plan is not None:
         _replace_provisions(agreement, provision_plan, actor, recorder)
     if event_plan is not None:
@@ -351,7 +361,11 @@ def agreement_delete(*, agreement: Agreement, actor=None, source: str = "") -> N
     recorder = Recorder(actor=actor, source=source, floor=agreement.classification)
     recorder.deleted(agreement, snapshot(agreement, AGREEMENT_FIELDS), levels=links)
     # The children go with it (a database cascade): each is recorded as deleted too.
-    for party in agreement.parties.select_related("nation", "organization"):
+    for party in agreement.parties.select_related("nation", "organization").prefetch_related(
+        "acts"
+    ):
+        for act in party.acts.all():
+            recorder.deleted(act, snapshot(act, ACT_FIELDS), related=agreement)
         recorder.deleted(party, snapshot(party, PARTY_HISTORY), related=agreement)
     for provision in agreement.provisions.all():
         recorder.deleted(

@@ -15,9 +15,11 @@ from accounts.choices import Classification
 from history.recorder import label
 from partners.selectors import partners_by_codes
 
+from .. import party_acts
 from ..choices import AgreementStatus
 from ..models import Agreement, AgreementEvent, AgreementParty, Provision
 from ..selectors import not_readers_message, readers_among
+from .acts import act_errors, acts_from_shorthand, build_acts, shorthand_errors
 from .common import (
     AGREEMENT_FIELDS,
     EVENT_FIELDS,
@@ -124,12 +126,16 @@ def _as_list(rows, name: str, errors: dict) -> list | None:
 
 
 def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
+    """The planned parties as ``(code, unsaved party, its acts)``. A party's ``acts``, when
+    given, are all its acts; otherwise its shorthand dates change the acts it has (an
+    ``AgreementParty`` row states all four dates)."""
     built, errors = [], {}
     rows = []
     for index, data in enumerate(parties):
         prefix = f"parties[{index}]"
         if isinstance(data, AgreementParty):
-            rows.append((prefix, data.code, data, None))
+            given = {name: getattr(data, name) for name in PARTY_FIELDS}
+            rows.append((prefix, data.code, data, None, given, None))
             continue
         if isinstance(data, str):
             data = {"code": data}
@@ -139,13 +145,27 @@ def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
         data = dict(data)
         code = data.pop("code", "")
         code = code.code if hasattr(code, "code") else str(code or "").strip()
+        raw_acts = data.pop("acts", None)
         unknown = set(data) - set(PARTY_FIELDS)
         if unknown:
             errors[prefix] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
             continue
-        rows.append((prefix, code, None, data))
-    partners = partners_by_codes([code for _, code, party, _ in rows if party is None])
-    for prefix, code, party, data in rows:
+        acts = None
+        if raw_acts is not None:
+            acts = build_acts(raw_acts, prefix, errors)
+            if acts is None:
+                continue
+        rows.append((prefix, code, None, data, None, acts))
+    partners = partners_by_codes([code for _, code, party, *_ in rows if party is None])
+    existing = {}
+    if agreement.pk:
+        existing = {
+            p.code: list(p.acts.all())
+            for p in agreement.parties.select_related("nation", "organization").prefetch_related(
+                "acts"
+            )
+        }
+    for prefix, code, party, data, given, acts in rows:
         if party is None:
             values, field_errors = coerce_fields(AgreementParty, data, prefix)
             _merge(errors, field_errors)
@@ -157,16 +177,25 @@ def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
                 continue
             if field_errors:
                 continue
-            party = AgreementParty(agreement=agreement, **values)
+            given = values
+            party = AgreementParty(agreement=agreement)
             if partner._meta.model_name == "nation":
                 party.nation = partner
             else:
                 party.organization = partner
+        from_shorthand = acts is None
+        if from_shorthand:
+            acts = acts_from_shorthand(existing.get(party.code, []), given)
+        else:
+            _merge(errors, shorthand_errors(acts, given, prefix))
+        _merge(errors, act_errors(party, acts, prefix, from_shorthand=from_shorthand))
+        for name, value in party_acts.shorthand_dates(acts).items():
+            setattr(party, name, value)
         try:
             party.full_clean(exclude=["agreement"], validate_unique=False)
         except ValidationError as exc:
             _merge(errors, _errors_of(exc, prefix))
-        built.append((party.code, party))
+        built.append((party.code, party, acts))
     return built, errors
 
 

@@ -1,0 +1,208 @@
+"""A party's acts in a write: read from the request (``acts``) or from the shorthand dates,
+checked, written with history, and turned into the stored status periods."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+
+from history.recorder import Recorder, snapshot
+
+from .. import party_acts
+from ..limits import MAX_ACTS
+from ..models import Agreement, AgreementParty, PartyAct, PartyPeriod
+from .common import PARTY_FIELDS, _errors_of, _merge, coerce_fields
+
+ACT_FIELDS = ("kind", "date", "effective_on", "note", "source_url")
+
+
+def _key(act) -> tuple:
+    return (act.kind, act.date)
+
+
+def build_acts(raw, prefix: str, errors: dict) -> list[PartyAct] | None:
+    """The ``acts`` of a party in a write as unsaved records; None (errors noted) when wrong."""
+    key = f"{prefix}.acts"
+    if not isinstance(raw, list | tuple):
+        errors.setdefault(key, []).append("Expected a list.")
+        return None
+    if len(raw) > MAX_ACTS:
+        errors.setdefault(key, []).append(f"At most {MAX_ACTS} acts for one party.")
+        return None
+    acts, ok = [], True
+    for index, data in enumerate(raw):
+        where = f"{key}[{index}]"
+        if isinstance(data, PartyAct):
+            act = PartyAct(**{name: getattr(data, name) for name in ACT_FIELDS})
+        elif isinstance(data, Mapping):
+            unknown = set(data) - set(ACT_FIELDS)
+            if unknown:
+                errors.setdefault(where, []).append(
+                    f"Unknown field(s): {', '.join(sorted(unknown))}."
+                )
+                ok = False
+                continue
+            values, field_errors = coerce_fields(PartyAct, data, where)
+            if field_errors:
+                _merge(errors, field_errors)
+                ok = False
+                continue
+            act = PartyAct(**values)
+        else:
+            errors.setdefault(where, []).append("Expected an object.")
+            ok = False
+            continue
+        try:
+            act.full_clean(exclude=["party"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            _merge(errors, _errors_of(exc, where))
+            ok = False
+            continue
+        acts.append(act)
+    seen: set = set()
+    for index, act in enumerate(acts):
+        if _key(act) in seen:
+            errors.setdefault(f"{key}[{index}]", []).append(
+                f"The same act ({act.get_kind_display().lower()} on {act.date}) is listed twice."
+            )
+            ok = False
+        seen.add(_key(act))
+    return acts if ok else None
+
+
+def acts_from_shorthand(existing: list[PartyAct], given: Mapping) -> list[PartyAct]:
+    """The acts that result from shorthand dates: a date equal to what the acts say changes
+    nothing; another date moves the act it stands for (or adds one); an empty date removes
+    those acts. Acts of kinds no shorthand stands for are kept."""
+    acts = [PartyAct(**{name: getattr(a, name) for name in ACT_FIELDS}) for a in existing]
+    current = party_acts.shorthand_dates(acts)
+    for field, kinds, new_kind in party_acts.SHORTHAND:
+        if field not in given or given[field] == current[field]:
+            continue
+        value = given[field]
+        group = [a for a in acts if a.kind in kinds]
+        if value is None:
+            acts = [a for a in acts if a.kind not in kinds]
+        elif group:
+            if field == "withdrawn_on":
+                act = max(group, key=party_acts.takes_effect)
+                act.date, act.effective_on = value, None
+            else:
+                min(group, key=lambda a: a.date).date = value
+        else:
+            acts.append(PartyAct(kind=new_kind, date=value))
+    return acts
+
+
+def shorthand_errors(acts: list[PartyAct], given: Mapping, prefix: str) -> dict:
+    """With both ``acts`` and shorthand dates in a write, the dates must say what the acts
+    say."""
+    derived = party_acts.shorthand_dates(acts)
+    errors = {}
+    for field in PARTY_FIELDS:
+        if field in given and given[field] != derived[field]:
+            said = derived[field].isoformat() if derived[field] else "no such date"
+            errors[f"{prefix}.{field}"] = [
+                f"Disagrees with this party's acts (they say {said}); change one or the other."
+            ]
+    return errors
+
+
+def _shorthand_field(kind: str) -> str | None:
+    return next((field for field, kinds, _ in party_acts.SHORTHAND if kind in kinds), None)
+
+
+def act_errors(
+    party: AgreementParty, acts: list[PartyAct], prefix: str, *, from_shorthand: bool = False
+) -> dict:
+    """The rules on one party's acts together: a withdrawal takes effect after the party
+    joined; a nation's acts fall within the dates the state existed. Acts made from the
+    shorthand dates are reported under the date they came from."""
+    errors: dict[str, list[str]] = {}
+    joined = [a.date for a in acts if a.kind in party_acts.JOINING]
+    for index, act in enumerate(acts):
+        where = f"{prefix}.acts[{index}]"
+        if from_shorthand:
+            where = f"{prefix}.{_shorthand_field(act.kind) or 'acts'}"
+        if act.kind in party_acts.WITHDRAWING and joined:
+            first = min(joined)
+            if party_acts.takes_effect(act) <= first:
+                errors.setdefault(where, []).append(
+                    f"A withdrawal must take effect after the party joined ({first})."
+                )
+        nation = party.nation
+        if nation is not None:
+            problem = _existence_error(nation, act.date)
+            if problem:
+                errors.setdefault(where, []).append(problem)
+    return errors
+
+
+def _existence_error(nation, day: datetime.date) -> str | None:
+    valid_from = getattr(nation, "valid_from", None)
+    valid_to = getattr(nation, "valid_to", None)
+    if valid_to is not None and day > valid_to:
+        return f"{nation.name} ceased to exist on {valid_to}; no act of it can be dated {day}."
+    if valid_from is not None and day < valid_from:
+        return (
+            f"{nation.name} came into existence on {valid_from}; no act of it can be dated {day}."
+        )
+    return None
+
+
+def write_acts(
+    party: AgreementParty,
+    acts: list[PartyAct],
+    existing: list[PartyAct],
+    agreement: Agreement,
+    recorder: Recorder,
+) -> None:
+    """Make the party's stored acts the planned ones, recording each change."""
+    remaining = {_key(a): a for a in existing}
+    for act in acts:
+        current = remaining.pop(_key(act), None)
+        if current is None:
+            act.pk = None
+            act.party = party
+            act.save()
+            recorder.created(act, snapshot(act, ACT_FIELDS), related=agreement)
+            continue
+        before = snapshot(current, ACT_FIELDS)
+        for name in ACT_FIELDS:
+            setattr(current, name, getattr(act, name))
+        after = snapshot(current, ACT_FIELDS)
+        if after != before:
+            current.save(update_fields=list(ACT_FIELDS))
+            recorder.updated(current, before, after, related=agreement)
+    for leftover in remaining.values():
+        recorder.deleted(leftover, snapshot(leftover, ACT_FIELDS), related=agreement)
+        leftover.delete()
+
+
+def rebuild_periods(agreement: Agreement) -> None:
+    """Store every party's status periods as its acts now say (derived data: no history)."""
+    parties = list(agreement.parties.prefetch_related("acts"))
+    acts_of = {party.pk: list(party.acts.all()) for party in parties}
+    binds = party_acts.signature_binds(acts_of.values(), len(parties))
+    wanted = []
+    for party in parties:
+        for period in party_acts.party_periods(
+            acts_of[party.pk],
+            agreement_in_force_on=agreement.entered_into_force_on,
+            signature_binds=binds,
+        ):
+            wanted.append((party.pk, period.status, period.starts_on, period.ends_on))
+    stored = list(
+        PartyPeriod.objects.filter(agreement=agreement)
+        .order_by("party_id", "starts_on")
+        .values_list("party_id", "status", "starts_on", "ends_on")
+    )
+    if sorted(stored) == sorted(wanted):
+        return
+    PartyPeriod.objects.filter(agreement=agreement).delete()
+    PartyPeriod.objects.bulk_create(
+        PartyPeriod(agreement=agreement, party_id=p, status=s, starts_on=a, ends_on=b)
+        for p, s, a, b in wanted
+    )
