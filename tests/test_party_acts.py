@@ -430,3 +430,39 @@ def test_admin_party_page_of_an_agreement_out_of_reach_is_a_404(client, nat, edi
     swe = nat.parties.get(nation__iso3="SWE")
     client.force_login(editor)  # cleared to confidential
     assert client.get(f"/admin/agreements/agreementparty/{swe.pk}/change/").status_code == 404
+
+
+def test_the_migration_turns_stored_party_dates_into_acts_and_periods(partners):
+    import importlib
+
+    from django.apps import apps
+
+    from agreements.models import AgreementParty
+
+    from .factories import AgreementFactory
+
+    migration = importlib.import_module("agreements.migrations.0006_party_acts")
+    agreement = AgreementFactory(parties=[])
+    AgreementParty.objects.create(
+        agreement=agreement, nation=partners["USA"], signed_on=D(2015, 3, 1)
+    )
+    AgreementParty.objects.create(
+        agreement=agreement,
+        nation=partners["PHL"],
+        signed_on=D(2015, 3, 1),
+        withdrawn_on=D(2020, 1, 1),
+    )
+    PartyPeriod.objects.all().delete()
+    migration.shorthand_to_acts(apps, None)
+    acts = set(PartyAct.objects.values_list("party__nation__iso3", "kind", "date"))
+    assert acts == {
+        ("USA", K.SIGNATURE, D(2015, 3, 1)),
+        ("PHL", K.SIGNATURE, D(2015, 3, 1)),
+        ("PHL", K.WITHDRAWAL, D(2020, 1, 1)),
+    }
+    phl = PartyPeriod.objects.filter(party__nation__iso3="PHL").values_list("status", "starts_on")
+    assert list(phl) == [
+        (S.SIGNATORY, D(2015, 3, 1)),
+        (S.BOUND, D(2015, 6, 1)),
+        (S.WITHDRAWN, D(2020, 1, 1)),
+    ]
