@@ -254,3 +254,33 @@ def test_nation_page_and_detail_query_counts_do_not_grow_with_successors(client,
         .count("<a href=")
         == 31
     )
+
+
+# The admin ----------------------------------------------------------------------------------
+
+
+def test_the_admin_sets_dates_and_successors_through_the_service(client, editor):
+    from .formscrape import form_data
+
+    czechia, slovakia = NationFactory(iso3="CZE"), NationFactory(iso3="SVK")
+    former = NationFactory(iso3="CSK", name="Czechoslovakia")
+    client.force_login(editor)
+    url = f"/admin/partners/nation/{former.pk}/change/"
+    data = form_data(client.get(url).content.decode(), "nation_form")
+    data.update(valid_from="1993-01-01", valid_to="1992-12-31")
+    data["successors"] = [str(czechia.pk), str(slovakia.pk)]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "valid_to" in response.context["adminform"].form.errors
+    assert not former.successors.exists() and not ChangeRecord.objects.exists()
+
+    data.update(valid_from="1918-10-28")
+    assert client.post(url, data).status_code == 302
+    assert set(former.successors.all()) == {czechia, slovakia}
+    record = ChangeRecord.objects.get()
+    assert (record.actor, record.source) == (editor, "admin")
+    assert record.changes == {
+        "valid_from": [None, "1918-10-28"],
+        "valid_to": [None, "1992-12-31"],
+        "successors": [[], ["CZE", "SVK"]],
+    }
