@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -387,3 +389,12 @@ def test_each_chunk_costs_the_same_queries(analyst, nations, frozen_today, monke
     three_chunks, rows = count_queries(client, params)
     assert rows == 12 * 9
     assert three_chunks - one_chunk == 2 * 3  # periods, categories, suspensions
+
+
+def test_the_docs_name_the_columns_in_order():
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    section = docs.split("## Dyad-years", 1)[1].split("\n## ", 1)[0]
+    columns = section.split("Columns:", 1)[1].split("A category column", 1)[0]
+    assert re.findall(r"`(\w+)`", columns) == list(dyad_years.DYAD_COLUMNS)
+    assert f"at most {dyad_years.MAX_SPAN_YEARS} years" in section
+    assert f"from {dyad_years.FIRST_YEAR} to {dyad_years.LAST_YEAR}" in section
