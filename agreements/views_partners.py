@@ -16,7 +16,8 @@ from accounts.decorators import registry_page
 from config.charts import bars
 from config.pages import list_url
 from history.models import ChangeRecord
-from partners.models import Nation, Organization, PointOfContact
+from partners.models import Organization, PointOfContact
+from partners.selectors import nations_with_lineage
 
 from .choices import ProvisionCategory
 from .models import Provision
@@ -46,7 +47,7 @@ def _provision_bars(provisions, code: str):
 @registry_page
 def nation_detail(request, iso3: str):
     user = request.user
-    nation = get_object_or_404(Nation, iso3=iso3.upper())
+    nation = get_object_or_404(nations_with_lineage(), iso3=iso3.upper())
     today = timezone.localdate()
     agreements = list(agreements_for(user).filter(parties__nation=nation).distinct())
     memberships = list(
@@ -54,12 +55,8 @@ def nation_detail(request, iso3: str):
             "organization__acronym", "joined_on"
         )
     )
-    current_orgs = [m.organization_id for m in memberships if m.left_on is None]
     through_membership = list(
-        agreements_for(user)
-        .filter(parties__organization__in=current_orgs)
-        .exclude(parties__nation=nation)
-        .distinct()
+        agreements_for(user).through_memberships_of(nation.pk).exclude(parties__nation=nation)
     )
     provisions = Provision.objects.visible_to(user).filter(agreement__parties__nation=nation)
     contacts = _current(
@@ -88,6 +85,13 @@ def organization_detail(request, acronym: str):
     organization = get_object_or_404(Organization, acronym__iexact=acronym)
     today = timezone.localdate()
     agreements = list(agreements_for(user).filter(parties__organization=organization).distinct())
+    # The registry's rule for organization= (AgreementQuerySet.with_organization): members'
+    # agreements count while they were members.
+    of_members = list(
+        agreements_for(user)
+        .with_organization([organization.pk])
+        .exclude(parties__organization=organization)
+    )
     memberships = list(organization.memberships.select_related("nation").order_by("nation__name"))
     member_ids = [m.nation_id for m in memberships if m.left_on is None]
     provisions = Provision.objects.visible_to(user).filter(
@@ -102,11 +106,12 @@ def organization_detail(request, acronym: str):
         {
             "organization": organization,
             "agreements": agreements,
+            "of_members": of_members,
             "provision_bars": _provision_bars(provisions, organization.acronym),
             "memberships": memberships,
             "current_members": len(member_ids),
             "contacts": contacts,
-            "list_url": list_url(party=organization.acronym),
+            "list_url": list_url(organization=organization.acronym),
             "changes": _history(organization, user),
         },
     )
