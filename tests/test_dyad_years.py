@@ -158,6 +158,18 @@ def test_late_joiners_withdrawn_and_suspended_parties_only_in_their_years(
     assert len(pairs) == 7 * 6 // 2 - 2
 
 
+def test_a_state_that_ceased_is_bound_only_until_then(analyst, partners, frozen_today):
+    """A made-up state that ceased on 30 June 2018: its periods stop there, so do its dyads."""
+    NationFactory(iso3="XQA", name="Former state", valid_to=D(2018, 6, 30))
+    make("OLD", ["USA", "PHL", "XQA"])
+    pairs = years_by_pair(fetch(analyst, **{"from": 2010, "to": 2026}))
+    assert pairs == {
+        ("PHL", "USA"): span(2015, 2026),
+        ("PHL", "XQA"): span(2015, 2018),
+        ("USA", "XQA"): span(2015, 2018),
+    }
+
+
 def test_a_terminated_expired_or_suspended_agreement_stops(analyst, partners, frozen_today):
     make("ENDED", ["USA", "PHL"], status="terminated", terminated_on=D(2020, 1, 1))
     make("EXPIRED", ["USA", "COL"], status="expired", expires_on=D(2018, 1, 1))
