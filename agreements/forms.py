@@ -7,7 +7,7 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from config.admin_services import ServiceForm
 
-from .models import Agreement, AgreementEvent, AgreementParty, Provision
+from .models import Agreement, AgreementEvent, AgreementParty, PartyAct, Provision
 from .selectors import not_readers_message, readers_among
 from .services import (
     AGREEMENT_FIELDS,
@@ -16,8 +16,10 @@ from .services import (
     PROVISION_FIELDS,
     StaleVersion,
     agreement_save,
+    party_acts_save,
     version_seen_by,
 )
+from .services.acts import ACT_FIELDS
 
 
 def _refuse_non_readers(form: forms.ModelForm, name: str, people: list, classification) -> None:
@@ -110,3 +112,30 @@ class AgreementForm(ServiceForm):
                 "Someone changed this agreement after you opened it; nothing was saved. "
                 "Open it again to see their change, then make yours."
             ]
+
+
+class PartyActsForm(ServiceForm):
+    """A party's page in the admin: its acts (the inline) in one ``party_acts_save`` call."""
+
+    service = staticmethod(party_acts_save)
+    record_argument = "party"
+    checked_by_inlines = True
+    row_labels = {"acts": "Acts"}
+
+    class Meta:
+        model = AgreementParty
+        fields: tuple[str, ...] = ()
+
+    def service_kwargs(self, formsets) -> dict:
+        kwargs = {
+            "party": self.instance,
+            "actor": self.request.user if self.request else None,
+            "source": self.source,
+            "acts": [],
+        }
+        for formset in formsets:
+            if formset.model is PartyAct:
+                kwargs["acts"] = [
+                    formset.row_values(f, ACT_FIELDS) for f in self.rows_of("acts", formset)
+                ]
+        return kwargs

@@ -27,7 +27,14 @@ from config.pages import list_url
 from history.models import ChangeRecord
 from partners.models import Nation
 
-from .choices import AgreementStatus, AgreementType, ProvisionCategory, ReminderKind
+from . import party_acts
+from .choices import (
+    AgreementStatus,
+    AgreementType,
+    PartyStatus,
+    ProvisionCategory,
+    ReminderKind,
+)
 from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, Reminder, Review
 from .selectors import agreements_for, deadlines_for
@@ -92,6 +99,8 @@ def agreement_detail(request, pk: int):
         agreements_for(user)
         .select_related("owner")
         .prefetch_related(
+            "parties__acts",
+            "parties__periods",
             Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
             Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
@@ -114,6 +123,12 @@ def agreement_detail(request, pk: int):
         (category_labels.get(category, category), list(rows))
         for category, rows in itertools.groupby(provisions, key=lambda p: p.category)
     ]
+    today = timezone.localdate()
+    parties = list(agreement.parties.all())
+    status_labels = dict(PartyStatus.choices)
+    for party in parties:
+        status = party_acts.status_on(party.periods.all(), today)
+        party.status_today = status_labels.get(status, "")
     changes = ChangeRecord.objects.about(agreement).visible_to(user).for_display()
     can_edit = user.is_staff and user.has_perm("agreements.change_agreement")
     return render(
@@ -121,7 +136,7 @@ def agreement_detail(request, pk: int):
         "agreements/detail.html",
         {
             "agreement": agreement,
-            "parties": agreement.parties.all(),
+            "parties": parties,
             "provision_groups": provision_groups,
             "provision_count": len(provisions),
             "supersedes": by_pk.get(agreement.supersedes_id),
@@ -131,7 +146,7 @@ def agreement_detail(request, pk: int):
             "changes": changes,
             "version": agreement.version_for(user),
             "updated_at": agreement.updated_at_for(user),
-            "today": timezone.localdate(),
+            "today": today,
             "admin_url": (
                 reverse("admin:agreements_agreement_change", args=[agreement.pk])
                 if can_edit

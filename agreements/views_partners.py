@@ -54,12 +54,8 @@ def nation_detail(request, iso3: str):
             "organization__acronym", "joined_on"
         )
     )
-    current_orgs = [m.organization_id for m in memberships if m.left_on is None]
     through_membership = list(
-        agreements_for(user)
-        .filter(parties__organization__in=current_orgs)
-        .exclude(parties__nation=nation)
-        .distinct()
+        agreements_for(user).through_memberships_of(nation.pk).exclude(parties__nation=nation)
     )
     provisions = Provision.objects.visible_to(user).filter(agreement__parties__nation=nation)
     contacts = _current(
@@ -88,6 +84,13 @@ def organization_detail(request, acronym: str):
     organization = get_object_or_404(Organization, acronym__iexact=acronym)
     today = timezone.localdate()
     agreements = list(agreements_for(user).filter(parties__organization=organization).distinct())
+    # The registry's rule for organization= (AgreementQuerySet.with_organization): members'
+    # agreements count while they were members.
+    of_members = list(
+        agreements_for(user)
+        .with_organization([organization.pk])
+        .exclude(parties__organization=organization)
+    )
     memberships = list(organization.memberships.select_related("nation").order_by("nation__name"))
     member_ids = [m.nation_id for m in memberships if m.left_on is None]
     provisions = Provision.objects.visible_to(user).filter(
@@ -102,11 +105,12 @@ def organization_detail(request, acronym: str):
         {
             "organization": organization,
             "agreements": agreements,
+            "of_members": of_members,
             "provision_bars": _provision_bars(provisions, organization.acronym),
             "memberships": memberships,
             "current_members": len(member_ids),
             "contacts": contacts,
-            "list_url": list_url(party=organization.acronym),
+            "list_url": list_url(organization=organization.acronym),
             "changes": _history(organization, user),
         },
     )

@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
 
 from config.admin_access import RegistryAdminMixin
 from config.admin_services import (
@@ -34,7 +35,22 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
         "ratified_on",
         "entered_into_force_on",
         "withdrawn_on",
+        "acts_link",
     )
+    readonly_fields = ("acts_link",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(act_count=Count("acts"))
+
+    @admin.display(description="acts")
+    def acts_link(self, obj):
+        if obj is None or not obj.pk:
+            return "Save first, then record the acts."
+        url = reverse("admin:agreements_agreementparty_change", args=[obj.pk])
+        count = getattr(obj, "act_count", 0)
+        return format_html(
+            '<a href="{}">{} act{} – edit</a>', url, count, "" if count == 1 else "s"
+        )
 
 
 class ProvisionInline(RegistryAdminMixin, admin.StackedInline):

@@ -69,6 +69,22 @@ DUE_DATE_RULES = (
 )
 
 
+def _span(prefix: str = "", day: datetime.date | None = None):
+    """The days an agreement counts for membership questions, as two expressions: from its
+    entry into force (its signature when it never entered into force; today before
+    signature) to its end (termination or expiry) or today; or just ``day``."""
+    if day is not None:
+        return Value(day), Value(day)
+    today = datetime.date.today()
+    start = Coalesce(f"{prefix}entered_into_force_on", f"{prefix}signed_on", Value(today))
+    end = Least(
+        Coalesce(f"{prefix}terminated_on", Value(today)),
+        Coalesce(f"{prefix}expires_on", Value(today)),
+        Value(today),
+    )
+    return start, end
+
+
 class AgreementQuerySet(ClassifiedQuerySet):
     def expiring_within(self, days: int, today: datetime.date | None = None):
         today = today or datetime.date.today()
@@ -150,18 +166,7 @@ class AgreementQuerySet(ClassifiedQuerySet):
 
         from .parties import AgreementParty
 
-        today = datetime.date.today()
-        if day is not None:
-            start = end = Value(day)
-        else:
-            start = Coalesce(
-                "agreement__entered_into_force_on", "agreement__signed_on", Value(today)
-            )
-            end = Least(
-                Coalesce("agreement__terminated_on", Value(today)),
-                Coalesce("agreement__expires_on", Value(today)),
-                Value(today),
-            )
+        start, end = _span("agreement__", day)
         members = Membership.objects.filter(
             Q(joined_on__isnull=True) | Q(joined_on__lte=OuterRef("_span_end")),
             Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("_span_start")),
@@ -175,6 +180,30 @@ class AgreementQuerySet(ClassifiedQuerySet):
                 _span_end=ExpressionWrapper(end, output_field=models.DateField()),
             )
             .filter(Q(organization_id__in=organization_ids) | Exists(members))
+        )
+        return self.filter(Exists(parties))
+
+    def through_memberships_of(self, nation_id: int):
+        """An organization is a party of which the nation was a member while the agreement
+        was in force (the same span as ``with_organization``)."""
+        from partners.models import Membership
+
+        from .parties import AgreementParty
+
+        start, end = _span("agreement__")
+        memberships = Membership.objects.filter(
+            Q(joined_on__isnull=True) | Q(joined_on__lte=OuterRef("_span_end")),
+            Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("_span_start")),
+            nation_id=nation_id,
+            organization_id=OuterRef("organization_id"),
+        )
+        parties = (
+            AgreementParty.objects.filter(agreement=OuterRef("pk"), organization__isnull=False)
+            .annotate(
+                _span_start=ExpressionWrapper(start, output_field=models.DateField()),
+                _span_end=ExpressionWrapper(end, output_field=models.DateField()),
+            )
+            .filter(Exists(memberships))
         )
         return self.filter(Exists(parties))
 

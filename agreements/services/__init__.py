@@ -10,6 +10,7 @@ in one insert (``history.recorder``). Nothing is written unless everything is va
 from .agreements import agreement_delete, agreement_save
 from .children import (
     event_record,
+    party_acts_save,
     provision_delete,
     provision_save,
     review_delete,
@@ -44,6 +45,7 @@ __all__ = [
     "coerce_fields",
     "event_record",
     "generate_reference",
+    "party_acts_save",
     "party_set_errors",
     "provision_delete",
     "provision_save",

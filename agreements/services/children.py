@@ -14,7 +14,7 @@ from history.recorder import Recorder, plain, raise_records, snapshot
 
 from ..choices import EventKind
 from ..dates import add_months
-from ..models import Agreement, AgreementEvent, Provision, Review
+from ..models import Agreement, AgreementEvent, AgreementParty, Provision, Review
 from .agreements import EVENT_HISTORY, agreement_save
 from .common import PROVISION_FIELDS, REVIEW_FIELDS, _finish, check_clearance, coerce_fields
 
@@ -201,3 +201,37 @@ def event_record(
         add_events=[{"kind": kind, "date": date, "note": note}],
     )
     return saved.events.order_by("-id").first()
+
+
+# One party's acts (the party admin) --------------------------------------------------------
+
+
+def party_acts_save(
+    *, party: AgreementParty, acts, actor=None, source: str = "", validate_only: bool = False
+):
+    """Make ``acts`` all of one party's acts, through ``agreement_save``: the agreement is
+    checked as a whole, its periods follow and the change is recorded. Errors are keyed as
+    for that party alone (``acts[1].date``)."""
+    agreement = party.agreement
+    rows, index = [], None
+    for position, other in enumerate(agreement.parties.select_related("nation", "organization")):
+        if other.pk == party.pk:
+            index = position
+            rows.append({"code": other.code, "acts": list(acts)})
+        else:
+            rows.append(other.code)
+    try:
+        return agreement_save(
+            agreement=agreement,
+            actor=actor,
+            source=source,
+            parties=rows,
+            validate_only=validate_only,
+        )
+    except ValidationError as exc:
+        prefix = f"parties[{index}]."
+        errors: dict[str, list[str]] = {}
+        for key, messages in exc.message_dict.items():
+            key = key[len(prefix) :] if key.startswith(prefix) else "__all__"
+            errors.setdefault(key, []).extend(messages)
+        raise ValidationError(errors) from None
