@@ -89,7 +89,7 @@ class Finding:
     code: str  # the check that found it (``Check.code``)
     reference: str  # the record it is about: an agreement's reference, an organization's acronym
     message: str
-    url: str  # the admin change page of the record to correct
+    url: str  # the admin page of the record to correct (agreement, party, organization)
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.message}"
@@ -116,6 +116,11 @@ class Check:
 
 def _agreement_url(pk: int) -> str:
     return reverse("admin:agreements_agreement_change", args=[pk])
+
+
+def _party_url(pk: int) -> str:
+    """The party's admin page, where its acts are edited."""
+    return reverse("admin:agreements_agreementparty_change", args=[pk])
 
 
 def _names(items: list[str]) -> str:
@@ -161,7 +166,7 @@ def parties_without_acts(scope: Scope) -> list[Finding]:
                 "party_without_acts",
                 party.agreement.reference,
                 message,
-                _agreement_url(party.agreement_id),
+                _party_url(party.pk),
             )
         )
     return findings
@@ -224,7 +229,7 @@ def bound_outside_membership(scope: Scope) -> list[Finding]:
                         "bound_outside_membership",
                         period.agreement.reference,
                         f"party {nation.iso3} is bound from {start.isoformat()}{span}, {problem}",
-                        _agreement_url(period.agreement_id),
+                        _party_url(period.party_id),
                     )
                 )
     return findings
@@ -346,7 +351,7 @@ def document_sharing_sources(scope: Scope) -> list[Finding]:
                     f"party {act.party.code}'s {act.get_kind_display().lower()} of "
                     f"{act.date.isoformat()}: source URL is on a document-sharing site "
                     f"({site}): {act.source_url}",
-                    _agreement_url(act.party.agreement_id),
+                    _party_url(act.party_id),
                 )
             )
     return findings
