@@ -65,6 +65,47 @@ def test_jsonl_loads_and_second_load_changes_nothing(partners, tmp_path, capsys)
     assert ChangeRecord.objects.count() == history
 
 
+WITH_ACTS_AND_EVENTS = {
+    "reference": "TEST-2000-MULTI",
+    "title": "A multilateral agreement with dated acts and a suspension",
+    "type": "alliance",
+    "status": "suspended",
+    "signed_on": "2000-01-10",
+    "entered_into_force_on": "2000-06-01",
+    "parties": [
+        {
+            "code": code,
+            "acts": [
+                {
+                    "kind": "signature",
+                    "date": "2000-01-10",
+                    "effective_on": None,
+                    "note": "",
+                    "source_url": "https://example.org/status",
+                }
+            ],
+        }
+        for code in ("PHL", "USA", "JPN")
+    ],
+    "events": [{"kind": "suspended", "date": "2014-04-01", "note": "Cooperation suspended."}],
+}
+
+
+def test_a_row_with_party_acts_and_events_imports_again_unchanged(partners, tmp_path, capsys):
+    path = jsonl(tmp_path, [WITH_ACTS_AND_EVENTS])
+    run(path)
+    agreement = Agreement.objects.get()
+    event_ids = list(agreement.events.values_list("id", flat=True))
+    assert len(event_ids) == 1
+    before, history = snapshot(), ChangeRecord.objects.count()
+    capsys.readouterr()
+    run(path, "--update")
+    assert "0 created, 0 updated, 1 unchanged" in capsys.readouterr().out
+    assert snapshot() == before
+    assert list(agreement.events.values_list("id", flat=True)) == event_ids
+    assert ChangeRecord.objects.count() == history
+
+
 def test_changed_row_updates_in_place_with_update(partners, tmp_path, capsys):
     run(jsonl(tmp_path, [GOOD]))
     changed = dict(GOOD, title="Enhanced Defense Cooperation Agreement (amended)")

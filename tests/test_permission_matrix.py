@@ -186,6 +186,7 @@ ADMIN_MODEL_KINDS = {
     "agreements.provision": "provision",
     "agreements.review": "review",
     "agreements.reminder": "reminder",
+    "agreements.agreementparty": "party",
     "history.changerecord": "changerecord",
     "accounts.user": "user",
     "auth.group": "group",
@@ -276,6 +277,7 @@ SHADOWED = {
 # Admin models whose admin refuses some actions whatever the permissions.
 ADMIN_REFUSES = {
     "agreements.reminder": {"add", "change"},
+    "agreements.agreementparty": {"add", "delete"},  # on the agreement's page instead
     "history.changerecord": {"add", "change", "delete"},
 }
 # Admin history pages that send the reader elsewhere (the agreement's change history).
@@ -1334,8 +1336,12 @@ class Probe:
 
 
 # Links a change form shows read-only: a posted value is ignored, so there is nothing to
-# probe (a provision and a review stay with their agreement: test_write_path_review.py).
-READ_ONLY_ON_CHANGE = {("agreements.provision", "agreement"), ("agreements.review", "agreement")}
+# probe (a provision, a review and a party stay with their agreement: test_write_path_review.py).
+READ_ONLY_ON_CHANGE = {
+    ("agreements.provision", "agreement"),
+    ("agreements.review", "agreement"),
+    ("agreements.agreementparty", "agreement"),  # a party's page: its acts only
+}
 
 
 def collect_probes() -> list[Probe]:

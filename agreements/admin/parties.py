@@ -2,6 +2,7 @@
 Parties themselves are added and removed on the agreement's page."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
@@ -48,6 +49,7 @@ class AgreementPartyAdmin(ServiceAdminMixin, ClearanceAdminMixin, admin.ModelAdm
     # A party goes with its agreement (the agreement's delete page asks this admin for the
     # permission) or is removed on the agreement's page; never deleted here.
     def delete_view(self, request, object_id, extra_context=None):
+        self.get_object(request, unquote(object_id))  # out of reach: a 404, as everywhere
         raise PermissionDenied("Remove a party on its agreement's page.")
 
     def get_actions(self, request):

@@ -146,10 +146,17 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
 
 
 def _replace_events(agreement: Agreement, plan: list, recorder: Recorder, *, keep: bool) -> None:
-    """Write the planned events; unless ``keep``, delete the agreement's other events."""
+    """Write the planned events; unless ``keep``, delete the agreement's other events. An
+    event given without an id takes the place of a current one of the same kind and date
+    (so re-importing a file changes nothing), as provisions do by category, title and
+    article."""
     remaining = {} if keep else {e.pk: e for e in agreement.events.all()}
     for event_id, event in plan:
         current = remaining.pop(event_id, None) if event_id else None
+        if current is None and not event_id:
+            key = (event.kind, event.date)
+            match = next((e for e in remaining.values() if (e.kind, e.date) == key), None)
+            current = remaining.pop(match.pk) if match else None
         if current is None:
             if event_id and not keep:
                 raise ValidationError({"events": [f"No event {event_id} here."]})

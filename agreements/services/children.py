@@ -211,7 +211,7 @@ def party_acts_save(
 ):
     """Make ``acts`` all of one party's acts, through ``agreement_save``: the agreement is
     checked as a whole, its periods follow and the change is recorded. Errors are keyed as
-    for that party alone (``acts[1].date``)."""
+    for that party alone (``acts[1].date``). Returns the party."""
     agreement = party.agreement
     rows, index = [], None
     for position, other in enumerate(agreement.parties.select_related("nation", "organization")):
@@ -221,7 +221,7 @@ def party_acts_save(
         else:
             rows.append(other.code)
     try:
-        return agreement_save(
+        agreement_save(
             agreement=agreement,
             actor=actor,
             source=source,
@@ -235,3 +235,6 @@ def party_acts_save(
             key = key[len(prefix) :] if key.startswith(prefix) else "__all__"
             errors.setdefault(key, []).extend(messages)
         raise ValidationError(errors) from None
+    if validate_only:
+        return None
+    return AgreementParty.objects.get(agreement=agreement, pk=party.pk)
