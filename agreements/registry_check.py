@@ -49,7 +49,6 @@ from __future__ import annotations
 import datetime
 import urllib.parse
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -86,7 +85,7 @@ ONE_DAY = datetime.timedelta(days=1)
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # the check that found it (``Check.code``)
+    code: str  # what kind of inconsistency (a key of ``TITLES``)
     reference: str  # the record it is about: an agreement's reference, an organization's acronym
     message: str
     url: str  # the admin page of the record to correct (agreement, party, organization)
@@ -105,13 +104,6 @@ class Scope:
 
     def agreement_ids(self):
         return self.agreements.values("pk")
-
-
-@dataclass(frozen=True)
-class Check:
-    code: str
-    title: str
-    run: Callable[[Scope], list[Finding]]
 
 
 def _agreement_url(pk: int) -> str:
