@@ -16,7 +16,8 @@ from accounts.decorators import registry_page
 from config.charts import bars
 from config.pages import list_url
 from history.models import ChangeRecord
-from partners.models import Nation, Organization, PointOfContact
+from partners.models import Organization, PointOfContact
+from partners.selectors import nations_with_lineage
 
 from .choices import ProvisionCategory
 from .models import Provision
@@ -46,7 +47,7 @@ def _provision_bars(provisions, code: str):
 @registry_page
 def nation_detail(request, iso3: str):
     user = request.user
-    nation = get_object_or_404(Nation, iso3=iso3.upper())
+    nation = get_object_or_404(nations_with_lineage(), iso3=iso3.upper())
     today = timezone.localdate()
     agreements = list(agreements_for(user).filter(parties__nation=nation).distinct())
     memberships = list(
