@@ -15,6 +15,11 @@ The rules, check by check (``CHECKS`` below, in the order they are shown):
     status but draft and negotiating) and records no signature, consent, entry into force or
     provisional application of its own. ``agreements.party_acts`` then presumes it bound
     from the agreement's entry into force; a depositary's record says more.
+``act_outside_existence``
+    An act of a nation dated before the state came into being (``Nation.valid_from``) or
+    after its last day (``Nation.valid_to``, itself included). The write path refuses such
+    acts; this finds those recorded before the nation's dates were set or changed. An act's
+    ``date`` is what is compared (the day the state acted), not the day it takes effect.
 ``bound_outside_membership``
     An agreement with an organization O as a party and, as parties too, nations that are or
     were members of O (an alliance treaty of NATO members): each such nation must be a member
@@ -53,7 +58,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,6 +164,34 @@ def parties_without_acts(scope: Scope) -> list[Finding]:
                 party.agreement.reference,
                 message,
                 _party_url(party.pk),
+            )
+        )
+    return findings
+
+
+def acts_outside_existence(scope: Scope) -> list[Finding]:
+    acts = (
+        PartyAct.objects.filter(party__agreement__in=scope.agreement_ids())
+        .filter(
+            Q(date__lt=F("party__nation__valid_from")) | Q(date__gt=F("party__nation__valid_to"))
+        )
+        .select_related("party__agreement", "party__nation")
+        .order_by("party__agreement__reference", "party_id", "date", "id")
+    )
+    findings = []
+    for act in acts:
+        nation = act.party.nation
+        if nation.valid_from and act.date < nation.valid_from:
+            when = f"before {nation.name} came into being on {nation.valid_from.isoformat()}"
+        else:
+            when = f"after {nation.name} ceased to exist on {nation.valid_to.isoformat()}"
+        findings.append(
+            Finding(
+                "act_outside_existence",
+                act.party.agreement.reference,
+                f"party {nation.iso3}'s {act.get_kind_display().lower()} is dated "
+                f"{act.date.isoformat()}, {when}",
+                _party_url(act.party_id),
             )
         )
     return findings
@@ -437,6 +470,7 @@ def suspensions(scope: Scope) -> list[Finding]:
 # In the order they are shown; a check may find more than one kind (``suspensions``).
 CHECKS = (
     parties_without_acts,
+    acts_outside_existence,
     bound_outside_membership,
     memberships_without_joined_on,
     document_sharing_sources,
@@ -445,6 +479,7 @@ CHECKS = (
 )
 TITLES = {
     "party_without_acts": "Parties of multilateral agreements without acts of their own",
+    "act_outside_existence": "Acts of a nation dated outside the days the state existed",
     "bound_outside_membership": "Member nations bound outside their membership of a party "
     "organization",
     "membership_without_joined_on": "Organizations that are parties, with memberships that have "

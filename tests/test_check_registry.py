@@ -136,6 +136,50 @@ def test_a_party_of_a_multilateral_agreement_without_acts(clean):
     assert finding.url == reverse("admin:agreements_agreementparty_change", args=[party.pk])
 
 
+def test_an_act_outside_the_days_the_state_existed(clean):
+    from partners.models import Nation
+    from partners.services import nation_save
+
+    for code in ("OLA", "OLB", "OLC"):
+        NationFactory(iso3=code, name=f"State {code}")
+    ratified = [
+        {"kind": "signature", "date": "1989-05-01"},
+        {"kind": "ratification", "date": "1992-01-10"},
+    ]
+    make(
+        "OLD-1",
+        [{"code": "OLA", "acts": ratified}, {"code": "OLB", "acts": ratified}],
+        signed_on=D(1989, 5, 1),
+        entered_into_force_on=D(1992, 2, 1),
+    )
+    make("OLD-2", ["AAA", {"code": "OLC", "acts": [{"kind": "accession", "date": "1990-02-01"}]}])
+    # The states' dates, set afterwards (the nations' write path knows nothing of acts).
+    nation_save(nation=Nation.objects.get(iso3="OLB"), source="test", valid_to=D(1991, 12, 25))
+    nation_save(nation=Nation.objects.get(iso3="OLC"), source="test", valid_from=D(1991, 1, 1))
+    # Its last day and its first are still the state's own.
+    nation_save(
+        nation=Nation.objects.get(iso3="OLA"),
+        source="test",
+        valid_from=D(1989, 5, 1),
+        valid_to=D(1992, 1, 10),
+    )
+    assert found() == [
+        (
+            "act_outside_existence",
+            "OLD-1: party OLB's ratification is dated 1992-01-10, after State OLB ceased to "
+            "exist on 1991-12-25",
+        ),
+        (
+            "act_outside_existence",
+            "OLD-2: party OLC's accession is dated 1990-02-01, before State OLC came into "
+            "being on 1991-01-01",
+        ),
+    ]
+    finding = registry_findings(TODAY)[0]
+    party = AgreementParty.objects.get(agreement__reference="OLD-1", nation__iso3="OLB")
+    assert finding.url == reverse("admin:agreements_agreementparty_change", args=[party.pk])
+
+
 def test_a_member_bound_before_it_joined_or_after_it_left(clean):
     MembershipFactory(nation_id=code_pk("DDD"), organization=clean, joined_on=D(2010, 1, 1))
     make("ORG-2", [signed("ALLY"), signed("AAA"), signed("DDD")])
@@ -520,6 +564,10 @@ def plant(i):
     issuu = {"kind": "signature", "date": "2000-01-01", "source_url": f"https://issuu.com/{i}"}
     make(f"ACT-X{i}", ["AAA", {"code": "BBB", "acts": [issuu]}])
     make(f"EXP-X{i}", ["AAA", "BBB"], expires_on=D(2020, 1, 1))
+    gone = f"G{chr(65 + i // 26)}{chr(65 + i % 26)}"
+    NationFactory(iso3=gone)
+    make(f"GONE-X{i}", ["AAA", {"code": gone, "signed_on": "2000-01-01"}])
+    Nation.objects.filter(iso3=gone).update(valid_to=D(1999, 1, 1))
     make(f"SUSP-X{i}", ["AAA", "BBB"], status="suspended")
     make(
         f"RES-X{i}",

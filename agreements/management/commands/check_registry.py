@@ -16,10 +16,11 @@ def _date(value: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "List the inconsistencies between records that validation cannot catch one row at a "
-        "time (agreements/registry_check.py): parties without acts, members bound outside "
-        "their membership, undated memberships, sources on document-sharing sites, in force "
-        "past expiry, suspensions the timeline does not bear out. Every agreement, whatever "
-        "its classification. Exits with 1 when it finds something."
+        "time (agreements/registry_check.py): parties without acts, acts outside the days a "
+        "state existed, members bound outside their membership, undated memberships, sources "
+        "on document-sharing sites, in force past expiry, suspensions the timeline does not "
+        "bear out. Every agreement, whatever its classification. Exits with 1 when it finds "
+        "something."
     )
 
     def add_arguments(self, parser):
