@@ -58,6 +58,7 @@ from agreements.models import (
     Review,
 )
 from agreements.services import agreement_save
+from agreements.services.acts import rebuild_periods
 from history.models import ChangeRecord
 from partners.models import Membership, Nation, Organization, PointOfContact
 
@@ -230,6 +231,7 @@ GUARDS = {
     "api:agreement-list": ("api", VIEW),
     "api:agreement-detail": ("api", VIEW),
     "api:agreement-export": ("api", VIEW, "agreements.export_agreement"),
+    "api:agreement-dyad-years": ("api", VIEW, "agreements.export_agreement"),
     "api:agreement-provisions": ("api", "agreements.view_provision"),
     "api:agreement-reviews": ("api", "agreements.view_review"),
     "api:agreement-history": ("api", "history.view_changerecord"),
@@ -288,6 +290,11 @@ EXTRA_QUERIES = {
     "agreements:list": [("q={}", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
+}
+# Query parameters a route needs on every request (without them it answers 400); added to the
+# query string of each of its cases.
+REQUIRED_QUERIES = {
+    "api:agreement-dyad-years": f"from={TODAY.year - 30}&to={TODAY.year}",
 }
 # Minimal valid values for admin add forms (the probes then set one link to a hidden record).
 ADD_FORM_VALUES = {
@@ -604,6 +611,7 @@ def _plant_agreement(n: int, level: str, owner, parties, **extra) -> Agreement:
         side = {"nation": partner} if isinstance(partner, Nation) else {"organization": partner}
         party_id = pk("party", n if j == 1 else n * 10 + j)  # the first one: the level's variant
         AgreementParty.objects.create(id=party_id, agreement=agreement, **side)
+    rebuild_periods(agreement)  # the parties' bound periods (the dyad-years read them)
     return agreement
 
 
@@ -1031,6 +1039,8 @@ def url_for(case: Case, variant: Variant) -> str | None:
         if variant.is_nul and case.kind != "term":  # not an id: just a bad value
             return None
         path += "?" + case.query.replace("{}", urllib.parse.quote(variant.value, safe="%"))
+    if route.key in REQUIRED_QUERIES:
+        path += ("&" if case.query else "?") + REQUIRED_QUERIES[route.key]
     return path
 
 
