@@ -252,7 +252,8 @@ GUARDS = {
     "api/v1/^(?P<path>.*)$": ("api_unknown",),  # the API's catch-all: 401 like every other
 }
 # The admin site's own routes (not a model's): the status a staff user with the permission
-# gets, or how it is worked out (see expected_admin).
+# gets, or how it is worked out (see expected_admin); ("permission", label): 200 with it, 403
+# without.
 ADMIN_SITE = {
     "admin:index": 200,
     "admin:password_change": 200,
@@ -265,6 +266,7 @@ ADMIN_SITE = {
     "admin:view_on_site": "on_site",
     "view_on_site": "on_site",
     "admin:app_list": "app_list",
+    "admin:check_registry": ("permission", "agreements.check_registry"),  # config/admin_site.py
     "admin/login/": 302,  # to the one sign-in page, with its throttles (config/urls.py)
     "admin/(?P<url>.*)$": 404,  # the catch-all
 }
@@ -1161,6 +1163,8 @@ def expected_admin(case: Case, persona: Persona, perms: set, variant: Variant, p
         return 302  # to the admin's login
     if isinstance(rule, int):
         return rule
+    if isinstance(rule, tuple) and rule[0] == "permission":  # an admin page of its own
+        return 200 if rule[1] in perms else 403
     if rule == "autocomplete":
         if not case.query:
             return 403

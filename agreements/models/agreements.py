@@ -166,6 +166,7 @@ class Agreement(models.Model):
         permissions = [
             ("export_agreement", "Can export agreements"),
             ("view_statistics", "Can view agreement statistics"),
+            ("check_registry", "Can see the registry check"),
         ]
         indexes = [
             models.Index(fields=["status"], name="agreement_status_idx"),
