@@ -96,6 +96,7 @@ class AgreementActionsMixin:
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
+            **getattr(self, "WIDE_PAGE", {}),  # like the list it comes from
             "title": "Record a review",
             "subtitle": None,
             "opts": opts,

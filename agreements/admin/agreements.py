@@ -51,6 +51,12 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(act_count=Count("acts"))
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:  # a new agreement: no party to record acts on yet
+            fields = [name for name in fields if name != "acts_link"]
+        return fields
+
     @admin.display(description="acts")
     def acts_link(self, obj):
         if obj is None or not obj.pk:
@@ -141,10 +147,10 @@ class AgreementAdmin(
         "notice_deadline",
     )
     list_filter = (
+        PartnerFilter,  # first: the question asked most ("every agreement with ...")
         "type",
         "status",
         "classification",
-        PartnerFilter,
         RegionFilter,
         ProvisionCategoryFilter,
         ExpiringFilter,
@@ -268,6 +274,18 @@ class AgreementAdmin(
         if obj is None:  # nothing to show yet on a new agreement
             instances = [i for i in instances if isinstance(i, PartyInline | ProvisionInline)]
         return instances
+
+    # The list (nine columns beside the filters) and the form (the parties' table) need the
+    # page's whole width on a laptop screen (1366 px): no navigation sidebar on these pages
+    # (the breadcrumbs lead back to the other lists).
+    WIDE_PAGE = {"is_nav_sidebar_enabled": False}
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**self.WIDE_PAGE, **(extra_context or {})})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**self.WIDE_PAGE, **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_changeform_initial_data(self, request):
         """A new agreement is owned by whoever enters it, when they may own one (a reader:
