@@ -16,8 +16,9 @@ from django.contrib.auth.management import create_permissions
 from django.urls import Resolver404, resolve
 
 from accounts.choices import Classification
-from accounts.groups import ANALYSTS, POLICY_STAFF, sync_groups
+from accounts.groups import ANALYSTS, EDITORS, POLICY_STAFF, sync_groups
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
+from agreements.models import Agreement, Review
 from partners.choices import ContactRole
 from partners.models import PointOfContact
 
@@ -44,7 +45,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SHOTS = Path(settings.BASE_DIR) / "test-output" / "screenshots"
+SHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR") or Path(settings.BASE_DIR) / "test-output/screenshots"
+)
 SECRET_TITLE = "Zebra Covert Accord"
 ARGS = [
     "--headless",
@@ -268,3 +271,82 @@ def test_analyst_sees_classified_and_exports_csv(page, live_server, registry):
     rows = Path(path).read_text().splitlines()
     assert rows[0].startswith("id,reference,title")
     assert len(rows) == 3 and any("SEC-0001" in row for row in rows)
+
+
+@pytest.fixture
+def wide_page(browser):
+    """A laptop's width (1366 px), where the admin's change list shows its filters beside."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def _choose(page, row_selector, text):
+    """Pick ``text`` in the Select2 autocomplete inside ``row_selector``."""
+    page.locator(f"{row_selector} .select2-selection").first.click()
+    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def test_editor_enters_an_agreement_filters_and_records_reviews(wide_page, live_server, registry):
+    page = wide_page
+    editor = UserFactory(
+        username="editor", group=EDITORS, clearance=Classification.CONFIDENTIAL, is_staff=True
+    )
+    sign_in(page, live_server, "editor")
+
+    # The add form: two party rows and a provision row ready, the editor as owner.
+    page.goto(f"{live_server.url}/admin/agreements/agreement/add/")
+    assert page.locator("#parties-0").is_visible() and page.locator("#parties-1").is_visible()
+    assert page.locator("#provisions-0").is_visible()
+    assert "editor" in page.locator("#id_owner + .select2").inner_text()
+    title = page.locator("#id_title")
+    assert title.bounding_box()["width"] > 500  # wide enough for a treaty's title
+    shoot(page, "admin13-add-form")
+    title.fill("Agreement on Reciprocal Access between Japan and the Philippines")
+    page.locator("#id_type").select_option("access")
+    page.locator("#id_status").select_option("negotiating")
+    _choose(page, "#parties-0", "Philippines")
+    _choose(page, "#parties-1", "United States")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/admin/agreements/agreement/")
+    assert "was added successfully" in page.locator(".messagelist").inner_text()
+    added = Agreement.objects.get(title__startswith="Agreement on Reciprocal Access")
+    assert sorted(p.code for p in added.parties.all()) == ["PHL", "USA"]
+    assert added.provisions.count() == 0 and added.owner == editor
+
+    # The change list: filters beside it, the partner filter a text box with suggestions.
+    box = page.locator("#partner-filter-input")
+    box.fill("NATO")
+    box.press("Enter")
+    page.wait_for_url("**/admin/agreements/agreement/?partner=NATO")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1 and "NATO-1951-SOFA" in rows.first.inner_text()
+    page.goto(f"{live_server.url}/admin/agreements/agreement/?type__exact=dca")
+    page.locator("#partner-filter-input").fill("PHL")
+    page.locator("#partner-filter-input").press("Enter")
+    page.wait_for_url("**/admin/agreements/agreement/?type__exact=dca&partner=PHL")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert page.locator("#partner-filter-input").input_value() == "PHL"
+    shoot(page, "admin13-changelist-partner")
+    page.goto(f"{live_server.url}/admin/agreements/agreement/")
+    assert SECRET_TITLE not in page.content()
+    shoot(page, "admin13-changelist")
+
+    # Record a review of two agreements: a page asks, then both are recorded.
+    for reference in ("US-PH-2014-EDCA", "NATO-1951-SOFA"):
+        page.locator("#result_list tr", has_text=reference).locator(".action-select").check()
+    page.locator("select[name=action]").select_option("record_review")
+    page.get_by_role("button", name="Go").click()
+    page.wait_for_selector("#record_review_form")
+    assert page.locator(".record-review-agreements li").count() == 2
+    page.locator("#id_outcome").select_option("continue")
+    page.locator("#id_notes").fill("Both still serve their purpose.")
+    shoot(page, "admin13-record-review")
+    page.get_by_role("button", name="Record 2 reviews").click()
+    page.wait_for_url(f"{live_server.url}/admin/agreements/agreement/")
+    assert "Recorded a review of 2 agreements." in page.locator(".messagelist").inner_text()
+    assert Review.objects.filter(reviewer=editor).count() == 2
+    shoot(page, "admin13-reviews-recorded")
