@@ -227,6 +227,9 @@ GUARDS = {
     "agreements:calendar_feed": ("calendar",),
     "partners:nation": ("page", VIEW),
     "partners:organization": ("page", VIEW),
+    "partners:nations": ("page", VIEW),
+    "partners:organizations": ("page", VIEW),
+    "agreements:search": ("page", VIEW),
     "api:agreement-list": ("api", VIEW),
     "api:agreement-detail": ("api", VIEW),
     "api:agreement-export": ("api", VIEW, "agreements.export_agreement"),
@@ -284,6 +287,7 @@ ADMIN_HISTORY_REDIRECTS = {"agreements.agreement"}
 # changelists, add forms, autocomplete and API filter sets). "{}" takes a planted record.
 EXTRA_QUERIES = {
     "agreements:list": [("q={}", "term")],
+    "agreements:search": [("q={}", "term"), ("q={}&group=provisions", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
 }
