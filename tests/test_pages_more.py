@@ -555,7 +555,7 @@ def test_nation_page_map_shows_its_partners(client, world, viewer):
 
 
 def test_map_page_weight(client, world, viewer):
-    """The map adds about 55 kB to a page (some 18 kB gzipped)."""
+    """The map adds about 67 kB to a page (some 15 kB gzipped)."""
     html = section(get(client, viewer, "/"), "partner-map")
     assert len(html.encode()) < 75_000
 
