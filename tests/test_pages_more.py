@@ -242,7 +242,8 @@ def test_search_never_shows_or_counts_a_secret_title(client, world, viewer, edit
         html = get(client, user, "/search/?q=Zebra")
         assert SECRET_TITLE not in html and "SEC-0001" not in html
         assert 'id="count-agreements">0<' in html
-        assert "0 found in all" in html
+        assert "0 found in all" in html and 'id="no-results"' in html
+        assert 'id="group-agreements"' not in html  # no empty card, only its count
     html = get(client, analyst, "/search/?q=Zebra")
     assert SECRET_TITLE in html and 'id="count-agreements">1<' in html
     # The secret annex of a public agreement: neither it nor its agreement is found.
