@@ -105,7 +105,7 @@ class ChangeRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.record_type} {self.object_repr}"
+        return self.display.summary
 
     @cached_property
     def display(self):
