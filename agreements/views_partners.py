@@ -22,6 +22,7 @@ from history.models import ChangeRecord
 from partners.choices import OrganizationKind
 from partners.filtersets import NationFilterSet, OrganizationFilterSet
 from partners.models import Membership, Nation, Organization, PointOfContact
+from partners.selectors import nations_with_lineage
 from partners.world_map import world_map
 
 from .choices import ProvisionCategory
@@ -111,7 +112,9 @@ def nation_list(request):
     if data.urlencode() != request.GET.urlencode():
         return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
     today = timezone.localdate()
-    nations = Nation.objects.annotate(in_force=in_force_count(request.user, "nation", today))
+    nations = nations_with_lineage(
+        Nation.objects.annotate(in_force=in_force_count(request.user, "nation", today))
+    )
     filterset = NationFilterSet(data=data, queryset=nations, request=request)
     regions = Nation.objects.exclude(region="").order_by("region")
     return _index(
@@ -158,7 +161,7 @@ def organization_list(request):
 @registry_page
 def nation_detail(request, iso3: str):
     user = request.user
-    nation = get_object_or_404(Nation, iso3=iso3.upper())
+    nation = get_object_or_404(nations_with_lineage(), iso3=iso3.upper())
     today = timezone.localdate()
     agreements = list(agreements_for(user).filter(parties__nation=nation).distinct())
     memberships = list(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
 from rest_framework import exceptions
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import DjangoModelPermissions
 
 MAX_PAGE_SIZE = 500
@@ -84,6 +84,76 @@ class Pagination(PageNumberPagination):
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
             else:
                 parameter["schema"].update(minimum=1)
+        return parameters
+
+
+class KeysetPagination(CursorPagination):
+    """``?cursor=`` (empty to start): pages in id order, each found by the last id of the one
+    before, so a page deep in the registry costs what the first one does. No count."""
+
+    ordering = ("id",)
+    page_size = Pagination.page_size
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    get_page_size = Pagination.get_page_size
+    cursor_query_description = (
+        "Walk every row in id order: send an empty cursor to start, then follow `next`. "
+        "Its cost per page does not grow with depth (no count, no ordering, no page)."
+    )
+
+    def decode_cursor(self, request):
+        if request.query_params.get(self.cursor_query_param) == "":
+            return None
+        return super().decode_cursor(request)
+
+
+class CursorOrPagePagination(Pagination):
+    """Page numbers (``page``) by default; with ``cursor`` present, keyset pages
+    (``KeysetPagination``)."""
+
+    def __init__(self):
+        self.keyset = KeysetPagination()
+
+    def _uses_cursor(self, request) -> bool:
+        return self.keyset.cursor_query_param in request.query_params
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.cursor_mode = self._uses_cursor(request)
+        if not self.cursor_mode:
+            return super().paginate_queryset(queryset, request, view)
+        clashes = [name for name in ("page", "ordering") if name in request.query_params]
+        if clashes:
+            raise exceptions.ValidationError(
+                {
+                    name: ["Leave this out with cursor: a cursor walks in id order."]
+                    for name in clashes
+                }
+            )
+        return self.keyset.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.cursor_mode:
+            return self.keyset.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema):
+        """Either shape: with ``cursor`` there is no ``count``."""
+        described = super().get_paginated_response_schema(schema)
+        described["required"] = [name for name in described.get("required", []) if name != "count"]
+        described["properties"]["count"]["description"] = "Not sent with cursor."
+        return described
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        parameters.append(
+            {
+                "name": self.keyset.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.keyset.cursor_query_description,
+                "schema": {"type": "string"},
+            }
+        )
         return parameters
 
 

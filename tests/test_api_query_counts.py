@@ -79,6 +79,7 @@ URLS = [
     ("/api/v1/deadlines/", {"within": 60}),
     ("/api/v1/stats/", {}),
     ("/api/v1/agreements/export/", {}),
+    ("/api/v1/agreements/dyad-years/", {"from": 2010, "to": 2026}),
     ("/api/v1/nations/", {}),
     ("/api/v1/organizations/", {}),
     ("/api/v1/points-of-contact/", {}),

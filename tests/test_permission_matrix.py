@@ -58,6 +58,7 @@ from agreements.models import (
     Review,
 )
 from agreements.services import agreement_save
+from agreements.services.acts import rebuild_periods
 from history.models import ChangeRecord
 from partners.models import Membership, Nation, Organization, PointOfContact
 
@@ -233,6 +234,7 @@ GUARDS = {
     "api:agreement-list": ("api", VIEW),
     "api:agreement-detail": ("api", VIEW),
     "api:agreement-export": ("api", VIEW, "agreements.export_agreement"),
+    "api:agreement-dyad-years": ("api", VIEW, "agreements.export_agreement"),
     "api:agreement-provisions": ("api", "agreements.view_provision"),
     "api:agreement-reviews": ("api", "agreements.view_review"),
     "api:agreement-history": ("api", "history.view_changerecord"),
@@ -253,7 +255,8 @@ GUARDS = {
     "api/v1/^(?P<path>.*)$": ("api_unknown",),  # the API's catch-all: 401 like every other
 }
 # The admin site's own routes (not a model's): the status a staff user with the permission
-# gets, or how it is worked out (see expected_admin).
+# gets, or how it is worked out (see expected_admin); ("permission", label): 200 with it, 403
+# without.
 ADMIN_SITE = {
     "admin:index": 200,
     "admin:password_change": 200,
@@ -266,6 +269,7 @@ ADMIN_SITE = {
     "admin:view_on_site": "on_site",
     "view_on_site": "on_site",
     "admin:app_list": "app_list",
+    "admin:check_registry": ("permission", "agreements.check_registry"),  # config/admin_site.py
     "admin/login/": 302,  # to the one sign-in page, with its throttles (config/urls.py)
     "admin/(?P<url>.*)$": 404,  # the catch-all
 }
@@ -290,6 +294,11 @@ EXTRA_QUERIES = {
     "agreements:search": [("q={}", "term"), ("q={}&group=provisions", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
+}
+# Query parameters a route needs on every request (without them it answers 400); added to the
+# query string of each of its cases.
+REQUIRED_QUERIES = {
+    "api:agreement-dyad-years": f"from={TODAY.year - 30}&to={TODAY.year}",
 }
 # Minimal valid values for admin add forms (the probes then set one link to a hidden record).
 ADD_FORM_VALUES = {
@@ -606,6 +615,7 @@ def _plant_agreement(n: int, level: str, owner, parties, **extra) -> Agreement:
         side = {"nation": partner} if isinstance(partner, Nation) else {"organization": partner}
         party_id = pk("party", n if j == 1 else n * 10 + j)  # the first one: the level's variant
         AgreementParty.objects.create(id=party_id, agreement=agreement, **side)
+    rebuild_periods(agreement)  # the parties' bound periods (the dyad-years read them)
     return agreement
 
 
@@ -1033,6 +1043,8 @@ def url_for(case: Case, variant: Variant) -> str | None:
         if variant.is_nul and case.kind != "term":  # not an id: just a bad value
             return None
         path += "?" + case.query.replace("{}", urllib.parse.quote(variant.value, safe="%"))
+    if route.key in REQUIRED_QUERIES:
+        path += ("&" if case.query else "?") + REQUIRED_QUERIES[route.key]
     return path
 
 
@@ -1155,6 +1167,8 @@ def expected_admin(case: Case, persona: Persona, perms: set, variant: Variant, p
         return 302  # to the admin's login
     if isinstance(rule, int):
         return rule
+    if isinstance(rule, tuple) and rule[0] == "permission":  # an admin page of its own
+        return 200 if rule[1] in perms else 403
     if rule == "autocomplete":
         if not case.query:
             return 403

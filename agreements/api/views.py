@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import CursorOrPagePagination
 from history.models import ChangeRecord
 
 from ..filtersets import AgreementFilterSet, ProvisionFilterSet
@@ -125,6 +126,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
 
     filterset_class = AgreementFilterSet
     lookup_value_regex = r"\d+"
+    pagination_class = CursorOrPagePagination
 
     def get_queryset(self):
         user = self.request.user

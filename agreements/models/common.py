@@ -120,7 +120,9 @@ class AgreementQuerySet(ClassifiedQuerySet):
     def in_force_on(self, day: datetime.date):
         """In force on ``day``: signed, entered into force on or before it, not expired
         before it, not terminated on or before it, and not suspended on it (its latest
-        ``suspended`` or ``resumed`` event on or before the day is not a suspension)."""
+        ``suspended`` or ``resumed`` event on or before the day is not a suspension). The
+        dyad-years read the same rule as spans of days (``dyad_years.in_force_spans``;
+        tests/test_dyad_years.py checks that the two agree)."""
         from .reviews import AgreementEvent
 
         latest = (

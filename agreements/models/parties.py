@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from config.constraints import PythonChecks
 from partners.models import Nation, Organization
 
 from ..choices import PartyActKind, PartyStatus
@@ -15,7 +16,7 @@ from .agreements import (
 )
 
 
-class AgreementParty(models.Model):
+class AgreementParty(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name="agreement"
     )
@@ -126,7 +127,7 @@ class AgreementParty(models.Model):
             raise ValidationError(errors)
 
 
-class PartyAct(models.Model):
+class PartyAct(PythonChecks, models.Model):
     """One dated act in a party's relation to an agreement, as a depositary records it."""
 
     party = models.ForeignKey(
@@ -176,7 +177,7 @@ class PartyPeriodQuerySet(models.QuerySet):
         )
 
 
-class PartyPeriod(models.Model):
+class PartyPeriod(PythonChecks, models.Model):
     """Derived from the acts (``agreements.party_acts``), never written by hand: a party's
     status from ``starts_on`` until the day before ``ends_on`` (empty: still so)."""
 
