@@ -146,10 +146,12 @@ def test_nation_index_drops_empty_parameters_and_pages(client, partners, viewer)
     assert "Showing 51–61 of 61" in get(client, viewer, "/nations/?page=2")
 
 
-def test_nation_index_marks_former_states(client, partners, viewer):
-    NationFactory(iso3="SUN", name="USSR", is_historical=True)
+def test_nation_index_marks_former_states_and_their_successors(client, partners, viewer):
+    ussr = NationFactory(iso3="SUN", name="USSR", is_historical=True, valid_to=D(1991, 12, 26))
+    ussr.successors.set([NationFactory(iso3="RUS", name="Russia")])
     row = row_of(get(client, viewer, "/nations/"), "/nations/SUN/")
-    assert "former state" in row
+    assert "former state" in row and "until 26 Dec 1991" in row
+    assert 'succeeded by <a href="/nations/RUS/">Russia</a>' in row
 
 
 def test_organization_index_counts_kind_and_search(client, world, viewer, analyst):
