@@ -177,8 +177,9 @@ def test_policy_staff_journey_never_sees_classified(page, live_server, registry)
 
     # Search from the list page.
     page.get_by_role("link", name="Agreements", exact=True).click()
-    page.get_by_role("searchbox", name="Search").fill("EDCA")
-    page.get_by_role("button", name="Search", exact=True).click()
+    main = page.locator("main")  # the header has the registry-wide search box too
+    main.get_by_role("searchbox", name="Search").fill("EDCA")
+    main.get_by_role("button", name="Search", exact=True).click()
     assert page.url.endswith("/agreements/?q=EDCA")
     assert page.locator("#result-count").inner_text().startswith("1 agreement matches")
     visit_check()
@@ -350,3 +351,58 @@ def test_editor_enters_an_agreement_filters_and_records_reviews(wide_page, live_
     assert "Recorded a review of 2 agreements." in page.locator(".messagelist").inner_text()
     assert Review.objects.filter(reviewer=editor).count() == 2
     shoot(page, "admin13-reviews-recorded")
+
+
+# The partner indexes, the registry-wide search, the timeline and the maps, on a phone and on
+# a desktop: nothing wider than the window, nothing above the reader's clearance.
+WIDTHS = (390, 1366)
+PAGES_AT_WIDTHS = [
+    ("nations", "/nations/"),
+    ("organizations", "/organizations/"),
+    ("search", "/search/?q=training"),
+    ("agreement", "{public}"),
+    ("dashboard", "/"),
+    ("nation", "/nations/USA/"),
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_fit_phone_and_desktop_widths(browser, live_server, registry, width):
+    UserFactory(username="policy", group=POLICY_STAFF)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        sign_in(page, live_server, "policy")
+        for name, path in PAGES_AT_WIDTHS:
+            path = path.format(public=registry["public"].get_absolute_url())
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, path
+            html = page.content()
+            assert SECRET_TITLE not in html and "SEC-0001" not in html, path
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"{path} is {scroll} px wide at {width} px"
+            shoot(page, f"{name}-{width}")
+
+        # The header's search box, from any page, to the grouped results.
+        page.goto(f"{live_server.url}/deadlines/")
+        page.get_by_role("searchbox", name="Search the registry").fill("training")
+        page.locator("header").get_by_role("button", name="Search").click()
+        page.wait_for_url("**/search/?q=training")
+        assert page.locator("#count-agreements").inner_text() == "1"
+        assert page.get_by_role("link", name="US-Philippines EDCA").is_visible()
+
+        # The timeline of the agreement shows its dates without any recorded event.
+        page.goto(f"{live_server.url}{registry['public'].get_absolute_url()}")
+        timeline = page.locator("ol.timeline").inner_text()
+        assert "28 Apr 2014 · Signed" in timeline and "Entered into force" in timeline
+
+        # A country on the map is a link to its nation page (by keyboard: the islands are
+        # too small to aim at on a phone).
+        page.goto(f"{live_server.url}/")
+        page.locator('svg.map a[href="/nations/PHL/"]').focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/nations/PHL/")
+        assert page.get_by_role("heading", level=1).inner_text() == "Philippines"
+    finally:
+        context.close()

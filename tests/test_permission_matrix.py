@@ -230,6 +230,9 @@ GUARDS = {
     "agreements:calendar_feed": ("calendar",),
     "partners:nation": ("page", VIEW),
     "partners:organization": ("page", VIEW),
+    "partners:nations": ("page", VIEW),
+    "partners:organizations": ("page", VIEW),
+    "agreements:search": ("page", VIEW),
     "api:agreement-list": ("api", VIEW),
     "api:agreement-detail": ("api", VIEW),
     "api:agreement-export": ("api", VIEW, "agreements.export_agreement"),
@@ -303,6 +306,7 @@ ACTION_FORMS = {
 # changelists, add forms, autocomplete and API filter sets). "{}" takes a planted record.
 EXTRA_QUERIES = {
     "agreements:list": [("q={}", "term")],
+    "agreements:search": [("q={}", "term"), ("q={}&group=provisions", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
 }

@@ -167,6 +167,16 @@ class PartyAct(PythonChecks, models.Model):
             raise ValidationError({"effective_on": "Cannot be before the date of the act."})
 
 
+class PartyPeriodQuerySet(models.QuerySet):
+    def bound_on(self, day):
+        """Periods in which their party was bound on ``day``."""
+        return self.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=day),
+            status=PartyStatus.BOUND,
+            starts_on__lte=day,
+        )
+
+
 class PartyPeriod(PythonChecks, models.Model):
     """Derived from the acts (``agreements.party_acts``), never written by hand: a party's
     status from ``starts_on`` until the day before ``ends_on`` (empty: still so)."""
@@ -176,6 +186,8 @@ class PartyPeriod(PythonChecks, models.Model):
     status = models.CharField("status", max_length=16, choices=PartyStatus.choices)
     starts_on = models.DateField("from")
     ends_on = models.DateField("until (exclusive)", null=True, blank=True)
+
+    objects = PartyPeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["party", "starts_on"]
