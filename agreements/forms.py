@@ -140,22 +140,32 @@ class AgreementForm(ServiceForm):
 
 
 class PartyActsForm(ServiceForm):
-    """A party's page in the admin: its acts (the inline) in one ``party_acts_save`` call."""
+    """A party's page in the admin: its acts (the inline) in one ``party_acts_save`` call.
+    ``version_seen`` is the agreement's version the editor opened (as on the agreement's
+    page), so a save over someone else's change is refused."""
 
     service = staticmethod(party_acts_save)
     record_argument = "party"
     checked_by_inlines = True
     row_labels = {"acts": "Acts"}
+    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = AgreementParty
         fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            user = self.request.user if self.request else None
+            self.initial["version_seen"] = version_seen_by(self.instance.agreement, user)
 
     def service_kwargs(self, formsets) -> dict:
         kwargs = {
             "party": self.instance,
             "actor": self.request.user if self.request else None,
             "source": self.source,
+            "expected_version": self.cleaned_data.get("version_seen"),
             "acts": [],
         }
         for formset in formsets:
@@ -164,3 +174,12 @@ class PartyActsForm(ServiceForm):
                     formset.row_values(f, ACT_FIELDS) for f in self.rows_of("acts", formset)
                 ]
         return kwargs
+
+    def service_errors(self, formsets) -> list[str] | None:
+        try:
+            return super().service_errors(formsets)
+        except StaleVersion:
+            return [
+                "Someone changed this agreement after you opened this party; nothing was "
+                "saved. Open it again to see their change, then make yours."
+            ]
