@@ -49,7 +49,14 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
     readonly_fields = ("acts_link",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(act_count=Count("acts"))
+        # The partners are selected with the rows: their autocomplete widgets show them
+        # without a query each (SafeAutocompleteMixin).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("nation", "organization")
+            .annotate(act_count=Count("acts"))
+        )
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
