@@ -1,6 +1,6 @@
 """Review of issue 10 ("answers true on the day"): party acts, the rules of a day, the write
-paths that carry acts, the import and the cursor. Each test is a finding: it fails on main
-as it stands (2548e6d) and says, in its docstring, what is wrong and how much it matters.
+paths that carry acts, the import and the cursor. Each test pins a finding of that review
+(it failed before the fix) and says, in its docstring, what was wrong and how much it mattered.
 Run on PostgreSQL (the NUL-character cases and the two-thread tests need it):
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_review10 pytest tests/test_review10.py``."""
 
