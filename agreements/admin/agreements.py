@@ -256,6 +256,13 @@ class AgreementAdmin(
     def get_fieldsets(self, request, obj=None):
         hidden = self._hidden_links(request, obj)
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # a new agreement has no record times yet
+            fieldsets = [
+                (title, {**options, "fields": ("version_seen",)})
+                if title == "Record"
+                else (title, options)
+                for title, options in fieldsets
+            ]
         if not hidden:
             return fieldsets
         swap = {name: f"{name}_out_of_reach" for name in hidden}

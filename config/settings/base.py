@@ -316,6 +316,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ReminderStatusEnum": "agreements.choices.ReminderStatus",
     "ReminderKindEnum": "agreements.choices.ReminderKind",
     "EventKindEnum": "agreements.choices.EventKind",
+    "PartyActKindEnum": "agreements.choices.PartyActKind",
+    "PartyStatusEnum": "agreements.choices.PartyStatus",
     "OrganizationKindEnum": "partners.choices.OrganizationKind",
     "ContactRoleEnum": "partners.choices.ContactRole",
     "PartyKindEnum": ["nation", "organization"],
