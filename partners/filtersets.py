@@ -5,7 +5,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from config.filters import ChoiceInFilter, split_list
+from config.filters import ChoiceInFilter, CommaListFilter, FilterSet, split_list
 
 from .choices import ContactRole, OrganizationKind
 from .models import Nation, Organization, PointOfContact
@@ -35,11 +35,11 @@ class RegionField(forms.CharField):
         return [known[name.lower()] for name in names]
 
 
-class RegionFilter(django_filters.CharFilter):
+class RegionFilter(CommaListFilter, django_filters.CharFilter):
     field_class = RegionField
 
 
-class NationFilterSet(django_filters.FilterSet):
+class NationFilterSet(FilterSet):
     region = RegionFilter(method="filter_region", help_text="Comma list of UN M49 regions.")
     q = django_filters.CharFilter(method="filter_q", help_text="Name or ISO code contains.")
 
@@ -62,7 +62,7 @@ class NationFilterSet(django_filters.FilterSet):
         )
 
 
-class OrganizationFilterSet(django_filters.FilterSet):
+class OrganizationFilterSet(FilterSet):
     kind = ChoiceInFilter(choices=OrganizationKind.choices, help_text="Comma list: any of.")
 
     class Meta:
@@ -70,7 +70,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class PointOfContactFilterSet(django_filters.FilterSet):
+class PointOfContactFilterSet(FilterSet):
     role = ChoiceInFilter(choices=ContactRole.choices, help_text="Comma list: any of.")
     represents = django_filters.CharFilter(
         field_name="represents__iso3", lookup_expr="iexact", help_text="ISO alpha-3."
