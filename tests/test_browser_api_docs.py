@@ -17,8 +17,10 @@ def test_swagger_ui_loads_with_no_console_error(page, live_server):  # noqa: F81
     problems = []
     page.on(
         "console",
-        lambda message: message.type in ("error", "warning")
-        and problems.append(f"{message.type}: {message.text}"),
+        lambda message: (
+            message.type in ("error", "warning")
+            and problems.append(f"{message.type}: {message.text}")
+        ),
     )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
