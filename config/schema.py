@@ -55,7 +55,7 @@ ERRORS = {
     ),
     "404": (
         "No such record, or one above your clearance (answered the same).",
-        {"detail": "No Agreement matches the given query."},
+        {"detail": "Not found."},  # each operation names its model (_not_found_example)
     ),
     "406": (
         "None of the formats in ``Accept`` is offered here.",
@@ -107,6 +107,16 @@ class RegistrySchema(AutoSchema):
         known = [*(filterset.base_filters if filterset else ()), *other_parameters(self.view)]
         return {"partys": [UNKNOWN % ", ".join(dict.fromkeys(known))]}
 
+    def _not_found_example(self) -> dict:
+        """What the record's 404 says: the agreement's under an agreement's path."""
+        if "{agreement_pk}" in self.path:
+            return {"detail": "No Agreement matches the given query."}
+        queryset = getattr(self.view, "queryset", None)
+        model = getattr(queryset, "model", None)
+        if model is None or "acronym" in self.path:  # organizations: looked up by hand
+            return {"detail": "Not found."}
+        return {"detail": f"No {model.__name__} matches the given query."}
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status in self.error_statuses():
@@ -119,6 +129,8 @@ class RegistrySchema(AutoSchema):
             else:
                 schema = self._component("Error", ERROR_SCHEMA)
                 description, example = ERRORS[status]
+                if status == "404":
+                    example = self._not_found_example()
             responses[status] = self._get_response_for_code(
                 OpenApiResponse(
                     schema,
