@@ -3,11 +3,13 @@ cleaned data to ``agreement_save`` (see ``AgreementForm.save_kwargs``). The revi
 a review must be able to read its agreement (owner and watchers: checked by the service)."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 
 from config.admin_services import ServiceForm
 
-from .models import Agreement, AgreementEvent, AgreementParty, PartyAct, Provision
+from .models import Agreement, AgreementEvent, AgreementParty, PartyAct, Provision, Review
 from .selectors import not_readers_message, readers_among
 from .services import (
     AGREEMENT_FIELDS,
@@ -48,6 +50,22 @@ class ReviewAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _review_field(name: str, **kwargs) -> forms.Field:
+    """A form field built from the Review model's own (its validators and choices)."""
+    return Review._meta.get_field(name).formfield(**kwargs)
+
+
+class RecordReviewForm(forms.Form):
+    """The "Record a review" action's page: one review with these values on each selected
+    agreement (``review_record``), by the user who records them."""
+
+    reviewed_on = _review_field("reviewed_on", widget=AdminDateWidget, initial=timezone.localdate)
+    outcome = _review_field("outcome")
+    notes = _review_field(
+        "notes", widget=forms.Textarea(attrs={"class": "vLargeTextField", "rows": 4})
+    )
+
+
 class AgreementForm(ServiceForm):
     """The agreement form: it collects itself and its inlines into one ``agreement_save``
     call. ``version_seen`` is the version the editor opened, so a save over someone else's
@@ -61,6 +79,12 @@ class AgreementForm(ServiceForm):
     class Meta:
         model = Agreement
         fields = (*AGREEMENT_FIELDS, "watchers")
+        widgets = {
+            # Titles run long ("Agreement between ... concerning ..."): a full-width input,
+            # and room for a paragraph or two of summary.
+            "title": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "summary": forms.Textarea(attrs={"class": "vLargeTextField", "rows": 6}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,9 +97,8 @@ class AgreementForm(ServiceForm):
         if "watchers" in data:
             kwargs["watchers"] = list(data["watchers"])
         for formset in formsets:
-            rows = [f for f in formset.forms if f not in formset.deleted_forms]
-            rows = [f for f in rows if f.instance.pk or f.has_changed()]
             if formset.model is AgreementParty:
+                rows = self.rows_of("parties", formset)
                 kwargs["parties"] = [
                     AgreementParty(
                         nation=f.cleaned_data.get("nation"),
@@ -85,12 +108,14 @@ class AgreementForm(ServiceForm):
                     for f in rows
                 ]
             elif formset.model is Provision:
+                rows = self.rows_of("provisions", formset)
                 kwargs["provisions"] = [
                     {"id": f.instance.pk}
                     | {name: f.cleaned_data.get(name) for name in PROVISION_FIELDS}
                     for f in rows
                 ]
             elif formset.model is AgreementEvent:
+                rows = self.rows_of("events", formset)
                 kwargs["events"] = [
                     {"id": f.instance.pk}
                     | {name: f.cleaned_data.get(name) for name in EVENT_FIELDS}

@@ -189,6 +189,22 @@ def party_periods(
     return periods
 
 
+def until(periods: list[Period], last_day: datetime.date | None) -> list[Period]:
+    """The periods cut at ``last_day`` (a state that ceased to exist that day is nothing to
+    the agreement after it: its successors continue by their own acts)."""
+    if last_day is None:
+        return periods
+    end = last_day + datetime.timedelta(days=1)
+    cut = []
+    for period in periods:
+        if period.starts_on >= end:
+            break
+        if period.ends_on is None or period.ends_on > end:
+            period = Period(period.status, period.starts_on, end)
+        cut.append(period)
+    return cut
+
+
 def status_on(periods: Iterable, day: datetime.date) -> str | None:
     """The status a party had on ``day`` (periods: ``Period`` or stored ``PartyPeriod``);
     None before any act of it took effect."""

@@ -10,8 +10,10 @@ import datetime
 import logging
 from dataclasses import asdict
 
-from celery import shared_task
+from celery import chain, shared_task
 from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 
 from . import lifecycle, reminders
 from .choices import DeliveryOutcome
@@ -23,10 +25,31 @@ def _day(as_of: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(as_of) if as_of else None
 
 
+# When the daily run last happened (the cache: shared by every process; losing it only
+# means one more run, and both tasks are safe to run again).
+LAST_RUN_KEY = "agreements:daily-run-on"
+
+
 @shared_task
 def run_lifecycle(as_of: str | None = None) -> dict:
     report = lifecycle.lifecycle_run(today=_day(as_of))
+    if as_of is None:
+        cache.set(LAST_RUN_KEY, timezone.localdate().isoformat(), timeout=None)
     return asdict(report)
+
+
+def catch_up(today: datetime.date | None = None) -> bool:
+    """On beat's start: when the daily run did not happen today (beat was down over its
+    06:00 slot, or this is a fresh install), queue it now: the lifecycle, then the reminder
+    sweep (which itself sends only the most urgent reminder still ahead of each date).
+    True when it queued them."""
+    today = today or timezone.localdate()
+    last = cache.get(LAST_RUN_KEY)
+    if last is not None and last >= today.isoformat():
+        return False
+    logger.info("The daily run last happened on %s: running it now.", last or "no record")
+    chain(run_lifecycle.si(), sweep_reminders.si()).delay()
+    return True
 
 
 @shared_task

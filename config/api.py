@@ -9,7 +9,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.settings import api_settings
@@ -95,6 +95,76 @@ class Pagination(PageNumberPagination):
         return parameters
 
 
+class KeysetPagination(CursorPagination):
+    """``?cursor=`` (empty to start): pages in id order, each found by the last id of the one
+    before, so a page deep in the registry costs what the first one does. No count."""
+
+    ordering = ("id",)
+    page_size = Pagination.page_size
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    get_page_size = Pagination.get_page_size
+    cursor_query_description = (
+        "Walk every row in id order: send an empty cursor to start, then follow `next`. "
+        "Its cost per page does not grow with depth (no count, no ordering, no page)."
+    )
+
+    def decode_cursor(self, request):
+        if request.query_params.get(self.cursor_query_param) == "":
+            return None
+        return super().decode_cursor(request)
+
+
+class CursorOrPagePagination(Pagination):
+    """Page numbers (``page``) by default; with ``cursor`` present, keyset pages
+    (``KeysetPagination``)."""
+
+    def __init__(self):
+        self.keyset = KeysetPagination()
+
+    def _uses_cursor(self, request) -> bool:
+        return self.keyset.cursor_query_param in request.query_params
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.cursor_mode = self._uses_cursor(request)
+        if not self.cursor_mode:
+            return super().paginate_queryset(queryset, request, view)
+        clashes = [name for name in ("page", "ordering") if name in request.query_params]
+        if clashes:
+            raise exceptions.ValidationError(
+                {
+                    name: ["Leave this out with cursor: a cursor walks in id order."]
+                    for name in clashes
+                }
+            )
+        return self.keyset.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.cursor_mode:
+            return self.keyset.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema):
+        """Either shape: with ``cursor`` there is no ``count``."""
+        described = super().get_paginated_response_schema(schema)
+        described["required"] = [name for name in described.get("required", []) if name != "count"]
+        described["properties"]["count"]["description"] = "Not sent with cursor."
+        return described
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        parameters.append(
+            {
+                "name": self.keyset.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.keyset.cursor_query_description,
+                "schema": {"type": "string"},
+            }
+        )
+        return parameters
+
+
 # Query parameters -----------------------------------------------------------------------------
 
 
@@ -104,16 +174,8 @@ def other_parameters(view) -> list[str]:
     ``format``."""
     names = list(getattr(view, "query_parameters", ()))
     paginator = getattr(view, "paginator", None)
-    for attribute in (
-        "page_query_param",
-        "page_size_query_param",
-        "cursor_query_param",
-        "limit_query_param",
-        "offset_query_param",
-    ):
-        name = getattr(paginator, attribute, None)
-        if name:
-            names.append(name)
+    if paginator is not None:  # the parameters it documents
+        names += [p["name"] for p in paginator.get_schema_operation_parameters(view)]
     names.append(api_settings.URL_FORMAT_OVERRIDE)
     return names
 
@@ -121,7 +183,7 @@ def other_parameters(view) -> list[str]:
 def check_parameters(request, view) -> None:
     """For a view without filters: a parameter it does not take, or a single one given
     twice, is a 400 naming it."""
-    _data, errors = merged_query(request.query_params, known=other_parameters(view))
+    _data, errors, _ignored = merged_query(request.query_params, known=other_parameters(view))
     if errors:
         raise exceptions.ValidationError(errors)
 
@@ -141,17 +203,20 @@ class FilterBackend(DjangoFilterBackend):
         return {
             **super().get_filterset_kwargs(request, queryset, view),
             "known": other_parameters(view),
+            "strict": True,
         }
 
-    def valid_filterset(self, request, queryset, view):
-        """The view's filter set over ``queryset``, or a 400 with every parameter's errors;
-        None (after checking the parameters) for a view without one."""
+    def valid_filterset(self, request, queryset, view, *, errors: dict | None = None):
+        """The view's filter set over ``queryset``, or a 400 with every parameter's errors
+        (``errors``: those the view found in its own parameters); None (after checking the
+        parameters) for a view without one."""
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             check_parameters(request, view)
             return None
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
+        if errors or not filterset.is_valid():
+            problems = {**(errors or {}), **translate_validation(filterset.errors).detail}
+            raise exceptions.ValidationError(problems)
         return filterset
 
     def filter_queryset(self, request, queryset, view):

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -23,3 +24,11 @@ def _create_broker_folders(sender, **kwargs):
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             if options.get(key):
                 Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@beat_init.connect
+def _catch_up_on_start(sender, **kwargs):
+    """Beat starting after missing a day (or on a fresh install) runs the day's work now."""
+    from agreements.tasks import catch_up
+
+    catch_up()

@@ -4,9 +4,10 @@ set of the registry follows (``FilterSet``):
 - a comma-list parameter may also be repeated: ``type=sofa&type=acsa`` is ``type=sofa,acsa``;
   any other parameter given twice is an error ("Given more than once");
 - a choice that does not exist is an error that lists the valid values;
-- a parameter that is neither a filter nor one of the ``known`` others the caller takes (the
-  page, the page size, ``format``...) is an error naming it, with the list of those it knows;
-  with ``strict=False`` (the browser's list page) it is ignored and listed in ``ignored``.
+- with ``strict=True`` (every list of the API), a parameter that is neither a filter nor one
+  of the ``known`` others the caller takes (the page, the page size, ``format``...) is an
+  error naming it, with the list of those it knows; otherwise (pages: a link may carry
+  ``utm_source``) it is left alone and listed in ``ignored``.
 
 Errors come out of ``errors`` keyed by the parameter's name, like any other filter error.
 """
@@ -40,23 +41,33 @@ def is_comma_list(filter_) -> bool:
 
 
 def merged_query(
-    query: QueryDict, *, comma_lists: Iterable[str] = (), known: list[str] | None = None
-) -> tuple[QueryDict, dict[str, list[str]]]:
-    """``query`` with the repeats of each comma-list parameter joined into one comma list,
-    and the errors by parameter: a single value given twice and, with ``known`` (every
-    parameter the caller takes), a parameter it does not take."""
+    query: QueryDict,
+    *,
+    comma_lists: Iterable[str] = (),
+    known: list[str] | None = None,
+    strict: bool = True,
+) -> tuple[QueryDict, dict[str, list[str]], list[str]]:
+    """``query`` with the repeats of each comma-list parameter joined into one comma list;
+    the errors by parameter (a single value given twice; with ``known``, every parameter the
+    caller takes, and ``strict``, a parameter it does not take); and the parameters it does not
+    take when not ``strict`` (kept in the data as they came, unchecked)."""
     comma_lists = set(comma_lists)
     data = QueryDict(mutable=True)
     errors: dict[str, list[str]] = {}
+    ignored: list[str] = []
     for name, values in query.lists():
         if known is not None and name not in known:
-            errors[name] = [UNKNOWN % ", ".join(known)]
+            if strict:
+                errors[name] = [UNKNOWN % ", ".join(known)]
+            else:
+                ignored.append(name)
+                data.setlist(name, values)
         elif len(values) > 1 and name not in comma_lists:
             errors[name] = [REPEATED]
         else:
             data[name] = ",".join(v.strip() for v in values if v.strip())
     data._mutable = False
-    return data, errors
+    return data, errors, ignored
 
 
 class QueryForm(forms.Form):
@@ -88,10 +99,11 @@ class FilterSet(django_filters.FilterSet):
     """The registry's filter sets (the rules are in this module's docstring).
 
     ``known``: the parameters the caller takes besides the filters; ``strict``: whether any
-    other parameter is an error (the API) or is ignored and listed in ``ignored`` (a page)."""
+    other parameter is an error (the API's lists, through ``config.api.FilterBackend``) or is
+    left alone and listed in ``ignored`` (pages, and other callers in code)."""
 
     def __init__(
-        self, data=None, queryset=None, *, request=None, prefix=None, known=(), strict=True
+        self, data=None, queryset=None, *, request=None, prefix=None, known=(), strict=False
     ):
         self.parameter_errors: dict[str, list[str]] = {}
         self.ignored: list[str] = []
@@ -101,18 +113,11 @@ class FilterSet(django_filters.FilterSet):
                 for name, value in data.items():
                     query.setlist(name, value if isinstance(value, list) else [value])
                 data = query
-            names = list(dict.fromkeys([*self.base_filters, *known]))
-            if not strict:
-                self.ignored = [name for name in data if name not in names]
-                kept = QueryDict(mutable=True)
-                for name in data:
-                    if name in names:
-                        kept.setlist(name, data.getlist(name))
-                data = kept
-            data, self.parameter_errors = merged_query(
+            data, self.parameter_errors, self.ignored = merged_query(
                 data,
                 comma_lists=[name for name, f in self.base_filters.items() if is_comma_list(f)],
-                known=names,
+                known=list(dict.fromkeys([*self.base_filters, *known])),
+                strict=strict,
             )
         super().__init__(data, queryset, request=request, prefix=prefix)
 
@@ -125,9 +130,11 @@ class FilterSet(django_filters.FilterSet):
                     + ", ".join(_choice_values(field))
                     + "."
                 )
+        own = self._meta.form  # a filter set's own form (``Meta.form``) keeps its clean()
+        bases = (QueryForm,) if own is forms.Form else (QueryForm, own)
         return type(
             f"{type(self).__name__}Form",
-            (QueryForm,),
+            bases,
             {**fields, "parameter_errors": self.parameter_errors},
         )
 

@@ -36,7 +36,7 @@ class NationForm(ServiceForm):
 
     class Meta:
         model = Nation
-        fields = NATION_FIELDS
+        fields = (*NATION_FIELDS, "successors")
 
 
 class OrganizationForm(ServiceForm):
@@ -82,12 +82,19 @@ class MembershipInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularI
 
 
 @admin.register(Nation)
-class NationAdmin(ServiceAdminMixin, ChangeHistoryAdminMixin, RegistryAdminMixin, admin.ModelAdmin):
+class NationAdmin(
+    ServiceAdminMixin,
+    ChangeHistoryAdminMixin,
+    SafeAutocompleteMixin,
+    RegistryAdminMixin,
+    admin.ModelAdmin,
+):
     form = NationForm
-    list_display = ("iso3", "name", "region", "subregion", "is_historical")
+    list_display = ("iso3", "name", "region", "subregion", "is_historical", "valid_to")
     list_filter = ("region", "is_historical")
     search_fields = ("iso3", "iso2", "name", "official_name")
     ordering = ("name",)
+    autocomplete_fields = ("successors",)
 
     def delete_record(self, request, obj):
         nation_delete(nation=obj, actor=request.user, source="admin")

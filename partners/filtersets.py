@@ -3,12 +3,13 @@ too (a region is a property of nations)."""
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Upper
 
 from config.filters import ChoiceInFilter, CommaListFilter, FilterSet, split_list
 
 from .choices import ContactRole, OrganizationKind
-from .models import Nation, Organization, PointOfContact
+from .models import Membership, Nation, Organization, PointOfContact
 
 
 class RegionField(forms.CharField):
@@ -39,13 +40,84 @@ class RegionFilter(CommaListFilter, django_filters.CharFilter):
     field_class = RegionField
 
 
+class AcronymsField(forms.CharField):
+    """A comma list of organization acronyms (any case), resolved to primary keys in one
+    query; an unknown acronym is an error."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        codes = split_list(value)
+        if not codes:
+            return []
+        wanted = {code.upper() for code in codes}
+        found = dict(
+            Organization.objects.annotate(code_upper=Upper("acronym"))
+            .filter(code_upper__in=wanted)
+            .values_list("code_upper", "pk")
+        )
+        unknown = [code for code in codes if code.upper() not in found]
+        if unknown:
+            raise forms.ValidationError(
+                "No organization has the acronym(s): %(codes)s.",
+                code="unknown_organization",
+                params={"codes": ", ".join(unknown)},
+            )
+        return sorted(set(found.values()))
+
+
+class AcronymsFilter(CommaListFilter, django_filters.CharFilter):
+    field_class = AcronymsField
+
+
+def members_on(organizations, day=None) -> Q:
+    """Nations with a membership in any of ``organizations`` (primary keys): at any time,
+    or, with ``day``, on that day (joined on or before it, or on no recorded day; not yet
+    left: ``left_on`` is the first day outside)."""
+    memberships = Membership.objects.filter(nation=OuterRef("pk"), organization__in=organizations)
+    if day is not None:
+        memberships = memberships.filter(
+            Q(joined_on__isnull=True) | Q(joined_on__lte=day),
+            Q(left_on__isnull=True) | Q(left_on__gt=day),
+        )
+    return Q(Exists(memberships))
+
+
+class NationFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        member_of_given = cleaned.get("member_of") or "member_of" in self.errors
+        if cleaned.get("member_on") and not member_of_given:
+            self.add_error("member_on", "Give member_of too: the organization(s) to check.")
+        return cleaned
+
+
 class NationFilterSet(FilterSet):
     region = RegionFilter(method="filter_region", help_text="Comma list of UN M49 regions.")
     q = django_filters.CharFilter(method="filter_q", help_text="Name or ISO code contains.")
+    member_of = AcronymsFilter(
+        method="filter_member_of",
+        help_text="Comma list of organization acronyms: a member of any of them. Alone, a "
+        "membership at any time counts (a former member too); with member_on, only on that "
+        "day.",
+    )
+    member_on = django_filters.DateFilter(
+        method="filter_member_on",
+        help_text="With member_of: a member on that day (YYYY-MM-DD): joined on or before it "
+        "(no joining date: a member since ever) and not left on or before it.",
+    )
 
     class Meta:
         model = Nation
         fields: list[str] = []
+        form = NationFilterForm
+
+    def filter_member_of(self, queryset, name, organizations):
+        if not organizations:
+            return queryset
+        return queryset.filter(members_on(organizations, self.form.cleaned_data.get("member_on")))
+
+    def filter_member_on(self, queryset, name, day):
+        return queryset  # applied by member_of, which it requires
 
     def filter_region(self, queryset, name, regions):
         return queryset.filter(region__in=regions) if regions else queryset
@@ -64,10 +136,17 @@ class NationFilterSet(FilterSet):
 
 class OrganizationFilterSet(FilterSet):
     kind = ChoiceInFilter(choices=OrganizationKind.choices, help_text="Comma list: any of.")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name or acronym contains.")
 
     class Meta:
         model = Organization
         fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(acronym__icontains=value))
 
 
 class PointOfContactFilterSet(FilterSet):

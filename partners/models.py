@@ -1,12 +1,16 @@
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from config.constraints import PythonChecks
+
 from .choices import ContactRole, OrganizationKind
 
 
-class Nation(models.Model):
+class Nation(PythonChecks, models.Model):
     iso3 = models.CharField("ISO 3166 alpha-3", max_length=3, unique=True)
     iso2 = models.CharField("ISO 3166 alpha-2", max_length=2, blank=True)
     name = models.CharField("name", max_length=200)
@@ -16,12 +20,40 @@ class Nation(models.Model):
     is_historical = models.BooleanField(
         "former state", default=False, help_text="A former state of ISO 3166-3."
     )
+    # The days the state existed, both included: ``valid_to`` is the day it ceased to exist
+    # (acts of that day are still its own). Empty: since ever, or still exists.
+    valid_from = models.DateField(
+        "existed from",
+        null=True,
+        blank=True,
+        help_text="The day the state came into being; empty for most current states.",
+    )
+    valid_to = models.DateField(
+        "ceased to exist on",
+        null=True,
+        blank=True,
+        help_text="The day the state ceased to exist (its last day); empty while it exists.",
+    )
+    successors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="predecessors",
+        blank=True,
+        verbose_name="successor states",
+        help_text="The states that took its place (their predecessors list it back).",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(iso3__regex=r"^[A-Z]{3}$"), name="nation_iso3_upper_case"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=F("valid_from")),
+                name="nation_existence_dates_in_order",
             ),
         ]
 
@@ -36,15 +68,27 @@ class Nation(models.Model):
             self.iso3 = self.iso3.upper()
         if self.iso2:
             self.iso2 = self.iso2.upper()
+        errors = {}
         if self.iso3 and (len(self.iso3) != 3 or not self.iso3.isalpha()):
-            raise ValidationError({"iso3": "An ISO alpha-3 code is three letters."})
+            errors["iso3"] = "An ISO alpha-3 code is three letters."
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            errors["valid_to"] = "Must be on or after the day the state came into being."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def code(self) -> str:
         return self.iso3
 
+    def existed_on(self, day: datetime.date) -> bool:
+        """Whether the state existed on ``day``: from ``valid_from`` (empty: since ever)
+        through ``valid_to`` (empty: it still exists), both days included."""
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_to is None or day <= self.valid_to
 
-class Organization(models.Model):
+
+class Organization(PythonChecks, models.Model):
     acronym = models.CharField("acronym", max_length=20, unique=True)
     name = models.CharField("name", max_length=200)
     kind = models.CharField("kind", max_length=32, choices=OrganizationKind.choices)
@@ -71,7 +115,7 @@ class Organization(models.Model):
         return self.acronym
 
 
-class Membership(models.Model):
+class Membership(PythonChecks, models.Model):
     nation = models.ForeignKey(
         Nation, on_delete=models.PROTECT, related_name="memberships", verbose_name="nation"
     )
@@ -106,7 +150,7 @@ class Membership(models.Model):
             raise ValidationError({"left_on": "Must be after the date the member joined."})
 
 
-class PointOfContact(models.Model):
+class PointOfContact(PythonChecks, models.Model):
     name = models.CharField("name", max_length=200)
     rank = models.CharField("rank", max_length=100, blank=True)
     role = models.CharField("role", max_length=32, choices=ContactRole.choices)

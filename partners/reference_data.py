@@ -1,6 +1,7 @@
 """Reference data from maintained packages: ISO 3166 countries (pycountry) with their
-UN M49 regions (hdx-python-country's bundled data), and the organizations shipped in
-``partners/data/organizations.json``."""
+UN M49 regions (hdx-python-country's bundled data); the days the former states existed and
+their successors, from ``partners/data/former_states.json``; and the organizations shipped
+in ``partners/data/organizations.json``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hdx.location.country import Country
 from .services import membership_upsert, nation_upsert, organization_upsert
 
 ORGANIZATIONS_FILE = Path(__file__).parent / "data" / "organizations.json"
+FORMER_STATES_FILE = Path(__file__).parent / "data" / "former_states.json"
 
 # How the loader's changes are named in history.
 SOURCE = "seed_reference_data"
@@ -51,7 +53,20 @@ def _m49(iso3: str) -> tuple[str, str]:
     return info.get("Region Name") or "", info.get("Sub-region Name") or ""
 
 
+def _date(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _former_states() -> dict[str, dict]:
+    entries = json.loads(FORMER_STATES_FILE.read_text(encoding="utf-8"))
+    return {entry["iso3"]: entry for entry in entries}
+
+
 def nation_rows() -> list[dict]:
+    """Every nation's values for ``nation_upsert``: the current countries first, then the
+    former states, each after the former states that succeeded it (so a successor always
+    exists before the state that names it)."""
+    former = _former_states()
     rows = []
     current = set()
     for country in pycountry.countries:
@@ -68,27 +83,52 @@ def nation_rows() -> list[dict]:
                 "is_historical": False,
             }
         )
+    historic = []
     for country in pycountry.historic_countries:
         iso3 = getattr(country, "alpha_3", None)
         if not iso3 or iso3 in current:
             continue
         region, subregion = _m49(SUCCESSORS.get(iso3, iso3))
-        rows.append(
-            {
-                "iso3": iso3,
-                "iso2": "",
-                "name": country.name.split(",")[0].strip(),
-                "official_name": country.name,
-                "region": region,
-                "subregion": subregion,
-                "is_historical": True,
-            }
-        )
-    return rows
+        entry = former.pop(iso3, {})
+        row = {
+            "iso3": iso3,
+            "iso2": "",
+            "name": entry.get("name") or country.name.split(",")[0].strip(),
+            "official_name": country.name,
+            "region": region,
+            "subregion": subregion,
+            "is_historical": True,
+        }
+        if entry:  # the others keep whatever an editor gave them
+            row["valid_from"] = _date(entry.get("valid_from"))
+            row["valid_to"] = _date(entry.get("valid_to"))
+            row["successors"] = list(entry["successors"])
+        historic.append(row)
+    if former:
+        raise ValueError(f"former_states.json: not former states of ISO 3166-3: {sorted(former)}")
+    return rows + _successors_first(historic)
 
 
-def _date(value: str | None) -> datetime.date | None:
-    return datetime.date.fromisoformat(value) if value else None
+def _successors_first(rows: list[dict]) -> list[dict]:
+    """``rows`` with each one after the rows of its successors (otherwise in order)."""
+    by_code = {row["iso3"]: row for row in rows}
+    ordered, placed, visiting = [], set(), set()
+
+    def place(row):
+        if row["iso3"] in placed:
+            return
+        if row["iso3"] in visiting:
+            raise ValueError(f"former_states.json: {row['iso3']} succeeds itself")
+        visiting.add(row["iso3"])
+        for code in row.get("successors", ()):
+            if code in by_code:
+                place(by_code[code])
+        placed.add(row["iso3"])
+        ordered.append(row)
+
+    for row in rows:
+        place(row)
+    return ordered
 
 
 @transaction.atomic

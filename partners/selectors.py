@@ -1,8 +1,31 @@
 from __future__ import annotations
 
+import datetime
+
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Upper
 
 from .models import Nation, Organization
+
+
+def nations_with_lineage(queryset: QuerySet[Nation] | None = None) -> QuerySet[Nation]:
+    """``queryset`` (all nations by default) with each nation's successor and predecessor
+    states loaded, by name: two more queries whatever the number of nations."""
+    queryset = Nation.objects.all() if queryset is None else queryset
+    return queryset.prefetch_related(
+        Prefetch("successors", queryset=Nation.objects.order_by("name")),
+        Prefetch("predecessors", queryset=Nation.objects.order_by("name")),
+    )
+
+
+def existence_error(nation: Nation, day: datetime.date | None) -> str | None:
+    """Why ``nation`` cannot act on ``day`` (it did not exist yet, or had ceased to exist),
+    or None when it existed that day (``Nation.existed_on``) or no day is given."""
+    if day is None or nation.existed_on(day):
+        return None
+    if nation.valid_to is not None and day > nation.valid_to:
+        return f"{nation.name} ceased to exist on {nation.valid_to.isoformat()}."
+    return f"{nation.name} came into being only on {nation.valid_from.isoformat()}."
 
 
 def partner_by_code(code: str) -> Nation | Organization | None:

@@ -38,8 +38,9 @@ MEMBERSHIP_FIELDS = ("nation", "joined_on", "left_on")  # the organization is th
 MEMBERSHIP_HISTORY = ("organization", *MEMBERSHIP_FIELDS)
 POINT_OF_CONTACT_FIELDS = _editable(PointOfContact)
 
-# The most memberships one write may carry.
+# The most memberships one write may carry, and the most successors of one nation.
 MAX_MEMBERSHIPS = 1000
+MAX_SUCCESSORS = 100
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -136,11 +137,11 @@ def _write(obj, before: dict | None, fields, recorder: Recorder, *, related=None
     return UPDATED
 
 
-def _delete(obj, recorder: Recorder, fields, *, related=None) -> None:
-    """Delete ``obj`` and record it (the caller saves the recorder); refused (a
-    ValidationError) while other records still need it. What needs it is named by kind only:
-    it may be above the writer's clearance."""
-    recorder.deleted(obj, snapshot(obj, fields), related=related)
+def _delete(obj, recorder: Recorder, fields, *, related=None, extra=None) -> None:
+    """Delete ``obj`` and record it (the caller saves the recorder), with ``extra`` values
+    beside its fields; refused (a ValidationError) while other records still need it. What
+    needs it is named by kind only: it may be above the writer's clearance."""
+    recorder.deleted(obj, snapshot(obj, fields) | (extra or {}), related=related)
     try:
         with transaction.atomic():
             obj.delete()
@@ -184,16 +185,77 @@ def _save_record(
 # Nations ----------------------------------------------------------------------------------
 
 
-def _nation_save(*, nation=None, actor=None, source="", validate_only=False, **fields):
-    return _save_record(
-        Nation,
-        nation,
-        fields,
-        allowed=NATION_FIELDS,
-        actor=actor,
-        source=source,
-        validate_only=validate_only,
-    )
+def _successor_codes(nation: Nation) -> list[str]:
+    return sorted(nation.successors.values_list("iso3", flat=True)) if nation.pk else []
+
+
+def _plan_successors(nation: Nation, successors, errors: dict) -> list[Nation] | None:
+    """The nations ``successors`` names (nations or ISO alpha-3 codes), checked: each known,
+    none the nation itself. One query for any number of codes."""
+    if isinstance(successors, str | bytes | Mapping) or not isinstance(successors, Iterable):
+        errors["successors"] = ["Expected a list of nations or ISO alpha-3 codes."]
+        return None
+    given = list(successors)
+    if len(given) > MAX_SUCCESSORS:
+        errors["successors"] = [f"At most {MAX_SUCCESSORS} successors in one write."]
+        return None
+    codes = {value.strip().upper() for value in given if isinstance(value, str)}
+    found = {n.iso3: n for n in Nation.objects.filter(iso3__in=codes)} if codes else {}
+    wanted, problems = {}, []
+    for index, value in enumerate(given):
+        if isinstance(value, Nation) and value.pk:
+            wanted[value.iso3] = value
+        elif isinstance(value, str) and value.strip().upper() in found:
+            wanted[value.strip().upper()] = found[value.strip().upper()]
+        elif isinstance(value, str):
+            problems.append(f"successors[{index}]: No nation has the code {value!r}.")
+        else:
+            problems.append(f"successors[{index}]: Expected a nation or its ISO alpha-3 code.")
+    if nation.iso3 and nation.iso3 in wanted:
+        problems.append("A state cannot be its own successor.")
+    if problems:
+        errors["successors"] = problems
+        return None
+    return list(wanted.values())
+
+
+def _nation_save(
+    *, nation=None, actor=None, source="", validate_only=False, successors=None, **fields
+):
+    """Create or change a nation; ``successors`` (when given) replace its successor states,
+    recorded in the nation's own change record as sorted lists of codes."""
+    creating = nation is None or nation.pk is None
+    current = Nation() if creating else _locked(Nation, nation.pk)
+    before = None if creating else snapshot(current, NATION_FIELDS)
+    errors = _apply(current, fields, NATION_FIELDS)
+    if not errors and not _unchanged(current, before, NATION_FIELDS):
+        errors = _clean(current)
+    wanted = None if successors is None else _plan_successors(current, successors, errors)
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None, UNCHANGED
+
+    after = snapshot(current, NATION_FIELDS)
+    links_before = _successor_codes(current)
+    links_after = links_before if wanted is None else sorted(n.iso3 for n in wanted)
+    if before is not None and after == before and links_after == links_before:
+        return current, UNCHANGED
+    if before is None or after != before:
+        current.save()
+    if links_after != links_before:
+        current.successors.set(wanted)
+    recorder = _recorder(actor, source)
+    if before is None:
+        recorder.created(current, after | {"successors": links_after})
+        outcome = CREATED
+    else:
+        recorder.updated(
+            current, before | {"successors": links_before}, after | {"successors": links_after}
+        )
+        outcome = UPDATED
+    recorder.save()
+    return current, outcome
 
 
 @transaction.atomic
@@ -203,29 +265,49 @@ def nation_save(
     actor=None,
     source: str = "",
     validate_only: bool = False,
+    successors: Iterable | None = None,
     **fields,
 ) -> Nation | None:
-    """Create (``nation=None``) or change a nation."""
+    """Create (``nation=None``) or change a nation. ``successors``, when given, replace its
+    successor states: nations or their ISO alpha-3 codes (``None`` leaves them as they are)."""
     return _nation_save(
-        nation=nation, actor=actor, source=source, validate_only=validate_only, **fields
+        nation=nation,
+        actor=actor,
+        source=source,
+        validate_only=validate_only,
+        successors=successors,
+        **fields,
     )[0]
 
 
 @transaction.atomic
 def nation_delete(*, nation: Nation, actor=None, source: str = "") -> None:
-    """Delete a nation; refused while a membership, a contact or an agreement names it."""
+    """Delete a nation; refused while a membership, a contact or an agreement names it, or
+    while it is the successor of another state (whose record would change unrecorded). Its
+    own successor links go with it, named in its deletion record."""
+    nation = _locked(Nation, nation.pk)
+    predecessors = sorted(nation.predecessors.values_list("iso3", flat=True))
+    if predecessors:
+        raise ValidationError(
+            f"{nation} cannot be deleted: it is the successor of {', '.join(predecessors)}."
+        )
     recorder = _recorder(actor, source)
-    _delete(_locked(Nation, nation.pk), recorder, NATION_FIELDS)
+    _delete(nation, recorder, NATION_FIELDS, extra={"successors": _successor_codes(nation)})
     recorder.save()
 
 
 @transaction.atomic
-def nation_upsert(*, iso3: str, actor=None, source: str = "", **values) -> tuple[Nation, str]:
-    """Create or bring up to date the nation with this ISO alpha-3 code; returns it with
+def nation_upsert(
+    *, iso3: str, actor=None, source: str = "", successors: Iterable | None = None, **values
+) -> tuple[Nation, str]:
+    """Create or bring up to date the nation with this ISO alpha-3 code (its fields, such as
+    ``valid_from`` and ``valid_to``, and, when given, its ``successors``); returns it with
     "created", "updated" or "unchanged" (which writes and records nothing)."""
     iso3 = iso3.upper()
     nation = Nation.objects.filter(iso3=iso3).first()
-    return _nation_save(nation=nation, actor=actor, source=source, iso3=iso3, **values)
+    return _nation_save(
+        nation=nation, actor=actor, source=source, iso3=iso3, successors=successors, **values
+    )
 
 
 # Organizations and their memberships ---------------------------------------------------------

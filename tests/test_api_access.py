@@ -20,7 +20,10 @@ LISTS = [
     "/api/v1/deadlines/",
     "/api/v1/stats/",
     "/api/v1/agreements/export/",
+    "/api/v1/agreements/dyad-years/",
 ]
+# Lists that need query parameters to answer 200 (without them: 400 naming them).
+REQUIRED_PARAMS = {"agreement-dyad-years": {"from": 2020, "to": 2020}}
 
 
 @pytest.mark.parametrize("url", [*LISTS, "/api/v1/schema/", "/api/v1/docs/"])
@@ -257,6 +260,7 @@ def test_api_root_lists_every_endpoint_with_absolute_urls(analyst):
     assert endpoints["token"] == base + "auth/token/"
     assert {
         "agreement-export",
+        "agreement-dyad-years",
         "provision-list",
         "reminder-list",
         "deadline-list",
@@ -268,7 +272,10 @@ def test_api_root_lists_every_endpoint_with_absolute_urls(analyst):
     # Every address without an argument answers (the token one takes only POST).
     for name, url in endpoints.items():
         if "{" not in url and name != "token":
-            assert client.get(url).status_code == 200, name
+            assert client.get(url, REQUIRED_PARAMS.get(name, {})).status_code == 200, name
+    for name, params in REQUIRED_PARAMS.items():
+        response = client.get(endpoints[name])
+        assert response.status_code == 400 and set(response.json()) == set(params), name
     page = client.get("/api/v1/", HTTP_ACCEPT="text/html")
     assert page.status_code == 200 and base + "schema/" in page.content.decode()
 

@@ -132,7 +132,7 @@ def test_every_list_refuses_an_unknown_parameter_naming_it(world, analyst):
             "Unknown parameter. Known: party, party_any, region, organization, type, status, "
             "classification, category, signed_after, signed_before, expires_after, "
             "expires_before, expiring_within, review_due_within, in_force_on, q, ordering, "
-            "page, page_size, format."
+            "page, page_size, cursor, format."
         ]
     }
     # Several unknown ones are each named, beside the errors of the known ones.
@@ -552,7 +552,7 @@ def test_the_schema_documents_the_new_parameters(schema):
     def names(path):
         return {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
 
-    agreement_filters = names("/api/v1/agreements/") - {"page", "page_size", "ordering"}
+    agreement_filters = names("/api/v1/agreements/") - {"page", "page_size", "cursor", "ordering"}
     assert agreement_filters <= names("/api/v1/provisions/")
     assert {"agreement"} <= names("/api/v1/provisions/")
     assert "ordering" not in names("/api/v1/provisions/")

@@ -83,6 +83,7 @@ URLS = [
     ("/api/v1/stats/", {"group_by": "decade,partner"}),
     ("/api/v1/stats/", {"group_by": "category,region", "format": "csv", "party": "USA"}),
     ("/api/v1/agreements/export/", {}),
+    ("/api/v1/agreements/dyad-years/", {"from": 2010, "to": 2026}),
     ("/api/v1/nations/", {}),
     ("/api/v1/organizations/", {}),
     ("/api/v1/points-of-contact/", {}),

@@ -18,6 +18,7 @@ OPERATIONS = {
     ("PATCH", "/api/v1/agreements/{id}/"),
     ("DELETE", "/api/v1/agreements/{id}/"),
     ("GET", "/api/v1/agreements/export/"),
+    ("GET", "/api/v1/agreements/dyad-years/"),
     ("GET", "/api/v1/agreements/{agreement_pk}/provisions/"),
     ("GET", "/api/v1/agreements/{agreement_pk}/reviews/"),
     ("POST", "/api/v1/agreements/{agreement_pk}/reviews/"),
@@ -65,9 +66,19 @@ def test_schema_describes_every_endpoint_and_filter(viewer):
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert operations >= OPERATIONS
-    for path in ("/api/v1/agreements/", "/api/v1/stats/", "/api/v1/agreements/export/"):
-        names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+    filtered = ("agreements/", "stats/", "agreements/export/", "agreements/dyad-years/")
+    for path in filtered:
+        names = {p["name"] for p in schema["paths"][f"/api/v1/{path}"]["get"]["parameters"]}
         assert names >= AGREEMENT_FILTERS, path
+    years = {
+        p["name"]: p
+        for p in schema["paths"]["/api/v1/agreements/dyad-years/"]["get"]["parameters"]
+        if p["name"] in ("from", "to")
+    }
+    assert set(years) == {"from", "to"}
+    for parameter in years.values():
+        assert parameter["required"] is True
+        assert parameter["schema"] == {"type": "integer", "minimum": 1700, "maximum": 2300}
     names = {p["name"] for p in schema["paths"]["/api/v1/agreements/"]["get"]["parameters"]}
     assert {"page", "page_size"} <= names
     assert {"category", "agreement", "party", "q"} <= {

@@ -41,3 +41,37 @@ def test_filesystem_broker_folders_are_created(tmp_path):
     conf = SimpleNamespace(broker_url="filesystem://", broker_transport_options=options)
     _create_broker_folders(sender=SimpleNamespace(conf=conf))
     assert (tmp_path / "queue").is_dir() and (tmp_path / "processed").is_dir()
+
+
+def test_beat_catches_up_on_start_when_the_daily_run_was_missed(db, partners):
+    import datetime
+
+    from django.core.cache import cache
+
+    from agreements.models import Agreement
+    from agreements.services import agreement_save
+    from agreements.tasks import LAST_RUN_KEY, catch_up
+    from config.celery import app
+
+    today = datetime.date.today()
+    signed = agreement_save(
+        reference="DUE-TODAY",
+        title="Enters into force today",
+        type="dca",
+        status="signed",
+        signed_on=today - datetime.timedelta(days=30),
+        entered_into_force_on=today - datetime.timedelta(days=1),
+        parties=["USA", "PHL"],
+    )
+    cache.delete(LAST_RUN_KEY)
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        assert catch_up() is True  # never ran: runs now
+        assert Agreement.objects.get(pk=signed.pk).status == "in_force"
+        assert cache.get(LAST_RUN_KEY) == today.isoformat()
+        assert catch_up() is False  # ran today: nothing more
+        assert catch_up(today + datetime.timedelta(days=1)) is True  # a day missed
+    finally:
+        app.conf.task_always_eager = eager
+        cache.delete(LAST_RUN_KEY)

@@ -3,6 +3,7 @@ derived from it (agreements/party_acts.py), written through agreement_save with 
 the questions about a day that use it (in_force_on with party, suspensions, organization=)."""
 
 import datetime
+import io
 import json
 
 import pytest
@@ -430,3 +431,112 @@ def test_admin_party_page_of_an_agreement_out_of_reach_is_a_404(client, nat, edi
     swe = nat.parties.get(nation__iso3="SWE")
     client.force_login(editor)  # cleared to confidential
     assert client.get(f"/admin/agreements/agreementparty/{swe.pk}/change/").status_code == 404
+
+
+def test_the_migration_turns_stored_party_dates_into_acts_and_periods(partners):
+    import importlib
+
+    from django.apps import apps
+
+    from agreements.models import AgreementParty
+
+    from .factories import AgreementFactory
+
+    migration = importlib.import_module("agreements.migrations.0006_party_acts")
+    agreement = AgreementFactory(parties=[])
+    AgreementParty.objects.create(
+        agreement=agreement, nation=partners["USA"], signed_on=D(2015, 3, 1)
+    )
+    AgreementParty.objects.create(
+        agreement=agreement,
+        nation=partners["PHL"],
+        signed_on=D(2015, 3, 1),
+        withdrawn_on=D(2020, 1, 1),
+    )
+    PartyPeriod.objects.all().delete()
+    migration.shorthand_to_acts(apps, None)
+    acts = set(PartyAct.objects.values_list("party__nation__iso3", "kind", "date"))
+    assert acts == {
+        ("USA", K.SIGNATURE, D(2015, 3, 1)),
+        ("PHL", K.SIGNATURE, D(2015, 3, 1)),
+        ("PHL", K.WITHDRAWAL, D(2020, 1, 1)),
+    }
+    phl = PartyPeriod.objects.filter(party__nation__iso3="PHL").values_list("status", "starts_on")
+    assert list(phl) == [
+        (S.SIGNATORY, D(2015, 3, 1)),
+        (S.BOUND, D(2015, 6, 1)),
+        (S.WITHDRAWN, D(2020, 1, 1)),
+    ]
+
+
+# Former states ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ussr(partners):
+    return NationFactory(
+        iso3="SUN",
+        name="USSR",
+        is_historical=True,
+        valid_from=D(1922, 12, 30),
+        valid_to=D(1991, 12, 26),
+    )
+
+
+def test_a_former_state_cannot_act_after_it_ceased_to_exist(partners, ussr):
+    fields = {"reference": "LATE", "title": "Late", "type": "dca", "status": "signed"}
+    with pytest.raises(ValidationError) as caught:
+        agreement_save(
+            **fields,
+            signed_on=D(1995, 1, 1),
+            parties=[{"code": "SUN", "signed_on": D(1995, 1, 1)}, "USA"],
+        )
+    message = caught.value.message_dict["parties[0].signed_on"][0]
+    assert "USSR ceased to exist on 1991-12-26" in message
+    with pytest.raises(ValidationError) as caught:
+        agreement_save(
+            **fields,
+            signed_on=D(1995, 1, 1),
+            parties=[{"code": "SUN", "acts": [{"kind": "accession", "date": "1920-01-01"}]}, "USA"],
+        )
+    assert (
+        "came into being only on 1922-12-30" in caught.value.message_dict["parties[0].acts[0]"][0]
+    )
+    assert not Agreement.objects.filter(reference="LATE").exists()
+
+
+def test_a_former_states_periods_end_when_it_ceased(partners, ussr, viewer):
+    agreement_save(
+        reference="CN-SU",
+        title="Treaty",
+        type="alliance",
+        status="expired",
+        signed_on=D(1950, 2, 14),
+        entered_into_force_on=D(1950, 4, 11),
+        expires_on=D(2000, 4, 11),
+        parties=["SUN", "USA"],
+    )
+    period = PartyPeriod.objects.get(party__nation__iso3="SUN")
+    assert (period.starts_on, period.ends_on) == (D(1950, 4, 11), D(1991, 12, 27))
+    assert refs(viewer, party="SUN", in_force_on="1991-12-26") == ["CN-SU"]
+    assert refs(viewer, party="SUN", in_force_on="1991-12-27") == []
+
+
+def test_rebuild_periods_follows_a_change_of_existence_dates(partners, ussr):
+    agreement_save(
+        reference="CN-SU",
+        title="Treaty",
+        type="alliance",
+        status="in_force",
+        signed_on=D(1950, 2, 14),
+        entered_into_force_on=D(1950, 4, 11),
+        parties=["SUN", "USA"],
+    )
+    type(ussr).objects.filter(pk=ussr.pk).update(valid_to=D(1980, 1, 1))
+    out = io.StringIO()
+    call_command("rebuild_periods", "--former-states", stdout=out)
+    assert "1 of 1 agreements changed" in out.getvalue()
+    assert PartyPeriod.objects.get(party__nation__iso3="SUN").ends_on == D(1980, 1, 2)
+    out = io.StringIO()
+    call_command("rebuild_periods", stdout=out)
+    assert "0 of 1 agreements changed" in out.getvalue()

@@ -5,7 +5,9 @@ DRF routers' URLs included), so a new route is covered without anyone adding it 
 URL parameter is filled with the ids or codes of records planted once for the module, at
 every classification, plus a missing id (and a NUL byte where the converter lets one
 through). A route the generator cannot fill, or whose guard it does not know, fails naming
-it: extend PARAMETER_KINDS, ADMIN_MODEL_KINDS or GUARDS below.
+it: extend PARAMETER_KINDS, ADMIN_MODEL_KINDS or GUARDS below. Every change-list action of
+every admin is probed with a selection of hidden and missing ids (with each of its pages'
+answers: ACTION_FORMS); an action missing there fails test_every_admin_action_is_probed.
 
 For every (route, persona, record) the test asserts:
 
@@ -58,6 +60,7 @@ from agreements.models import (
     Review,
 )
 from agreements.services import agreement_save
+from agreements.services.acts import rebuild_periods
 from config.filters import ModelIdsFilter
 from history.models import ChangeRecord
 from partners.models import Membership, Nation, Organization, PointOfContact
@@ -228,9 +231,13 @@ GUARDS = {
     "agreements:calendar_feed": ("calendar",),
     "partners:nation": ("page", VIEW),
     "partners:organization": ("page", VIEW),
+    "partners:nations": ("page", VIEW),
+    "partners:organizations": ("page", VIEW),
+    "agreements:search": ("page", VIEW),
     "api:agreement-list": ("api", VIEW),
     "api:agreement-detail": ("api", VIEW),
     "api:agreement-export": ("api", VIEW, "agreements.export_agreement"),
+    "api:agreement-dyad-years": ("api", VIEW, "agreements.export_agreement"),
     "api:agreement-provisions": ("api", "agreements.view_provision"),
     "api:agreement-reviews": ("api", "agreements.view_review"),
     "api:agreement-history": ("api", "history.view_changerecord"),
@@ -251,7 +258,8 @@ GUARDS = {
     "api/v1/^(?P<path>.*)$": ("api_unknown",),  # the API's catch-all: 401 like every other
 }
 # The admin site's own routes (not a model's): the status a staff user with the permission
-# gets, or how it is worked out (see expected_admin).
+# gets, or how it is worked out (see expected_admin); ("permission", label): 200 with it, 403
+# without.
 ADMIN_SITE = {
     "admin:index": 200,
     "admin:password_change": 200,
@@ -264,6 +272,7 @@ ADMIN_SITE = {
     "admin:view_on_site": "on_site",
     "view_on_site": "on_site",
     "admin:app_list": "app_list",
+    "admin:check_registry": ("permission", "agreements.check_registry"),  # config/admin_site.py
     "admin/login/": 302,  # to the one sign-in page, with its throttles (config/urls.py)
     "admin/(?P<url>.*)$": 404,  # the catch-all
 }
@@ -281,10 +290,24 @@ ADMIN_REFUSES = {
 }
 # Admin history pages that send the reader elsewhere (the agreement's change history).
 ADMIN_HISTORY_REDIRECTS = {"agreements.agreement"}
+# The POST data each change-list action is probed with, beyond its name and the selection:
+# one entry per page it shows (its first page, then the answer to an intermediate page).
+ACTION_FORMS = {
+    "delete_selected": [{"post": "yes"}],
+    "export_csv": [{}],
+    "record_review": [
+        {},
+        {"apply": "yes", "reviewed_on": TODAY.isoformat(), "outcome": "continue", "notes": "x"},
+    ],
+    # django-axes': it ignores the selection (it deletes every expired sign-in attempt,
+    # records without a classification), so there is nothing to probe.
+    "cleanup_expired_attempts": [],
+}
 # Query strings added to routes that take them (generated ones are added for admin
 # changelists, add forms, autocomplete and API filter sets). "{}" takes a planted record.
 EXTRA_QUERIES = {
     "agreements:list": [("q={}", "term")],
+    "agreements:search": [("q={}", "term"), ("q={}&group=provisions", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
     # The parameters that shape an answer rather than filter it: groupings (category counts
@@ -300,6 +323,11 @@ EXTRA_QUERIES = {
         (f"party=USA&in_force_on={TODAY.isoformat()}", ""),
         ("agreement={}&agreement={}", "agreement"),
     ],
+}
+# Query parameters a route needs on every request (without them it answers 400); added to the
+# query string of each of its cases.
+REQUIRED_QUERIES = {
+    "api:agreement-dyad-years": f"from={TODAY.year - 30}&to={TODAY.year}",
 }
 # Minimal valid values for admin add forms (the probes then set one link to a hidden record).
 ADD_FORM_VALUES = {
@@ -616,6 +644,7 @@ def _plant_agreement(n: int, level: str, owner, parties, **extra) -> Agreement:
         side = {"nation": partner} if isinstance(partner, Nation) else {"organization": partner}
         party_id = pk("party", n if j == 1 else n * 10 + j)  # the first one: the level's variant
         AgreementParty.objects.create(id=party_id, agreement=agreement, **side)
+    rebuild_periods(agreement)  # the parties' bound periods (the dyad-years read them)
     return agreement
 
 
@@ -1043,6 +1072,8 @@ def url_for(case: Case, variant: Variant) -> str | None:
         if variant.is_nul and case.kind != "term":  # not an id: just a bad value
             return None
         path += "?" + case.query.replace("{}", urllib.parse.quote(variant.value, safe="%"))
+    if route.key in REQUIRED_QUERIES:
+        path += ("&" if case.query else "?") + REQUIRED_QUERIES[route.key]
     return path
 
 
@@ -1165,6 +1196,8 @@ def expected_admin(case: Case, persona: Persona, perms: set, variant: Variant, p
         return 302  # to the admin's login
     if isinstance(rule, int):
         return rule
+    if isinstance(rule, tuple) and rule[0] == "permission":  # an admin page of its own
+        return 200 if rule[1] in perms else 403
     if rule == "autocomplete":
         if not case.query:
             return 403
@@ -1334,10 +1367,13 @@ class Probe:
     body: dict | None = None
     target: tuple = ()  # (kind, label) of the record in the URL when it is not the probed one
     needs: str = ""  # the permission under which the exact answer is asserted
+    action: str = ""  # bulk: the change-list action (its form data: body)
 
     @property
     def id(self) -> str:
         text = f"{self.method} {self.case.id}"
+        if self.action and self.action != "delete_selected":
+            text += f" action={self.action}" + (f" {','.join(self.body)}" if self.body else "")
         if self.field:
             text += f" {self.field}=<{self.kind}>"
         if self.body and self.style == "api_ref":
@@ -1352,6 +1388,12 @@ READ_ONLY_ON_CHANGE = {
     ("agreements.review", "agreement"),
     ("agreements.agreementparty", "agreement"),  # a party's page: its acts only
 }
+
+
+def _action_names(model_admin) -> list[str]:
+    """The change-list actions of an admin (the site's, delete_selected, included), before
+    any permission filters them."""
+    return [name for _func, name, _description in model_admin._get_base_actions()]
 
 
 def collect_probes() -> list[Probe]:
@@ -1370,7 +1412,9 @@ def collect_probes() -> list[Probe]:
         action = route.admin_action
         if action == "changelist" and route.model_admin.actions is not None:
             kind = ADMIN_MODEL_KINDS.get(route.admin_label, "")
-            probes.append(Probe(case, "POST", "bulk", kind))
+            for name in _action_names(route.model_admin):
+                for form in ACTION_FORMS.get(name, ()):
+                    probes.append(Probe(case, "POST", "bulk", kind, body=form, action=name))
         if action in ("add", "change"):
             label = route.admin_label
             own_kind = ADMIN_MODEL_KINDS.get(label, "")
@@ -1433,7 +1477,7 @@ def run_probe(world, probe: Probe, persona: Persona, variant: Variant, forms) ->
         return send(world, persona, area, "POST", path, variant, data, check=True)
     value = "\x00" if variant.is_nul else variant.value  # form data: the byte itself
     if probe.style == "bulk":
-        data = {"action": "delete_selected", "_selected_action": value, "post": "yes"}
+        data = {"action": probe.action, "_selected_action": value, **probe.body}
         return send(world, persona, area, "POST", path, variant, data, check=True)
     if probe.style == "api_ref":
         if variant.is_nul:
@@ -1523,6 +1567,26 @@ def test_writes(world, probe, persona):
             problems.append(same_as_missing(answer, missing))
     problems = [p for p in problems if p]
     assert not problems, "\n".join(problems)
+
+
+def test_every_admin_action_is_probed():
+    """Each change-list action has its probe data (ACTION_FORMS), so none goes untested."""
+    missing = sorted(
+        f"{route.admin_label}: {name}"
+        for route in ROUTES
+        if route.admin_action == "changelist" and route.model_admin.actions is not None
+        for name in _action_names(route.model_admin)
+        if name not in ACTION_FORMS
+    )
+    assert not missing, "add these actions to ACTION_FORMS: " + ", ".join(missing)
+    probe_ids = {p.id for p in PROBES}
+    for expected_id in (
+        "POST admin:agreements_agreement_changelist action=export_csv",
+        "POST admin:agreements_agreement_changelist action=record_review",
+        "POST admin:agreements_agreement_changelist action=record_review "
+        "apply,reviewed_on,outcome,notes",
+    ):
+        assert expected_id in probe_ids, expected_id
 
 
 def test_every_route_is_filled():

@@ -12,15 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k3J9-vQ2zX8_mN5pL7rT1wY4uH6gF0dS2aZ9cV3bN8mK1jH5gF7dS4aQ2wE6rT9y"
 
 
-def _load_production(env):
+def _load_production(env, show="settings.DEBUG"):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); "
-            "from django.conf import settings; print(settings.DEBUG)",
+            f"import django; django.setup(); from django.conf import settings; print({show})",
         ],
         cwd=ROOT,
         env=clean,
@@ -53,6 +52,30 @@ def test_production_starts_with_secrets_and_debug_off():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_production_keeps_connections_checked_and_turns_jit_off():
+    db = "settings.DATABASES['default']"
+    result = _load_production(
+        {
+            "DJANGO_SECRET_KEY": STRONG_KEY,
+            "DJANGO_ALLOWED_HOSTS": "registry.example.org",
+            "DATABASE_URL": "postgres://registry@db.example.org:5432/registry",
+        },
+        show=f"{db}['CONN_MAX_AGE'], {db}['CONN_HEALTH_CHECKS'], {db}['OPTIONS']['options']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["60", "True", "-c", "jit=off"]
+
+
+def test_postgresql_sessions_run_without_jit(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
 
 
 def _codenames(name):

@@ -329,3 +329,25 @@ EXPORT = OpenApiExample(
     media_type="text/csv",
     response_only=True,
 )
+
+
+def _dyad_row(year: int) -> str:
+    from ..dyad_years import CATEGORY_COLUMNS
+
+    flags = [str(int(c in ("basing", "logistics", "training"))) for c in CATEGORY_COLUMNS]
+    return ",".join([str(year), "PHL", "USA", "US-PH-2014-EDCA", "dca", *flags]) + "\r\n"
+
+
+def _dyad_header() -> str:
+    from ..dyad_years import DYAD_COLUMNS
+
+    return ",".join(DYAD_COLUMNS) + "\r\n"
+
+
+DYAD_YEARS = OpenApiExample(
+    "The EDCA's dyad in its first years",
+    summary="agreements/dyad-years/?from=2014&to=2015&party=PHL,USA&type=dca",
+    value=_dyad_header() + _dyad_row(2014) + _dyad_row(2015),
+    media_type="text/csv",
+    response_only=True,
+)

@@ -7,7 +7,13 @@ router = SimpleRouter()
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 
 urlpatterns = [
+    # Before the router's detail route, so that these are never read as an agreement's id.
     path("agreements/export/", reports.ExportView.as_view(), name="agreement-export"),
+    path(
+        "agreements/dyad-years/",
+        reports.DyadYearsView.as_view(),
+        name="agreement-dyad-years",
+    ),
     path(
         "agreements/<int:agreement_pk>/provisions/",
         views.AgreementProvisionsView.as_view(),

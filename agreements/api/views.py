@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import check_parameters
+from config.api import CursorOrPagePagination, check_parameters
 from config.schema import RegistrySchema, error_response
 from history.models import ChangeRecord
 
@@ -142,6 +142,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
 
     filterset_class = AgreementFilterSet
     lookup_value_regex = r"\d+"
+    pagination_class = CursorOrPagePagination
 
     def get_queryset(self):
         user = self.request.user

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
 from accounts.clearance import level_of
+from config.constraints import PythonChecks
 
 from ..choices import AgreementStatus, AgreementType
 from ..offsets import offsets_errors
@@ -33,7 +34,7 @@ from .common import (
 )
 
 
-class Agreement(models.Model):
+class Agreement(PythonChecks, models.Model):
     reference = models.CharField(
         "reference",
         max_length=64,
@@ -166,6 +167,7 @@ class Agreement(models.Model):
         permissions = [
             ("export_agreement", "Can export agreements"),
             ("view_statistics", "Can view agreement statistics"),
+            ("check_registry", "Can see the registry check"),
         ]
         indexes = [
             models.Index(fields=["status"], name="agreement_status_idx"),

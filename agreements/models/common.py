@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Least
 
 from accounts.clearance import ClassifiedQuerySet
 
-from ..choices import AgreementStatus, EventKind, PartyStatus, ReminderKind
+from ..choices import AgreementStatus, EventKind, ReminderKind
 from ..dates import validate_in_range
 
 SEARCH_CONFIG = "english"
@@ -120,7 +120,9 @@ class AgreementQuerySet(ClassifiedQuerySet):
     def in_force_on(self, day: datetime.date):
         """In force on ``day``: signed, entered into force on or before it, not expired
         before it, not terminated on or before it, and not suspended on it (its latest
-        ``suspended`` or ``resumed`` event on or before the day is not a suspension)."""
+        ``suspended`` or ``resumed`` event on or before the day is not a suspension). The
+        dyad-years read the same rule as spans of days (``dyad_years.in_force_spans``;
+        tests/test_dyad_years.py checks that the two agree)."""
         from .reviews import AgreementEvent
 
         latest = (
@@ -148,12 +150,8 @@ class AgreementQuerySet(ClassifiedQuerySet):
         own acts (``agreements.party_acts``, stored as periods)."""
         from .parties import PartyPeriod
 
-        periods = PartyPeriod.objects.filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gt=day),
-            agreement=OuterRef("pk"),
-            status=PartyStatus.BOUND,
-            starts_on__lte=day,
-            **{f"party__{kind}_id": pk},
+        periods = PartyPeriod.objects.bound_on(day).filter(
+            agreement=OuterRef("pk"), **{f"party__{kind}_id": pk}
         )
         return self.filter(Exists(periods))
 

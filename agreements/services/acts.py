@@ -3,12 +3,12 @@ checked, written with history, and turned into the stored status periods."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 
 from history.recorder import Recorder, snapshot
+from partners.selectors import existence_error
 
 from .. import party_acts
 from ..limits import MAX_ACTS
@@ -134,22 +134,12 @@ def act_errors(
                 )
         nation = party.nation
         if nation is not None:
-            problem = _existence_error(nation, act.date)
+            problem = existence_error(nation, act.date)
             if problem:
-                errors.setdefault(where, []).append(problem)
+                errors.setdefault(where, []).append(
+                    f"{problem} No act of it can be dated {act.date}."
+                )
     return errors
-
-
-def _existence_error(nation, day: datetime.date) -> str | None:
-    valid_from = getattr(nation, "valid_from", None)
-    valid_to = getattr(nation, "valid_to", None)
-    if valid_to is not None and day > valid_to:
-        return f"{nation.name} ceased to exist on {valid_to}; no act of it can be dated {day}."
-    if valid_from is not None and day < valid_from:
-        return (
-            f"{nation.name} came into existence on {valid_from}; no act of it can be dated {day}."
-        )
-    return None
 
 
 def write_acts(
@@ -181,18 +171,21 @@ def write_acts(
         leftover.delete()
 
 
-def rebuild_periods(agreement: Agreement) -> None:
-    """Store every party's status periods as its acts now say (derived data: no history)."""
-    parties = list(agreement.parties.prefetch_related("acts"))
+def rebuild_periods(agreement: Agreement) -> bool:
+    """Store every party's status periods as its acts now say (derived data: no history).
+    True when they changed."""
+    parties = list(agreement.parties.select_related("nation").prefetch_related("acts"))
     acts_of = {party.pk: list(party.acts.all()) for party in parties}
     binds = party_acts.signature_binds(acts_of.values(), len(parties))
     wanted = []
     for party in parties:
-        for period in party_acts.party_periods(
+        periods = party_acts.party_periods(
             acts_of[party.pk],
             agreement_in_force_on=agreement.entered_into_force_on,
             signature_binds=binds,
-        ):
+        )
+        ceased = party.nation.valid_to if party.nation_id else None
+        for period in party_acts.until(periods, ceased):
             wanted.append((party.pk, period.status, period.starts_on, period.ends_on))
     stored = list(
         PartyPeriod.objects.filter(agreement=agreement)
@@ -200,9 +193,10 @@ def rebuild_periods(agreement: Agreement) -> None:
         .values_list("party_id", "status", "starts_on", "ends_on")
     )
     if sorted(stored) == sorted(wanted):
-        return
+        return False
     PartyPeriod.objects.filter(agreement=agreement).delete()
     PartyPeriod.objects.bulk_create(
         PartyPeriod(agreement=agreement, party_id=p, status=s, starts_on=a, ends_on=b)
         for p, s, a, b in wanted
     )
+    return True

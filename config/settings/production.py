@@ -5,7 +5,7 @@ itself through WhiteNoise (hashed, compressed: run `collectstatic` at each relea
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env
+from .base import DATABASES, MIDDLEWARE, env
 
 for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
     if not env.str(_name, default=""):
@@ -20,6 +20,8 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("dj
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Persistent connections (checked before reuse): no new connection per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # HTTPS. Behind a proxy that terminates TLS, it must set X-Forwarded-Proto.

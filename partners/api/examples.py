@@ -15,6 +15,10 @@ PHILIPPINES = {
     "region": "Asia",
     "subregion": "South-eastern Asia",
     "is_historical": False,
+    "valid_from": None,
+    "valid_to": None,
+    "successors": [],
+    "predecessors": [],
     "url": f"{BASE}/nations/PHL/",
 }
 NATO = {

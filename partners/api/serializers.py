@@ -5,6 +5,18 @@ from ..models import Membership, Nation, Organization, PointOfContact
 
 class NationSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:nation-detail", lookup_field="iso3")
+    successors = serializers.SlugRelatedField(
+        slug_field="iso3",
+        many=True,
+        read_only=True,
+        help_text="ISO alpha-3 codes of the states that succeeded it.",
+    )
+    predecessors = serializers.SlugRelatedField(
+        slug_field="iso3",
+        many=True,
+        read_only=True,
+        help_text="ISO alpha-3 codes of the states it succeeded.",
+    )
 
     class Meta:
         model = Nation
@@ -16,6 +28,10 @@ class NationSerializer(serializers.ModelSerializer):
             "region",
             "subregion",
             "is_historical",
+            "valid_from",
+            "valid_to",
+            "successors",
+            "predecessors",
             "url",
         ]
 

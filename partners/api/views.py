@@ -7,6 +7,7 @@ from rest_framework import viewsets
 
 from ..filtersets import NationFilterSet, OrganizationFilterSet, PointOfContactFilterSet
 from ..models import Membership, Nation, Organization, PointOfContact
+from ..selectors import nations_with_lineage
 from . import examples
 from .serializers import (
     NationDetailSerializer,
@@ -37,11 +38,12 @@ class NationViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_object()
 
     def get_queryset(self):
+        queryset = nations_with_lineage()
         if self.action == "retrieve":
-            return Nation.objects.prefetch_related(
+            return queryset.prefetch_related(
                 Prefetch("memberships", queryset=Membership.objects.select_related("organization"))
             )
-        return Nation.objects.all()
+        return queryset
 
     def get_serializer_class(self):
         return NationDetailSerializer if self.action == "retrieve" else NationSerializer

@@ -19,6 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("seed_reference_data", stdout=self.stdout)
+        # The existence dates of former states may have changed: their parties' periods end
+        # with them.
+        call_command("rebuild_periods", "--former-states", stdout=self.stdout)
         logins = create_demo_users()
         for name in DEMO_FILES:
             call_command("import_agreements", str(DATA / name), "--no-progress", stdout=self.stdout)
