@@ -84,3 +84,12 @@ def export_lines(agreements: QuerySet[Agreement], *, chunk: int | None = None) -
     for agreement in agreements.iterator(chunk_size=chunk or EXPORT_CHUNK):
         yield writer.writerow(export_row(agreement))
         release_prefetched(agreement)
+
+
+def csv_text(columns, rows) -> str:
+    """A small table (counts) as CSV text: the header, then the rows (None as empty)."""
+    lines = _Echo()
+    writer = csv.writer(lines)
+    return "".join(
+        [writer.writerow(columns), *(writer.writerow([_cell(v) for v in row]) for row in rows)]
+    )

@@ -16,6 +16,7 @@ parameter, never an empty result.
 
 from __future__ import annotations
 
+import copy
 import datetime
 
 import django_filters
@@ -24,14 +25,23 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django_filters.constants import EMPTY_VALUES
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.choices import Classification
-from config.filters import ChoiceInFilter, split_list
+from config.filters import (
+    ChoiceInFilter,
+    CommaListFilter,
+    FilterSet,
+    ModelIdsFilter,
+    split_list,
+)
 from partners.filtersets import RegionFilter
 from partners.models import Nation, Organization
 
 from .choices import AgreementStatus, AgreementType, ProvisionCategory
 from .models import SEARCH_CONFIG, Agreement, AgreementParty, Provision
+from .statistics import GROUPINGS, MAX_GROUPINGS
 
 MAX_WINDOW_DAYS = 36500
 ORDERING_FIELDS = (
@@ -120,11 +130,11 @@ class DaysField(forms.IntegerField):
 # Filters -----------------------------------------------------------------------------------
 
 
-class PartnerCodesFilter(django_filters.CharFilter):
+class PartnerCodesFilter(CommaListFilter, django_filters.CharFilter):
     field_class = PartnerCodesField
 
 
-class OrganizationCodesFilter(django_filters.CharFilter):
+class OrganizationCodesFilter(CommaListFilter, django_filters.CharFilter):
     field_class = OrganizationCodesField
 
 
@@ -136,7 +146,7 @@ def _party_q(kind: str, pk: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}{kind}_id": pk})
 
 
-class AgreementFilterSet(django_filters.FilterSet):
+class AgreementFilterSet(FilterSet):
     party = PartnerCodesFilter(
         method="filter_party",
         help_text="Comma list of partner codes (ISO alpha-3 or acronym); every one must be a "
@@ -224,13 +234,30 @@ class AgreementFilterSet(django_filters.FilterSet):
     def today(self) -> datetime.date:
         return datetime.date.today()
 
+    @property
+    def day(self) -> datetime.date | None:
+        """The ``in_force_on`` day asked for, which ``party`` and ``organization`` follow."""
+        values = getattr(self, "_values", None)
+        if values is None:
+            values = self.form.cleaned_data
+        return values.get("in_force_on")
+
+    def filter_agreements(self, queryset, values: dict):
+        """``queryset`` filtered by ``values``, the cleaned values of some of these filters
+        by name: for a filter set that takes these filters for its own rows (the provision
+        list applies them to the provisions' agreements) and has cleaned them already."""
+        self._values = values
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def visible_provisions(self):
         return Provision.objects.visible_to(self.user)
 
     # Methods ------------------------------------------------------------------------------
 
     def filter_party(self, queryset, name, partners):
-        day = self.form.cleaned_data.get("in_force_on")
+        day = self.day
         for kind, pk, _code in partners:
             if day is not None:
                 queryset = queryset.with_party_bound_on(kind, pk, day)
@@ -259,9 +286,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     def filter_organization(self, queryset, name, organization_ids):
         if not organization_ids:
             return queryset
-        return queryset.with_organization(
-            organization_ids, day=self.form.cleaned_data.get("in_force_on")
-        )
+        return queryset.with_organization(organization_ids, day=self.day)
 
     def filter_category(self, queryset, name, categories):
         if not categories:
@@ -329,18 +354,33 @@ def _visible_agreements(request):
     return Agreement.objects.visible_to(getattr(request, "user", None))
 
 
-class ProvisionFilterSet(django_filters.FilterSet):
-    """Filters of the provision list; the queryset is already limited to visible ones."""
+# The agreement filters that the provision list applies to each provision's agreement; its
+# own ``category`` and ``q`` are about the provision, and it keeps its own order.
+PROVISION_OWN = ("category", "q", "ordering")
+AGREEMENT_FILTERS_OF_PROVISIONS = [
+    name for name in AgreementFilterSet.base_filters if name not in PROVISION_OWN
+]
+
+
+class ProvisionFilterSet(FilterSet):
+    """Filters of the provision list; the queryset is already limited to visible ones.
+
+    Besides its own (``category``, ``agreement``, ``q``), every filter of the agreement list
+    but ``category``, ``q`` and ``ordering``, applied to the provision's agreement by the
+    agreement filter set itself: ``party=PHL&in_force_on=2026-12-01`` is the provisions of
+    the agreements that ``agreements/?party=PHL&in_force_on=2026-12-01`` lists."""
 
     category = ChoiceInFilter(
         field_name="category", choices=ProvisionCategory.choices, help_text="Comma list: any of."
     )
-    agreement = django_filters.ModelChoiceFilter(
-        queryset=_visible_agreements, help_text="An agreement id."
-    )
-    party = PartnerCodesFilter(
-        method="filter_party",
-        help_text="Comma list of partner codes; every one must be a party to the agreement.",
+    agreement = extend_schema_field({"type": "array", "items": {"type": "integer"}})(
+        ModelIdsFilter(
+            field_name="agreement",
+            queryset=_visible_agreements,
+            noun="agreement",
+            help_text="Agreement ids (a comma list, or the parameter repeated): provisions "
+            "of any of them.",
+        )
     )
     q = django_filters.CharFilter(method="filter_q", help_text="Full text over title and text.")
 
@@ -348,12 +388,21 @@ class ProvisionFilterSet(django_filters.FilterSet):
         model = Provision
         fields: list[str] = []
 
-    def filter_party(self, queryset, name, partners):
-        for kind, pk, _code in partners:
-            parties = AgreementParty.objects.filter(
-                _party_q(kind, pk), agreement=OuterRef("agreement_id")
-            )
-            queryset = queryset.filter(Exists(parties))
+    def filter_queryset(self, queryset):
+        cleaned = self.form.cleaned_data
+        of_agreement = {
+            name: cleaned[name]
+            for name in AGREEMENT_FILTERS_OF_PROVISIONS
+            if cleaned.get(name) not in EMPTY_VALUES
+        }
+        if of_agreement:
+            visible = _visible_agreements(self.request)
+            agreements = AgreementFilterSet(
+                queryset=visible, request=self.request
+            ).filter_agreements(visible, of_agreement)
+            queryset = queryset.filter(agreement__in=agreements.order_by().values("pk"))
+        for name in ("category", "agreement", "q"):
+            queryset = self.filters[name].filter(queryset, cleaned.get(name))
         return queryset
 
     def filter_q(self, queryset, name, value):
@@ -365,4 +414,74 @@ class ProvisionFilterSet(django_filters.FilterSet):
             return queryset.filter(search_vector=query)
         for word in value.split():
             queryset = queryset.filter(Q(title__icontains=word) | Q(text__icontains=word))
+        return queryset
+
+
+def _of_the_agreement(filter_):
+    """A copy of an agreement filter for the provision list (documented as such)."""
+    copied = copy.deepcopy(filter_)
+    # It only checks and documents the parameter (ProvisionFilterSet.filter_queryset hands
+    # the value to the agreement filter set), so it needs no method, and its field is named
+    # as a provision reaches it.
+    copied.method = None
+    copied.field_name = f"agreement__{copied.field_name}"
+    text = copied.extra.get("help_text", "")
+    copied.extra["help_text"] = f"Of the provision's agreement: {text}"
+    return copied
+
+
+ProvisionFilterSet.base_filters.update(
+    (name, _of_the_agreement(AgreementFilterSet.base_filters[name]))
+    for name in AGREEMENT_FILTERS_OF_PROVISIONS
+)
+
+
+class GroupByField(forms.CharField):
+    """One or two groupings of ``agreements.statistics.GROUPINGS``, comma separated."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        names = split_list(value)
+        unknown = [name for name in names if name not in GROUPINGS]
+        if unknown:
+            raise forms.ValidationError(
+                "Unknown grouping(s): %(names)s. Known: %(known)s.",
+                code="invalid_choice",
+                params={"names": ", ".join(unknown), "known": ", ".join(GROUPINGS)},
+            )
+        if len(set(names)) != len(names):
+            raise forms.ValidationError("Give each grouping once.", code="repeated")
+        if len(names) > MAX_GROUPINGS:
+            raise forms.ValidationError(
+                "At most %(max)s groupings.", code="too_many", params={"max": MAX_GROUPINGS}
+            )
+        return names
+
+
+class GroupByFilter(CommaListFilter, django_filters.CharFilter):
+    field_class = GroupByField
+
+
+class StatisticsFilterSet(AgreementFilterSet):
+    """The agreement filters, and ``group_by``, which filters nothing: how ``stats/`` counts
+    the agreements that match (``agreements.statistics.grouped_counts``)."""
+
+    group_by = extend_schema_field(
+        {
+            "type": "array",
+            "items": {"type": "string", "enum": list(GROUPINGS)},
+            "minItems": 1,
+            "maxItems": MAX_GROUPINGS,
+            "uniqueItems": True,
+        }
+    )(
+        GroupByFilter(
+            method="filter_group_by",
+            help_text="One or two of " + ", ".join(GROUPINGS) + " (a comma list, or the "
+            "parameter repeated): counts per combination instead of the counts by year, type, "
+            "status, category and partner.",
+        )
+    )
+
+    def filter_group_by(self, queryset, name, value):
         return queryset

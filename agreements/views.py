@@ -327,7 +327,14 @@ def agreement_list(request):
         # The form sends every field, most of them empty: answer with the short, shareable
         # address (comma lists, no empty parameters).
         return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
-    filterset = AgreementFilterSet(data=data, queryset=agreements_for(user), request=request)
+    # Unknown parameters are ignored here (a link may carry utm_source and the like), but
+    # named on the page; the API refuses them.
+    filterset = AgreementFilterSet(
+        data=data,
+        queryset=agreements_for(user),
+        request=request,
+        known=("page", "page_size"),
+    )
     page_size, size_errors = _page_size(data)
     errors = dict(filterset.errors) if not filterset.is_valid() else {}
     if size_errors:
@@ -352,7 +359,7 @@ def agreement_list(request):
             }
         )
     export = data.copy()
-    for key in ("page", "page_size"):
+    for key in ("page", "page_size", *filterset.ignored):
         export.pop(key, None)
     levels = (
         Classification.choices
@@ -363,7 +370,9 @@ def agreement_list(request):
             if value in Classification.up_to(user.clearance)
         ]
     )
-    active = [key for key in data if key not in ("page", "page_size", "ordering", "q")]
+    active = [
+        key for key in data if key not in ("page", "page_size", "ordering", "q", *filterset.ignored)
+    ]
     return render(
         request,
         "agreements/list.html",
@@ -371,6 +380,7 @@ def agreement_list(request):
             "page": page,
             "agreements": page.object_list,
             "errors": errors,
+            "ignored": filterset.ignored,
             "values": data,
             "columns": columns,
             "choices": [

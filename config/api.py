@@ -1,4 +1,5 @@
-"""What every endpoint of /api/v1/ shares: permissions, pagination and error shape."""
+"""What every endpoint of /api/v1/ shares: permissions, pagination, the query parameters a
+list takes, content negotiation and error shape."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from rest_framework import exceptions
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.settings import api_settings
+
+from config.filters import merged_query
 
 MAX_PAGE_SIZE = 500
 # URL keyword arguments that name one record: without the read permission, a 404.
@@ -170,6 +178,98 @@ class CursorOrPagePagination(Pagination):
         return parameters
 
 
+# Query parameters -----------------------------------------------------------------------------
+
+
+def other_parameters(view) -> list[str]:
+    """What a view takes besides its filters: its own ``query_parameters`` (e.g. ``within``),
+    its paginator's (``page``, ``page_size``; a cursor or offset where a view has one) and
+    ``format``."""
+    names = list(getattr(view, "query_parameters", ()))
+    paginator = getattr(view, "paginator", None)
+    if paginator is not None:  # the parameters it documents
+        names += [p["name"] for p in paginator.get_schema_operation_parameters(view)]
+    names.append(api_settings.URL_FORMAT_OVERRIDE)
+    return names
+
+
+def check_parameters(request, view) -> None:
+    """For a view without filters: a parameter it does not take, or a single one given
+    twice, is a 400 naming it."""
+    _data, errors, _ignored = merged_query(request.query_params, known=other_parameters(view))
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
+def _is_detail(view) -> bool:
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+    return lookup in getattr(view, "kwargs", {})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter with the registry's rules (``config.filters``): a repeated comma-list
+    parameter adds to the list, and on a list any parameter that is not one of its filters or
+    ``other_parameters`` is a 400 naming it and listing those it knows. A view without a
+    filter set still refuses what it does not take. Details (one record) are not filtered."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        return {
+            **super().get_filterset_kwargs(request, queryset, view),
+            "known": other_parameters(view),
+            "strict": True,
+        }
+
+    def valid_filterset(self, request, queryset, view, *, errors: dict | None = None):
+        """The view's filter set over ``queryset``, or a 400 with every parameter's errors
+        (``errors``: those the view found in its own parameters); None (after checking the
+        parameters) for a view without one."""
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            check_parameters(request, view)
+            return None
+        if errors or not filterset.is_valid():
+            problems = {**(errors or {}), **translate_validation(filterset.errors).detail}
+            raise exceptions.ValidationError(problems)
+        return filterset
+
+    def filter_queryset(self, request, queryset, view):
+        if _is_detail(view):
+            return queryset
+        filterset = self.valid_filterset(request, queryset, view)
+        return queryset if filterset is None else filterset.qs
+
+
+# Formats ------------------------------------------------------------------------------------
+
+
+class CSVRenderer(BaseRenderer):
+    """``text/csv``, chosen by ``format=csv`` or ``Accept: text/csv`` on the views that offer
+    it. Those views write their CSV themselves (the export streams it); errors are answered
+    in JSON whatever the format (``exception_handler``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+    renders_errors = False
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode(self.charset) if isinstance(data, str) else data
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's, but a ``format`` the view does not offer is a 400 naming the ones it does
+    (DRF answers 404)."""
+
+    def filter_renderers(self, renderers, format):
+        offered = [renderer for renderer in renderers if renderer.format == format]
+        if not offered:
+            known = ", ".join(dict.fromkeys(renderer.format for renderer in renderers))
+            raise exceptions.ValidationError(
+                {api_settings.URL_FORMAT_OVERRIDE: [f"Unknown format. Known: {known}."]}
+            )
+        return offered
+
+
 def django_errors(exc: DjangoValidationError) -> dict | list:
     if hasattr(exc, "error_dict"):
         return {
@@ -189,4 +289,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(django_errors(exc))
     if isinstance(exc, InvalidPage):
         exc = exceptions.ValidationError({"page": [str(exc)]})
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is not None and not getattr(renderer, "renders_errors", True):
+        # Errors are JSON, also when a CSV was asked for.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     return drf_exception_handler(exc, context)

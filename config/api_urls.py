@@ -4,8 +4,14 @@ OpenAPI schema and docs."""
 import re
 
 from django.urls import URLPattern, path, re_path, reverse
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes, schema
 from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
@@ -30,7 +36,24 @@ class LockedOut(APIException):
         self.wait = wait  # the exception handler sends it as Retry-After
 
 
-@extend_schema_view(post=extend_schema(tags=["auth"], auth=[]))
+@extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        auth=[],
+        summary="Get an API token for a username and password",
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        examples=[
+            OpenApiExample(
+                "Sign in", value={"username": "analyst", "password": "…"}, request_only=True
+            ),
+            OpenApiExample(
+                "The token",
+                value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"},
+                response_only=True,
+            ),
+        ],
+    )
+)
 class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (``Authorization: Token <key>``).
 
@@ -62,13 +85,15 @@ class SchemaView(SpectacularAPIView):
 
 
 class DocsView(SpectacularSwaggerSplitView):
-    """Swagger UI with its start-up script served as a file, so the CSP needs no inline code.
+    """Swagger UI with its start-up script and its page style served as files, so the CSP
+    needs no inline script or style (templates/api/docs.html).
 
     GET only: DRF would answer OPTIONS with its metadata rendered through the page's
     template, which fails (a 500)."""
 
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "head"]
+    template_name = "api/docs.html"
 
 
 ENDPOINT_PATTERNS = [*agreements.api.urls.urlpatterns, *partners.api.urls.urlpatterns]

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 
-from config.filters import ChoiceInFilter, split_list
+from config.filters import ChoiceInFilter, CommaListFilter, FilterSet, split_list
 
 from .choices import ContactRole, OrganizationKind
 from .models import Membership, Nation, Organization, PointOfContact
@@ -36,7 +36,7 @@ class RegionField(forms.CharField):
         return [known[name.lower()] for name in names]
 
 
-class RegionFilter(django_filters.CharFilter):
+class RegionFilter(CommaListFilter, django_filters.CharFilter):
     field_class = RegionField
 
 
@@ -65,7 +65,7 @@ class AcronymsField(forms.CharField):
         return sorted(set(found.values()))
 
 
-class AcronymsFilter(django_filters.CharFilter):
+class AcronymsFilter(CommaListFilter, django_filters.CharFilter):
     field_class = AcronymsField
 
 
@@ -91,7 +91,7 @@ class NationFilterForm(forms.Form):
         return cleaned
 
 
-class NationFilterSet(django_filters.FilterSet):
+class NationFilterSet(FilterSet):
     region = RegionFilter(method="filter_region", help_text="Comma list of UN M49 regions.")
     q = django_filters.CharFilter(method="filter_q", help_text="Name or ISO code contains.")
     member_of = AcronymsFilter(
@@ -134,7 +134,7 @@ class NationFilterSet(django_filters.FilterSet):
         )
 
 
-class OrganizationFilterSet(django_filters.FilterSet):
+class OrganizationFilterSet(FilterSet):
     kind = ChoiceInFilter(choices=OrganizationKind.choices, help_text="Comma list: any of.")
     q = django_filters.CharFilter(method="filter_q", help_text="Name or acronym contains.")
 
@@ -149,7 +149,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(acronym__icontains=value))
 
 
-class PointOfContactFilterSet(django_filters.FilterSet):
+class PointOfContactFilterSet(FilterSet):
     role = ChoiceInFilter(choices=ContactRole.choices, help_text="Comma list: any of.")
     represents = django_filters.CharFilter(
         field_name="represents__iso3", lookup_expr="iexact", help_text="ISO alpha-3."

@@ -75,9 +75,13 @@ URLS = [
     ("/api/v1/agreements/", {}),
     ("/api/v1/agreements/", {"party": "USA", "category": "training", "q": "cooperation"}),
     ("/api/v1/provisions/", {}),
+    # The agreement filters on provisions: one subquery, whatever the number of rows.
+    ("/api/v1/provisions/", {"party": "USA", "in_force_on": "2026-06-15", "region": "Americas"}),
     ("/api/v1/reminders/", {}),
     ("/api/v1/deadlines/", {"within": 60}),
     ("/api/v1/stats/", {}),
+    ("/api/v1/stats/", {"group_by": "decade,partner"}),
+    ("/api/v1/stats/", {"group_by": "category,region", "format": "csv", "party": "USA"}),
     ("/api/v1/agreements/export/", {}),
     ("/api/v1/agreements/dyad-years/", {"from": 2010, "to": 2026}),
     ("/api/v1/nations/", {}),

@@ -61,6 +61,7 @@ from agreements.models import (
 )
 from agreements.services import agreement_save
 from agreements.services.acts import rebuild_periods
+from config.filters import ModelIdsFilter
 from history.models import ChangeRecord
 from partners.models import Membership, Nation, Organization, PointOfContact
 
@@ -309,6 +310,19 @@ EXTRA_QUERIES = {
     "agreements:search": [("q={}", "term"), ("q={}&group=provisions", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
+    # The parameters that shape an answer rather than filter it: groupings (category counts
+    # only visible provisions) and CSV, which must hide what JSON hides.
+    "api:statistics": [
+        ("group_by=category,partner", ""),
+        ("group_by=decade,category&format=csv", ""),
+        ("group_by=region,organization", ""),
+        ("format=csv", ""),
+    ],
+    # The agreement filters on provisions, and the agreement ids given as a repeated list.
+    "api:provision-list": [
+        (f"party=USA&in_force_on={TODAY.isoformat()}", ""),
+        ("agreement={}&agreement={}", "agreement"),
+    ],
 }
 # Query parameters a route needs on every request (without them it answers 400); added to the
 # query string of each of its cases.
@@ -547,7 +561,7 @@ def collect_cases() -> list[Case]:
             for name, flt in filterset.base_filters.items():
                 if name == "q":
                     cases.append(Case(route, "term", "q={}"))
-                elif isinstance(flt, django_filters.ModelChoiceFilter):
+                elif isinstance(flt, django_filters.ModelChoiceFilter | ModelIdsFilter):
                     # The filter's queryset may be a callable: the model comes from the field.
                     field = filterset._meta.model._meta.get_field(flt.field_name)
                     kind = CLASSIFIED_MODELS.get(field.related_model, "")

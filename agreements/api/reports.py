@@ -4,39 +4,30 @@ list's filters. The counting is ``agreements.statistics``, the rows ``agreements
 
 from __future__ import annotations
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import CSVRenderer, FilterBackend
+
 from .. import dyad_years, export
-from ..filtersets import AgreementFilterSet
+from ..filtersets import AgreementFilterSet, StatisticsFilterSet
 from ..models import Agreement
 from ..selectors import agreements_for
-from ..statistics import agreement_counts
-from .views import ERRORS, FilteredSchema
-
-
-def filtered(request, *, errors: dict | None = None) -> AgreementFilterSet:
-    """The agreements matching the list's filters; a bad filter is a 400 naming it, together
-    with any ``errors`` the view found in its own parameters."""
-    filterset = AgreementFilterSet(
-        data=request.query_params, queryset=agreements_for(request.user), request=request
-    )
-    problems = {**(errors or {}), **(filterset.errors if not filterset.is_valid() else {})}
-    if problems:
-        raise ValidationError(problems)
-    return filterset
+from ..statistics import GROUPINGS, agreement_counts, grouped_counts
+from . import examples
+from .views import FilteredSchema
 
 
 class CountSerializer(serializers.Serializer):
@@ -45,42 +36,115 @@ class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class StatisticsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_year_signed = CountSerializer(many=True)
+    by_type = CountSerializer(many=True)
+    by_status = CountSerializer(many=True)
+    by_provision_category = CountSerializer(many=True)
+    by_partner = CountSerializer(many=True)
+
+
+def _value(kind, help_text):
+    return kind(allow_null=True, required=False, help_text=help_text)
+
+
+class GroupSerializer(serializers.Serializer):
+    """One combination: the value of each grouping asked for (null: none), the label of the
+    coded ones, and how many agreements are in it."""
+
+    year = _value(serializers.IntegerField, "Year signed.")
+    decade = _value(serializers.IntegerField, "Decade signed: 1990 is 1990 to 1999.")
+    type = _value(serializers.CharField, "Agreement type.")
+    type_label = _value(serializers.CharField, "")
+    status = _value(serializers.CharField, "Agreement status.")
+    status_label = _value(serializers.CharField, "")
+    category = _value(serializers.CharField, "A category of its provisions you may see.")
+    category_label = _value(serializers.CharField, "")
+    partner = _value(serializers.CharField, "A party's code.")
+    partner_label = _value(serializers.CharField, "")
+    region = _value(serializers.CharField, "The UN M49 region of a party nation.")
+    organization = _value(serializers.CharField, "An organization that is a party.")
+    organization_label = _value(serializers.CharField, "")
+    count = serializers.IntegerField()
+
+
+class GroupedStatisticsSerializer(serializers.Serializer):
+    group_by = serializers.ListField(child=serializers.ChoiceField(choices=GROUPINGS))
+    total = serializers.IntegerField()
+    results = GroupSerializer(many=True)
+
+
 class FilteredAgreementsView(APIView):
-    """A view over the agreements that match the shared filters (documented in the schema)."""
+    """A view over the agreements that match the shared filters (documented in the schema),
+    JSON or CSV."""
 
     permission_model = Agreement
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = AgreementFilterSet
     queryset = Agreement.objects.none()
     schema = FilteredSchema()
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def filterset(self, *, errors: dict | None = None) -> AgreementFilterSet:
+        """The filters of the request over the agreements the user may see, or a 400 naming
+        every bad parameter, with the ``errors`` the view found in its own."""
+        return FilterBackend().valid_filterset(
+            self.request, agreements_for(self.request.user), self, errors=errors
+        )
+
+    def wants_csv(self) -> bool:
+        return self.request.accepted_renderer.format == CSVRenderer.format
 
 
 @extend_schema(tags=["statistics"])
 class StatisticsView(FilteredAgreementsView):
     extra_permissions = ("agreements.view_statistics",)
+    filterset_class = StatisticsFilterSet
 
     @extend_schema(
+        summary="Count agreements, filtered, by year, type, status, category and partner, "
+        "or by one or two groupings together",
         responses={
-            200: inline_serializer(
-                "Statistics",
-                {
-                    "total": serializers.IntegerField(),
-                    "by_year_signed": CountSerializer(many=True),
-                    "by_type": CountSerializer(many=True),
-                    "by_status": CountSerializer(many=True),
-                    "by_provision_category": CountSerializer(many=True),
-                    "by_partner": CountSerializer(many=True),
-                },
+            (200, "application/json"): OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="StatisticsAnswer",
+                    serializers=[StatisticsSerializer, GroupedStatisticsSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="Without group_by, the counts by year signed, type, status, "
+                "provision category and partner; with it, a count per combination.",
             ),
-            400: ERRORS[400],
-        }
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="format=csv (or Accept: text/csv): with group_by, a column per "
+                "grouping (and its label) and count; without, grouping, key, label, count.",
+            ),
+        },
+        examples=[examples.STATISTICS, examples.STATISTICS_GROUPED, examples.STATISTICS_CSV],
     )
     def get(self, request):
         """Counts of the agreements matching the filters (the same as the list's), by year
         signed, type, status, provision category (agreements with at least one visible
-        provision of it) and partner."""
-        counts = agreement_counts(filtered(request).qs, user=request.user)
-        return Response(counts.as_dict())
+        provision of it) and partner; with ``group_by`` (one or two of year, decade, type,
+        status, category, partner, region, organization), a count per combination, where an
+        agreement counts once in every group it belongs to (an agreement with three partners
+        counts once for each; ``organization`` counts the organizations that are parties,
+        not memberships). ``format=csv`` answers CSV."""
+        filterset = self.filterset()
+        group_by = filterset.form.cleaned_data.get("group_by")
+        if group_by:
+            counts = grouped_counts(filterset.qs, user=request.user, group_by=group_by)
+        else:
+            counts = agreement_counts(filterset.qs, user=request.user)
+        if not self.wants_csv():
+            return Response(counts.as_dict())
+        response = HttpResponse(
+            export.csv_text(counts.columns, counts.csv_rows()),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="statistics.csv"'
+        return response
 
 
 @extend_schema(tags=["agreements"])
@@ -88,17 +152,18 @@ class ExportView(FilteredAgreementsView):
     extra_permissions = ("agreements.export_agreement",)
 
     @extend_schema(
+        summary="Export agreements, filtered, as CSV",
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="CSV with a header row."
             ),
-            400: ERRORS[400],
-        }
+        },
+        examples=[examples.EXPORT],
     )
     def get(self, request):
         """Every agreement matching the filters (the same as the list's) as CSV, streamed
         with constant memory."""
-        lines = export.export_lines(filtered(request).qs)
+        lines = export.export_lines(self.filterset().qs)
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
         return response
@@ -141,9 +206,12 @@ YEAR_PARAMETERS = [
 @extend_schema(tags=["agreements"])
 class DyadYearsView(FilteredAgreementsView):
     extra_permissions = ("agreements.export_agreement",)
+    query_parameters = ("from", "to")
 
     @extend_schema(
+        summary="Export the dyad-years of agreements, filtered, as CSV",
         parameters=YEAR_PARAMETERS,
+        examples=[examples.DYAD_YEARS],
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
@@ -152,7 +220,6 @@ class DyadYearsView(FilteredAgreementsView):
                 + ", ".join(dyad_years.CATEGORY_COLUMNS)
                 + ").",
             ),
-            400: ERRORS[400],
         },
     )
     def get(self, request):
@@ -182,7 +249,7 @@ class DyadYearsView(FilteredAgreementsView):
         ``from``, at most 500 years in all; otherwise 400 naming the parameter."""
         span = YearSpanSerializer(data=request.query_params)
         errors = {} if span.is_valid() else dict(span.errors)
-        agreements = filtered(request, errors=errors).qs
+        agreements = self.filterset(errors=errors).qs
         lines = dyad_years.dyad_year_lines(
             agreements,
             user=request.user,

@@ -7,12 +7,11 @@ import re
 
 from django.db.models import Prefetch, ProtectedError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
+    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import generics, serializers, status, viewsets
@@ -20,7 +19,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import CursorOrPagePagination
+from config.api import CursorOrPagePagination, check_parameters
+from config.schema import RegistrySchema, error_response
 from history.models import ChangeRecord
 
 from ..filtersets import AgreementFilterSet, ProvisionFilterSet
@@ -34,6 +34,7 @@ from ..models import (
 from ..selectors import agreements_for, deadlines_for, reminders_for
 from ..services import StaleVersion, agreement_delete, agreement_save, version_seen_by
 from ..services import review_record as record_review
+from . import examples
 from .serializers import (
     AgreementDetailSerializer,
     AgreementListSerializer,
@@ -63,7 +64,7 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-class FilteredSchema(AutoSchema):
+class FilteredSchema(RegistrySchema):
     """Document the FilterSet's parameters on views that are not plain lists."""
 
     def get_filter_backends(self):
@@ -95,31 +96,46 @@ def write_data(request, *, partial: bool) -> dict:
     return dict(serializer.validated_data)
 
 
-ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input, keyed by field."),
-    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such record (or out of reach)."),
-}
-
-
-UPDATE_SCHEMA = extend_schema(
-    request=AgreementWriteSerializer,
-    responses={
-        200: AgreementDetailSerializer,
-        412: OpenApiResponse(OpenApiTypes.OBJECT, description="Stale If-Match."),
-        **ERRORS,
-    },
-    parameters=[
-        OpenApiParameter(
-            "If-Match",
-            OpenApiTypes.STR,
-            OpenApiParameter.HEADER,
-            description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
-        )
-    ],
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description='The version you see, for If-Match (e.g. "3").',
+)
+STALE = error_response(
+    "The agreement changed since the ETag sent in If-Match: nothing was written.",
+    {"detail": "The agreement changed since you read it; fetch it again."},
 )
 
 
+def update_schema(summary: str, example):
+    return extend_schema(
+        summary=summary,
+        request=AgreementWriteSerializer,
+        responses={200: AgreementDetailSerializer, 412: STALE},
+        examples=[example, examples.AGREEMENT_DETAIL],
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
+            ),
+            ETAG,
+        ],
+    )
+
+
 @extend_schema(tags=["agreements"])
+@extend_schema_view(
+    list=extend_schema(summary="List agreements, filtered", examples=[examples.AGREEMENT_LIST]),
+    retrieve=extend_schema(
+        summary="Read an agreement",
+        examples=[examples.AGREEMENT_DETAIL],
+        parameters=[ETAG],
+    ),
+)
 class AgreementViewSet(viewsets.ModelViewSet):
     """Agreements you may see. Writes take parties and provisions in the same request, all
     or nothing."""
@@ -170,14 +186,18 @@ class AgreementViewSet(viewsets.ModelViewSet):
         return response
 
     @extend_schema(
-        request=AgreementWriteSerializer, responses={201: AgreementDetailSerializer, **ERRORS}
+        summary="Create an agreement with its parties and provisions",
+        request=AgreementWriteSerializer,
+        responses={201: AgreementDetailSerializer},
+        examples=[examples.AGREEMENT_CREATE, examples.AGREEMENT_DETAIL],
+        parameters=[ETAG],
     )
     def create(self, request, *args, **kwargs):
         data = write_data(request, partial=False)
         agreement = agreement_save(actor=request.user, source="api", **data)
         return self._detail(agreement.pk, status.HTTP_201_CREATED)
 
-    @UPDATE_SCHEMA
+    @update_schema("Replace an agreement", examples.AGREEMENT_PUT)
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         agreement = self.get_object()
@@ -197,17 +217,23 @@ class AgreementViewSet(viewsets.ModelViewSet):
             raise PreconditionFailed() from exc
         return self._detail(agreement.pk)
 
-    @UPDATE_SCHEMA
+    @update_schema("Change some fields of an agreement", examples.AGREEMENT_PATCH)
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Delete an agreement",
         responses={
             204: None,
-            409: OpenApiResponse(OpenApiTypes.OBJECT, description="Other agreements sit under it."),
-            404: ERRORS[404],
-        }
+            409: error_response(
+                "Other agreements sit under it (parent): nothing was deleted.",
+                {
+                    "detail": "Other agreements sit under this one (parent); move or delete "
+                    "them first."
+                },
+            ),
+        },
     )
     def destroy(self, request, *args, **kwargs):
         agreement = self.get_object()
@@ -232,6 +258,12 @@ class AgreementChildMixin:
 
 
 @extend_schema(tags=["agreements"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the provisions of an agreement",
+        examples=[examples.AGREEMENT_PROVISIONS],
+    )
+)
 class AgreementProvisionsView(AgreementChildMixin, generics.ListAPIView):
     """The provisions of one agreement that you may see."""
 
@@ -244,6 +276,9 @@ class AgreementProvisionsView(AgreementChildMixin, generics.ListAPIView):
 
 
 @extend_schema(tags=["agreements"])
+@extend_schema_view(
+    get=extend_schema(summary="List the reviews of an agreement", examples=[examples.REVIEW_LIST])
+)
 class AgreementReviewsView(AgreementChildMixin, generics.ListCreateAPIView):
     """The reviews of one agreement; POST records one (the next review moves forward)."""
 
@@ -254,7 +289,12 @@ class AgreementReviewsView(AgreementChildMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return Review.objects.filter(agreement=self.agreement()).select_related("reviewer")
 
-    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer, **ERRORS})
+    @extend_schema(
+        summary="Record a review of an agreement",
+        request=ReviewInputSerializer,
+        responses={201: ReviewSerializer},
+        examples=[examples.REVIEW_INPUT, examples.REVIEW_RECORDED],
+    )
     def post(self, request, *args, **kwargs):
         agreement = self.agreement()
         serializer = ReviewInputSerializer(data=request.data)
@@ -267,6 +307,9 @@ class AgreementReviewsView(AgreementChildMixin, generics.ListCreateAPIView):
 
 
 @extend_schema(tags=["agreements"])
+@extend_schema_view(
+    get=extend_schema(summary="List the changes to an agreement", examples=[examples.HISTORY])
+)
 class AgreementHistoryView(AgreementChildMixin, generics.ListAPIView):
     """Who changed what on one agreement, newest first (changes you may see)."""
 
@@ -281,6 +324,12 @@ class AgreementHistoryView(AgreementChildMixin, generics.ListAPIView):
 
 
 @extend_schema(tags=["provisions"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="List provisions, filtered by them or by their agreements",
+        examples=[examples.PROVISION_LIST],
+    )
+)
 class ProvisionListView(generics.ListAPIView):
     """Every provision you may see (both it and its agreement within your clearance)."""
 
@@ -296,6 +345,9 @@ class ProvisionListView(generics.ListAPIView):
 
 
 @extend_schema(tags=["reminders"])
+@extend_schema_view(
+    get=extend_schema(summary="List the reminders sent to you", examples=[examples.REMINDER_LIST])
+)
 class ReminderListView(generics.ListAPIView):
     """The reminders sent to you (every reminder, for registry admins), only for agreements
     you may see."""
@@ -325,8 +377,11 @@ class DeadlineSerializer(serializers.Serializer):
 @extend_schema(tags=["deadlines"])
 class DeadlineListView(APIView):
     permission_model = Agreement
+    query_parameters = ("within",)
 
     @extend_schema(
+        summary="List upcoming deadlines",
+        examples=[examples.DEADLINES],
         parameters=[WithinSerializer],
         responses={
             200: inline_serializer(
@@ -337,12 +392,12 @@ class DeadlineListView(APIView):
                     "results": DeadlineSerializer(many=True),
                 },
             ),
-            400: ERRORS[400],
         },
     )
     def get(self, request):
         """Upcoming expiries, notice deadlines and reviews (today to ``within`` days ahead,
         default 90) across the agreements you may see, soonest first."""
+        check_parameters(request, self)
         params = WithinSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         within = params.validated_data["within"]

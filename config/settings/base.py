@@ -234,8 +234,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # django-filter with the registry's query rules: repeated comma lists merge, unknown
+    # parameters are a 400 naming them (config/api.py, config/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["config.api.FilterBackend"],
+    # An unknown ?format= is a 400 naming the formats the endpoint offers.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.ContentNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.RegistrySchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # DRF's parsers, with JSON nested deeper than JSON_MAX_DEPTH refused as a 400.
     "DEFAULT_PARSER_CLASSES": [

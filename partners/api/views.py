@@ -2,12 +2,13 @@
 
 from django.db.models import Prefetch
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from ..filtersets import NationFilterSet, OrganizationFilterSet, PointOfContactFilterSet
 from ..models import Membership, Nation, Organization, PointOfContact
 from ..selectors import nations_with_lineage
+from . import examples
 from .serializers import (
     NationDetailSerializer,
     NationSerializer,
@@ -18,6 +19,12 @@ from .serializers import (
 
 
 @extend_schema(tags=["partners"])
+@extend_schema_view(
+    list=extend_schema(summary="List nations", examples=[examples.NATION_LIST]),
+    retrieve=extend_schema(
+        summary="Read a nation and its memberships", examples=[examples.NATION_DETAIL]
+    ),
+)
 class NationViewSet(viewsets.ReadOnlyModelViewSet):
     """Nations (ISO 3166-1 and former states), looked up by ISO alpha-3."""
 
@@ -43,6 +50,12 @@ class NationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["partners"])
+@extend_schema_view(
+    list=extend_schema(summary="List organizations", examples=[examples.ORGANIZATION_LIST]),
+    retrieve=extend_schema(
+        summary="Read an organization and its members", examples=[examples.ORGANIZATION_DETAIL]
+    ),
+)
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
     """International organizations and alliances, looked up by acronym (any case)."""
 
@@ -73,6 +86,10 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["partners"])
+@extend_schema_view(
+    list=extend_schema(summary="List points of contact", examples=[examples.CONTACT_LIST]),
+    retrieve=extend_schema(summary="Read a point of contact", examples=[examples.CONTACT_DETAIL]),
+)
 class PointOfContactViewSet(viewsets.ReadOnlyModelViewSet):
     """Attachés, liaison and desk officers."""
 
