@@ -233,12 +233,13 @@ def _party_q(kind: str, pk: int, prefix: str = "") -> Q:
 class AgreementFilterSet(django_filters.FilterSet):
     party = PartnerCodesFilter(
         method="filter_party",
-        help_text="Comma list of partner codes (ISO alpha-3 or acronym); every one must be a "
-        "party. With in_force_on, each must itself have been a party on that day.",
+        help_text="Comma list of partners by code (ISO alpha-3 or acronym) or exact name; "
+        "every one must be a party. With in_force_on, each must itself have been a party on "
+        "that day.",
     )
     party_any = PartnerCodesFilter(
         method="filter_party_any",
-        help_text="Comma list of partner codes; at least one must be a party.",
+        help_text="Comma list of partners by code or exact name; at least one must be a party.",
     )
     region = RegionFilter(
         method="filter_region",
@@ -246,9 +247,9 @@ class AgreementFilterSet(django_filters.FilterSet):
     )
     organization = OrganizationCodesFilter(
         method="filter_organization",
-        help_text="Comma list of organization acronyms: the organization is a party, or a "
-        "party nation was a member while the agreement was in force (with in_force_on: a "
-        "member on that day).",
+        help_text="Comma list of organizations by acronym or exact name: the organization is "
+        "a party, or a party nation was a member while the agreement was in force (with "
+        "in_force_on: a member on that day).",
     )
     type = ChoiceInFilter(
         field_name="type", choices=AgreementType.choices, help_text="Comma list: any of."
@@ -436,7 +437,8 @@ class ProvisionFilterSet(django_filters.FilterSet):
     )
     party = PartnerCodesFilter(
         method="filter_party",
-        help_text="Comma list of partner codes; every one must be a party to the agreement.",
+        help_text="Comma list of partners by code or exact name; every one must be a party "
+        "to the agreement.",
     )
     q = django_filters.CharFilter(method="filter_q", help_text="Full text over title and text.")
 
