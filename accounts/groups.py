@@ -16,8 +16,12 @@ GROUPS = {
         "actions": ("view",),
         "extra": ("agreements.export_agreement", "agreements.view_statistics"),
     },
-    # Editors pick owners and watchers, so they may look users up.
-    EDITORS: {"actions": ("view", "add", "change"), "extra": ("accounts.view_user",)},
+    # Editors pick owners and watchers, so they may look users up; they export what they
+    # select in the admin (issue: "editors get actions to export the selection as CSV").
+    EDITORS: {
+        "actions": ("view", "add", "change"),
+        "extra": ("accounts.view_user", "agreements.export_agreement"),
+    },
     # Everything in the registry, users and groups included.
     REGISTRY_ADMINS: {"actions": ("view", "add", "change", "delete"), "all": True, "extra": ()},
 }

@@ -26,8 +26,8 @@ from django.db import models, transaction
 from config import jsonlimits
 
 from .choices import ProvisionCategory
-from .limits import MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
-from .models import Agreement, AgreementParty, Provision
+from .limits import MAX_ACTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
+from .models import Agreement, AgreementParty, PartyAct, Provision
 from .services import agreement_save, resolve_links
 
 SOURCE = "import_agreements"
@@ -195,14 +195,39 @@ def _check_objects(name: str, items: list, model, problems: list[str]) -> None:
         for key, value in item.items():
             if key == "code" and name == "parties":
                 _check_value(f"{label}.code", value, None, problems)
+            elif key == "acts" and name == "parties":
+                _check_acts(f"{label}.acts", value, problems)
             elif key in fields:
                 _check_value(f"{label}.{key}", value, fields[key], problems)
+
+
+def _check_acts(name: str, acts, problems: list[str]) -> None:
+    """A party's ``acts``: a list (within ``MAX_ACTS``) of objects whose known fields are typed
+    right; a field the database holds as not null may not be null. Unknown keys are left to
+    the service."""
+    if not isinstance(acts, list):
+        problems.append(f"{name}: must be a list, not {_kind(acts)}")
+        return
+    if len(acts) > MAX_ACTS:
+        problems.append(f"{name}: at most {MAX_ACTS} (got {len(acts)})")
+        return
+    fields = {f.name: f for f in PartyAct._meta.concrete_fields if not f.is_relation}
+    for index, act in enumerate(acts):
+        label = f"{name}[{index}]"
+        if not isinstance(act, dict):
+            problems.append(f"{label}: must be an object, not {_kind(act)}")
+            continue
+        for key, value in act.items():
+            if key in fields:
+                field = fields[key]
+                _check_value(f"{label}.{key}", value, field, problems, nullable=field.null)
 
 
 def check_row_shape(row: dict) -> list[str]:
     """What is wrong with the JSON types of a parsed row, before any value is looked at:
     text fields must be text (an object is never stored as text), numbers numbers or text,
-    ``parties`` a list of objects or codes, ``provisions`` a list of objects, ``watchers`` a
+    ``parties`` a list of objects or codes (a party's ``acts`` a list of objects),
+    ``provisions`` a list of objects, ``watchers`` a
     list of usernames, each list within its bound (``agreements/limits.py``), and no string
     may hold a NUL character. Returns the problems, ``field: what is wrong``; none when the
     row may be handed on. Keys that are no field are left to the service (an "Unknown field"

@@ -9,3 +9,7 @@ MAX_PROVISIONS = 1000
 MAX_WATCHERS = 500
 MAX_EVENTS = 1000
 MAX_ACTS = 100  # a party's acts in one write
+MAX_ACTS_PER_WRITE = 5000  # all parties' acts together in one write
+
+# Agreements one "Record a review" action in the admin may review (one transaction).
+MAX_REVIEWS_AT_ONCE = 500

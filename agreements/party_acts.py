@@ -114,8 +114,21 @@ def party_periods(
     into force. Before the first period the party had no relation to the agreement."""
     acts = list(acts)
     eif = agreement_in_force_on
-    own_eif = any(act.kind == Kind.ENTRY_INTO_FORCE for act in acts)
-    # (day, step, what a bind needs: "" none, "consent", "signature")
+    own_binds = sorted(takes_effect(a) for a in acts if a.kind == Kind.ENTRY_INTO_FORCE)
+    ends = sorted(
+        takes_effect(a)
+        for a in acts
+        if a.kind in WITHDRAWING or a.kind == Kind.WITHDRAWAL_OF_RATIFICATION
+    )
+    has_consent = any(a.kind in CONSENT for a in acts)
+
+    def bound_by_own_act(day: datetime.date) -> bool:
+        """Whether an entry into force of the party's own, on or after ``day`` and before
+        the party next withdrew, is what binds it for a consent or signature of ``day``."""
+        until = next((end for end in ends if end > day), None)
+        return any(day <= e and (until is None or e < until) for e in own_binds)
+
+    # (day, step, what a bind needs: "" none, "consent", "signature", "presumed")
     steps: list[tuple[datetime.date, int, str]] = []
     for act in acts:
         step = _STEP_OF.get(act.kind)
@@ -123,14 +136,14 @@ def party_periods(
             continue
         day = takes_effect(act)
         steps.append((day, step, ""))
-        if own_eif or eif is None:
+        if eif is None or bound_by_own_act(day):
             continue
         if step == _CONSENT:
             steps.append((max(day, eif), _BIND, "consent"))
-        elif step == _SIGN and signature_binds:
+        elif step == _SIGN and signature_binds and not has_consent:
             steps.append((max(day, eif), _BIND, "signature"))
     if eif is not None and not any(act.kind in JOINING for act in acts):
-        steps.append((eif, _BIND, ""))
+        steps.append((eif, _BIND, "presumed"))
     steps.sort(key=lambda s: (s[0], s[1]))
 
     periods: list[Period] = []
@@ -168,9 +181,13 @@ def party_periods(
         elif step == _BIND:
             if needs == "consent" and not consented:
                 continue
-            if needs == "signature" and (not signed or state == Status.WITHDRAWN):
+            if needs in ("signature", "presumed") and state == Status.WITHDRAWN:
                 continue
-            if state in (None, Status.SIGNATORY, Status.PROVISIONAL, Status.WITHDRAWN):
+            if needs == "signature" and not signed:
+                continue
+            if state == Status.SUSPENDED and before_suspension == Status.PROVISIONAL:
+                before_suspension = Status.BOUND  # bound once the suspension ends
+            elif state in (None, Status.SIGNATORY, Status.PROVISIONAL, Status.WITHDRAWN):
                 move(day, Status.BOUND)
         elif step == _SUSPEND:
             if state in (Status.BOUND, Status.PROVISIONAL):
@@ -189,19 +206,26 @@ def party_periods(
     return periods
 
 
-def until(periods: list[Period], last_day: datetime.date | None) -> list[Period]:
-    """The periods cut at ``last_day`` (a state that ceased to exist that day is nothing to
-    the agreement after it: its successors continue by their own acts)."""
-    if last_day is None:
-        return periods
-    end = last_day + datetime.timedelta(days=1)
+def within(
+    periods: list[Period], first_day: datetime.date | None, last_day: datetime.date | None
+) -> list[Period]:
+    """The periods cut to the days a state existed, ``first_day`` to ``last_day``: it is
+    nothing to the agreement before it came into being or after it ceased (its successors
+    continue by their own acts)."""
+    end = last_day + datetime.timedelta(days=1) if last_day else None
     cut = []
     for period in periods:
-        if period.starts_on >= end:
-            break
-        if period.ends_on is None or period.ends_on > end:
-            period = Period(period.status, period.starts_on, end)
-        cut.append(period)
+        starts, ends = period.starts_on, period.ends_on
+        if first_day is not None and starts < first_day:
+            if ends is not None and ends <= first_day:
+                continue
+            starts = first_day
+        if end is not None:
+            if starts >= end:
+                break
+            if ends is None or ends > end:
+                ends = end
+        cut.append(Period(period.status, starts, ends))
     return cut
 
 

@@ -81,6 +81,15 @@ DOCUMENT_SHARING_HOSTS = (
     "issuu.com",
     "slideshare.net",
     "coursehero.com",
+    "pdfslide.us",
+    "pdfslide.net",
+    "pdfslide.tips",
+    "fdocuments.in",
+    "fdocuments.net",
+    "vdocuments.mx",
+    "vdocuments.net",
+    "vdocuments.site",
+    "dokumen.tips",
 )
 
 # How many codes or references a message names before it says "and N more".

@@ -8,14 +8,15 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.choices import Classification
 from accounts.groups import REGISTRY_ADMINS
 
 from .choices import ReminderKind
-from .models import Agreement, AgreementParty, Provision, Reminder
+from .models import Agreement, AgreementParty, PartyPeriod, Provision, Reminder
 
 # The permission to read agreements, and the backend that holds it (groups, users).
 READ_PERMISSION = "agreements.view_agreement"
@@ -90,6 +91,56 @@ def agreements_for(user) -> QuerySet[Agreement]:
             to_attr="visible_provisions",
         ),
     )
+
+
+# Agreements in force with a partner --------------------------------------------------------
+#
+# One rule for the nation and organization lists, the search page and the maps: an agreement
+# counts for a partner on a day when the user may see it, it is in force that day
+# (``in_force_on``) and the partner is a party bound by it that day (its own acts, stored as
+# periods): the agreements the list shows for ``?party=CODE&in_force_on=DAY``.
+
+
+def _bound_periods(user, day: datetime.date) -> QuerySet[PartyPeriod]:
+    in_force = Agreement.objects.visible_to(user).in_force_on(day)
+    return PartyPeriod.objects.bound_on(day).filter(agreement__in=in_force.values("pk"))
+
+
+def in_force_count(user, kind: str, day: datetime.date | None = None):
+    """An expression for ``annotate``: for each nation (``kind`` "nation") or organization
+    of the outer query, the number of agreements in force with it on ``day`` (today) that
+    ``user`` may see. One subquery, whatever the number of rows."""
+    day = day or timezone.localdate()
+    counts = (
+        _bound_periods(user, day)
+        .filter(**{f"party__{kind}": OuterRef("pk")})
+        .order_by()
+        .values(f"party__{kind}")
+        .annotate(n=Count("agreement", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def in_force_counts_by_nation(
+    user, day: datetime.date | None = None, *, with_nation=None
+) -> dict[str, int]:
+    """{ISO alpha-3: number of agreements in force on ``day`` with that nation} for every
+    nation with at least one, in one query. ``with_nation``: only the agreements that nation
+    is also bound by, the nation itself left out (its partners)."""
+    day = day or timezone.localdate()
+    periods = _bound_periods(user, day).filter(party__nation__isnull=False)
+    if with_nation is not None:
+        shared = PartyPeriod.objects.bound_on(day).filter(party__nation=with_nation)
+        periods = periods.filter(agreement__in=shared.values("agreement")).exclude(
+            party__nation=with_nation
+        )
+    rows = (
+        periods.order_by()
+        .values_list("party__nation__iso3")
+        .annotate(n=Count("agreement", distinct=True))
+    )
+    return dict(rows)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from config.charts import bars, year_columns
 from config.pages import list_url
 from history.models import ChangeRecord
 from partners.models import Nation
+from partners.world_map import world_map
 
 from . import list_page, party_acts
 from .choices import (
@@ -37,8 +38,9 @@ from .choices import (
 )
 from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, Reminder, Review
-from .selectors import agreements_for, deadlines_for
+from .selectors import agreements_for, deadlines_for, in_force_counts_by_nation
 from .statistics import agreement_counts
+from .timeline import timeline
 
 DASHBOARD_DAYS = 90
 DEADLINES_DEFAULT_DAYS = 90
@@ -71,6 +73,11 @@ def dashboard(request):
     deadline_groups = [(kind, label, grouped[kind]) for kind, label in ReminderKind.choices]
 
     changes = ChangeRecord.objects.visible_to(user).for_display()[:10]
+    today = timezone.localdate()
+    partner_map = world_map(
+        in_force_counts_by_nation(user, today),
+        count_url=lambda code: list_url(party=code, in_force_on=today.isoformat()),
+    )
     return render(
         request,
         "agreements/dashboard.html",
@@ -84,6 +91,7 @@ def dashboard(request):
             "deadline_count": len(deadlines),
             "days": DASHBOARD_DAYS,
             "changes": changes,
+            "world_map": partner_map,
         },
     )
 
@@ -144,6 +152,7 @@ def agreement_detail(request, pk: int):
             "children": [a for a in linked if a.parent_id == agreement.pk],
             "superseded_by": [a for a in linked if a.supersedes_id == agreement.pk],
             "changes": changes,
+            "timeline": timeline(agreement, today),
             "version": agreement.version_for(user),
             "updated_at": agreement.updated_at_for(user),
             "today": today,

@@ -1,5 +1,6 @@
 """Nation and organization pages: every visible agreement with the partner, the mix of its
-(visible) provisions, memberships, points of contact and the partner's change history.
+(visible) provisions, memberships, points of contact and the partner's change history; and
+their indexes, each partner with its count of agreements in force (within clearance).
 
 They live here, not in ``partners``, because they are pages of agreements: ``partners`` knows
 nothing of agreements. Their URL names stay ``partners:nation`` and ``partners:organization``
@@ -7,8 +8,10 @@ nothing of agreements. Their URL names stay ``partners:nation`` and ``partners:o
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -16,12 +19,18 @@ from accounts.decorators import registry_page
 from config.charts import bars
 from config.pages import list_url
 from history.models import ChangeRecord
-from partners.models import Organization, PointOfContact
+from partners.choices import OrganizationKind
+from partners.filtersets import NationFilterSet, OrganizationFilterSet
+from partners.models import Membership, Nation, Organization, PointOfContact
 from partners.selectors import nations_with_lineage
+from partners.world_map import world_map
 
 from .choices import ProvisionCategory
 from .models import Provision
-from .selectors import agreements_for
+from .selectors import agreements_for, in_force_count, in_force_counts_by_nation
+
+INDEX_PAGE_SIZE = 50
+MAX_QUERY_LENGTH = 200
 
 
 def _current(queryset, today):
@@ -41,6 +50,111 @@ def _provision_bars(provisions, code: str):
         (labels.get(category, category), n, list_url(party=code, category=category))
         for category, n in counts
     )
+
+
+# Indexes -----------------------------------------------------------------------------------
+
+INDEX_ORDERINGS = {"name": "Name", "in_force": "Most agreements in force"}
+
+
+def _index_query(request):
+    """The index's parameters without the empty ones; a redirect to the short address when
+    the form sent empty fields."""
+    data = request.GET.copy()
+    for key in list(data):
+        values = [v.strip() for v in data.getlist(key) if v.strip()]
+        if values:
+            data.setlist(key, values)
+        else:
+            del data[key]
+    return data
+
+
+def _index(request, *, filterset, template: str, context: dict, name_order: tuple):
+    """Filter, order and paginate a partner index; bad parameters are a 400 with the
+    reasons next to the form."""
+    data = filterset.data
+    errors = dict(filterset.errors) if not filterset.is_valid() else {}
+    if len(data.get("q", "")) > MAX_QUERY_LENGTH:
+        errors["q"] = [f"Search for at most {MAX_QUERY_LENGTH} characters."]
+    order = data.get("order", "name")
+    if order not in INDEX_ORDERINGS:
+        errors["order"] = ["Choose one of the orders listed."]
+    if errors:
+        rows = filterset.queryset.none()
+    else:
+        rows = filterset.qs
+        if data.get("with_agreements"):
+            rows = rows.filter(in_force__gt=0)
+        by_count = ("-in_force",) if order == "in_force" else ()
+        rows = rows.order_by(*by_count, *name_order)
+    page = Paginator(rows, INDEX_PAGE_SIZE).get_page(data.get("page") if not errors else 1)
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "page": page,
+            "rows": page.object_list,
+            "errors": errors,
+            "values": data,
+            "orders": INDEX_ORDERINGS.items(),
+            "today": timezone.localdate(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_GET
+@registry_page
+def nation_list(request):
+    data = _index_query(request)
+    if data.urlencode() != request.GET.urlencode():
+        return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
+    today = timezone.localdate()
+    nations = nations_with_lineage(
+        Nation.objects.annotate(in_force=in_force_count(request.user, "nation", today))
+    )
+    filterset = NationFilterSet(data=data, queryset=nations, request=request)
+    regions = Nation.objects.exclude(region="").order_by("region")
+    return _index(
+        request,
+        filterset=filterset,
+        template="partners/nation_list.html",
+        context={"regions": regions.values_list("region", flat=True).distinct()},
+        name_order=("name", "iso3"),
+    )
+
+
+@require_GET
+@registry_page
+def organization_list(request):
+    data = _index_query(request)
+    if data.urlencode() != request.GET.urlencode():
+        return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
+    today = timezone.localdate()
+    members = (
+        Membership.objects.filter(organization=OuterRef("pk"), left_on__isnull=True)
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    organizations = Organization.objects.annotate(
+        in_force=in_force_count(request.user, "organization", today),
+        current_members=Coalesce(Subquery(members, output_field=IntegerField()), 0),
+    )
+    filterset = OrganizationFilterSet(data=data, queryset=organizations, request=request)
+    return _index(
+        request,
+        filterset=filterset,
+        template="partners/organization_list.html",
+        context={"kinds": OrganizationKind.choices},
+        name_order=("acronym",),
+    )
+
+
+# Pages -------------------------------------------------------------------------------------
 
 
 @require_GET
@@ -74,6 +188,13 @@ def nation_detail(request, iso3: str):
             "contacts": contacts,
             "list_url": list_url(party=nation.iso3),
             "changes": _history(nation, user),
+            "world_map": world_map(
+                in_force_counts_by_nation(user, today, with_nation=nation),
+                count_url=lambda code: list_url(
+                    party=f"{nation.iso3},{code}", in_force_on=today.isoformat()
+                ),
+                highlight=nation,
+            ),
         },
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
 from rest_framework import exceptions
@@ -11,6 +13,8 @@ from rest_framework.permissions import DjangoModelPermissions
 MAX_PAGE_SIZE = 500
 # URL keyword arguments that name one record: without the read permission, a 404.
 DETAIL_KWARGS = ("pk", "iso3", "acronym", "agreement_pk")
+# The largest id a cursor may name (a bigint).
+MAX_ID = 2**63 - 1
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -87,6 +91,10 @@ class Pagination(PageNumberPagination):
         return parameters
 
 
+def _is_id(text: str) -> bool:
+    return re.fullmatch(r"[0-9]{1,19}", text) is not None and int(text) <= MAX_ID
+
+
 class KeysetPagination(CursorPagination):
     """``?cursor=`` (empty to start): pages in id order, each found by the last id of the one
     before, so a page deep in the registry costs what the first one does. No count."""
@@ -104,7 +112,12 @@ class KeysetPagination(CursorPagination):
     def decode_cursor(self, request):
         if request.query_params.get(self.cursor_query_param) == "":
             return None
-        return super().decode_cursor(request)
+        cursor = super().decode_cursor(request)
+        # The position goes into ``id__gt``: anything but a whole number in range is a bad
+        # cursor (404 like the others), never a 500 from the queryset.
+        if cursor is not None and cursor.position is not None and not _is_id(cursor.position):
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class CursorOrPagePagination(Pagination):

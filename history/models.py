@@ -15,6 +15,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from accounts.choices import Classification
 from accounts.clearance import ClassifiedQuerySet
@@ -104,7 +105,15 @@ class ChangeRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.record_type} {self.object_repr}"
+        return self.display.summary
+
+    @cached_property
+    def display(self):
+        """How the change reads to people (``history.display``): a summary sentence and
+        each field by its label, with choices' labels and dates as "20 Dec 2026"."""
+        from .display import describe
+
+        return describe(self)
 
     @property
     def record_type(self) -> str:

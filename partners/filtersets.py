@@ -136,10 +136,17 @@ class NationFilterSet(django_filters.FilterSet):
 
 class OrganizationFilterSet(django_filters.FilterSet):
     kind = ChoiceInFilter(choices=OrganizationKind.choices, help_text="Comma list: any of.")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name or acronym contains.")
 
     class Meta:
         model = Organization
         fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(acronym__icontains=value))
 
 
 class PointOfContactFilterSet(django_filters.FilterSet):

@@ -5,10 +5,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from config.constraints import PythonChecks
+
 from .choices import ContactRole, OrganizationKind
 
 
-class Nation(models.Model):
+class Nation(PythonChecks, models.Model):
     iso3 = models.CharField("ISO 3166 alpha-3", max_length=3, unique=True)
     iso2 = models.CharField("ISO 3166 alpha-2", max_length=2, blank=True)
     name = models.CharField("name", max_length=200)
@@ -86,7 +88,7 @@ class Nation(models.Model):
         return self.valid_to is None or day <= self.valid_to
 
 
-class Organization(models.Model):
+class Organization(PythonChecks, models.Model):
     acronym = models.CharField("acronym", max_length=20, unique=True)
     name = models.CharField("name", max_length=200)
     kind = models.CharField("kind", max_length=32, choices=OrganizationKind.choices)
@@ -113,7 +115,7 @@ class Organization(models.Model):
         return self.acronym
 
 
-class Membership(models.Model):
+class Membership(PythonChecks, models.Model):
     nation = models.ForeignKey(
         Nation, on_delete=models.PROTECT, related_name="memberships", verbose_name="nation"
     )
@@ -148,7 +150,7 @@ class Membership(models.Model):
             raise ValidationError({"left_on": "Must be after the date the member joined."})
 
 
-class PointOfContact(models.Model):
+class PointOfContact(PythonChecks, models.Model):
     name = models.CharField("name", max_length=200)
     rank = models.CharField("rank", max_length=100, blank=True)
     role = models.CharField("role", max_length=32, choices=ContactRole.choices)

@@ -24,6 +24,7 @@ from accounts.choices import Classification
 from history.recorder import Recorder, snapshot
 
 from .models import Membership, Nation, Organization, PointOfContact
+from .signals import nation_existence_changed
 
 
 def _editable(model) -> tuple[str, ...]:
@@ -243,6 +244,10 @@ def _nation_save(
         return current, UNCHANGED
     if before is None or after != before:
         current.save()
+    if before is not None and any(
+        before.get(name) != after.get(name) for name in ("valid_from", "valid_to")
+    ):
+        nation_existence_changed.send(sender=Nation, nation=current)
     if links_after != links_before:
         current.successors.set(wanted)
     recorder = _recorder(actor, source)

@@ -19,7 +19,7 @@ def test_change_list_query_count_is_flat(client, registrar, partners, url):
     client.force_login(registrar)
     pair = [partners["USA"], partners["NATO"]]
     ProvisionFactory(agreement=AgreementFactory(parties=pair))
-    _count(client, url)  # warm the per-process caches (content types, the session)
+    _count(client, url)  # the first request fills per-process caches (content types)
     one = _count(client, url)
     for _ in range(99):
         ProvisionFactory(agreement=AgreementFactory(parties=pair))

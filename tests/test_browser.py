@@ -16,8 +16,9 @@ from django.contrib.auth.management import create_permissions
 from django.urls import Resolver404, resolve
 
 from accounts.choices import Classification
-from accounts.groups import ANALYSTS, POLICY_STAFF, sync_groups
+from accounts.groups import ANALYSTS, EDITORS, POLICY_STAFF, sync_groups
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
+from agreements.models import Agreement, Review
 from partners.choices import ContactRole
 from partners.models import PointOfContact
 
@@ -44,7 +45,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SHOTS = Path(settings.BASE_DIR) / "test-output" / "screenshots"
+SHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR") or Path(settings.BASE_DIR) / "test-output/screenshots"
+)
 SECRET_TITLE = "Zebra Covert Accord"
 ARGS = [
     "--headless",
@@ -174,8 +177,9 @@ def test_policy_staff_journey_never_sees_classified(page, live_server, registry)
 
     # Search from the list page.
     page.get_by_role("link", name="Agreements", exact=True).click()
-    page.get_by_role("searchbox", name="Search").fill("EDCA")
-    page.get_by_role("button", name="Search", exact=True).click()
+    main = page.locator("main")  # the header has the registry-wide search box too
+    main.get_by_role("searchbox", name="Search").fill("EDCA")
+    main.get_by_role("button", name="Search", exact=True).click()
     assert page.url.endswith("/agreements/?q=EDCA")
     assert page.locator("#result-count").inner_text().startswith("1 agreement matches")
     visit_check()
@@ -268,3 +272,137 @@ def test_analyst_sees_classified_and_exports_csv(page, live_server, registry):
     rows = Path(path).read_text().splitlines()
     assert rows[0].startswith("id,reference,title")
     assert len(rows) == 3 and any("SEC-0001" in row for row in rows)
+
+
+@pytest.fixture
+def wide_page(browser):
+    """A laptop's width (1366 px), where the admin's change list shows its filters beside."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def _choose(page, row_selector, text):
+    """Pick ``text`` in the Select2 autocomplete inside ``row_selector``."""
+    page.locator(f"{row_selector} .select2-selection").first.click()
+    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def test_editor_enters_an_agreement_filters_and_records_reviews(wide_page, live_server, registry):
+    page = wide_page
+    editor = UserFactory(
+        username="editor", group=EDITORS, clearance=Classification.CONFIDENTIAL, is_staff=True
+    )
+    sign_in(page, live_server, "editor")
+
+    # The add form: two party rows and a provision row ready, the editor as owner.
+    page.goto(f"{live_server.url}/admin/agreements/agreement/add/")
+    assert page.locator("#parties-0").is_visible() and page.locator("#parties-1").is_visible()
+    assert page.locator("#provisions-0").is_visible()
+    assert "editor" in page.locator("#id_owner + .select2").inner_text()
+    title = page.locator("#id_title")
+    assert title.bounding_box()["width"] > 500  # wide enough for a treaty's title
+    shoot(page, "admin13-add-form")
+    title.fill("Agreement on Reciprocal Access between Japan and the Philippines")
+    page.locator("#id_type").select_option("access")
+    page.locator("#id_status").select_option("negotiating")
+    _choose(page, "#parties-0", "Philippines")
+    _choose(page, "#parties-1", "United States")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/admin/agreements/agreement/")
+    assert "was added successfully" in page.locator(".messagelist").inner_text()
+    added = Agreement.objects.get(title__startswith="Agreement on Reciprocal Access")
+    assert sorted(p.code for p in added.parties.all()) == ["PHL", "USA"]
+    assert added.provisions.count() == 0 and added.owner == editor
+
+    # The change list: filters beside it, the partner filter a text box with suggestions.
+    box = page.locator("#partner-filter-input")
+    box.fill("NATO")
+    box.press("Enter")
+    page.wait_for_url("**/admin/agreements/agreement/?partner=NATO")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1 and "NATO-1951-SOFA" in rows.first.inner_text()
+    page.goto(f"{live_server.url}/admin/agreements/agreement/?type__exact=dca")
+    page.locator("#partner-filter-input").fill("PHL")
+    page.locator("#partner-filter-input").press("Enter")
+    page.wait_for_url("**/admin/agreements/agreement/?type__exact=dca&partner=PHL")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert page.locator("#partner-filter-input").input_value() == "PHL"
+    shoot(page, "admin13-changelist-partner")
+    page.goto(f"{live_server.url}/admin/agreements/agreement/")
+    assert SECRET_TITLE not in page.content()
+    shoot(page, "admin13-changelist")
+
+    # Record a review of two agreements: a page asks, then both are recorded.
+    for reference in ("US-PH-2014-EDCA", "NATO-1951-SOFA"):
+        page.locator("#result_list tr", has_text=reference).locator(".action-select").check()
+    page.locator("select[name=action]").select_option("record_review")
+    page.get_by_role("button", name="Go").click()
+    page.wait_for_selector("#record_review_form")
+    assert page.locator(".record-review-agreements li").count() == 2
+    page.locator("#id_outcome").select_option("continue")
+    page.locator("#id_notes").fill("Both still serve their purpose.")
+    shoot(page, "admin13-record-review")
+    page.get_by_role("button", name="Record 2 reviews").click()
+    page.wait_for_url(f"{live_server.url}/admin/agreements/agreement/")
+    assert "Recorded a review of 2 agreements." in page.locator(".messagelist").inner_text()
+    assert Review.objects.filter(reviewer=editor).count() == 2
+    shoot(page, "admin13-reviews-recorded")
+
+
+# The partner indexes, the registry-wide search, the timeline and the maps, on a phone and on
+# a desktop: nothing wider than the window, nothing above the reader's clearance.
+WIDTHS = (390, 1366)
+PAGES_AT_WIDTHS = [
+    ("nations", "/nations/"),
+    ("organizations", "/organizations/"),
+    ("search", "/search/?q=training"),
+    ("agreement", "{public}"),
+    ("dashboard", "/"),
+    ("nation", "/nations/USA/"),
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_fit_phone_and_desktop_widths(browser, live_server, registry, width):
+    UserFactory(username="policy", group=POLICY_STAFF)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        sign_in(page, live_server, "policy")
+        for name, path in PAGES_AT_WIDTHS:
+            path = path.format(public=registry["public"].get_absolute_url())
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, path
+            html = page.content()
+            assert SECRET_TITLE not in html and "SEC-0001" not in html, path
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"{path} is {scroll} px wide at {width} px"
+            shoot(page, f"{name}-{width}")
+
+        # The header's search box, from any page, to the grouped results.
+        page.goto(f"{live_server.url}/deadlines/")
+        page.get_by_role("searchbox", name="Search the registry").fill("training")
+        page.locator("header").get_by_role("button", name="Search").click()
+        page.wait_for_url("**/search/?q=training")
+        assert page.locator("#count-agreements").inner_text() == "1"
+        assert page.get_by_role("link", name="US-Philippines EDCA").is_visible()
+
+        # The timeline of the agreement shows its dates without any recorded event.
+        page.goto(f"{live_server.url}{registry['public'].get_absolute_url()}")
+        timeline = page.locator("ol.timeline").inner_text()
+        assert "28 Apr 2014 · Signed" in timeline and "Entered into force" in timeline
+
+        # A country on the map is a link to its nation page (by keyboard: the islands are
+        # too small to aim at on a phone).
+        page.goto(f"{live_server.url}/")
+        page.locator('svg.map a[href="/nations/PHL/"]').focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/nations/PHL/")
+        assert page.get_by_role("heading", level=1).inner_text() == "Philippines"
+    finally:
+        context.close()

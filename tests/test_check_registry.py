@@ -314,6 +314,29 @@ def test_sources_on_document_sharing_sites(clean):
     ]
 
 
+def test_copy_sites_of_the_pdfslide_and_fdocuments_kind_are_document_sharing(clean):
+    # Sites that serve uploaded copies of other publishers' PDFs (a TIAS copy, a court
+    # decision): the demo data once cited them.
+    make("SRC-4", ["AAA", "BBB"], source_url="https://pdfslide.us/documents/defense-status.html")
+    make("SRC-5", ["AAA", "BBB"], source_url="https://fdocuments.in/document/defense-cooperation")
+    make("SRC-6", ["AAA", "BBB"], source_url="https://www.state.gov/16-413.1")
+    assert found() == [
+        (
+            "document_sharing_source",
+            "SRC-4: source URL is on a document-sharing site (pdfslide.us): "
+            "https://pdfslide.us/documents/defense-status.html",
+        ),
+        (
+            "document_sharing_source",
+            "SRC-5: source URL is on a document-sharing site (fdocuments.in): "
+            "https://fdocuments.in/document/defense-cooperation",
+        ),
+    ]
+    for site in ("pdfslide.net", "fdocuments.net", "vdocuments.mx", "vdocuments.net"):
+        assert document_sharing_host(f"https://{site}/document/1") == site
+    assert document_sharing_host("https://dokumen.tips/documents/x.html") == "dokumen.tips"
+
+
 def test_in_force_past_its_expiry(clean):
     make("EXP-1", ["AAA", "BBB"], expires_on=D(2026, 6, 14))
     make("EXP-2", ["AAA", "BBB"], status="expired", expires_on=D(2020, 1, 1))

@@ -57,6 +57,9 @@ PAGES = [
     reverse("agreements:deadlines"),
     "/nations/USA/",
     "/organizations/NATO/",
+    reverse("partners:nations"),
+    reverse("partners:organizations"),
+    f"{reverse('agreements:search')}?q=training",
 ]
 
 
@@ -144,7 +147,7 @@ def test_dashboard_lists_deadlines_and_recent_changes(client, world, analyst):
     notice = html.split('id="due-notice_deadline"')[1].split("</section>")[0]
     assert SECRET_TITLE in notice and PUBLIC_TITLE not in notice
     changes = html.split('id="recent-changes"')[1]
-    assert "Created provision" in changes
+    assert "Provision added: Combined training" in changes
 
 
 def test_dashboard_recent_changes_skip_hidden_provisions(client, world, viewer, analyst):
@@ -214,7 +217,7 @@ def test_agreement_page_hides_classified_history_and_links(client, world, viewer
     html = page(client, viewer, public.get_absolute_url())
     assert "Zanzibar signals annex" not in html  # its create record is secret
     assert "SEC-0001" not in html and SECRET_TITLE not in html
-    assert "Created provision" in html  # the public provision's record
+    assert "Provision added: Combined training" in html  # the public provision's record
 
 
 def test_agreement_page_query_count_does_not_grow(client, partners, viewer, frozen_today):

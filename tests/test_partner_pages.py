@@ -41,7 +41,7 @@ def test_nation_page_shows_its_history(client, editor, viewer):
     )
     history = history_of(page(client, viewer, "/nations/FRA/"))
     assert "French Republic" in history and "editor" in history
-    assert "point of contact" in history and "Jean Dupont" in history
+    assert "Point of contact added: Jean Dupont" in history
 
 
 def test_organization_page_shows_its_memberships_history(client, editor, viewer):
@@ -55,7 +55,8 @@ def test_organization_page_shows_its_memberships_history(client, editor, viewer)
     )
     history = history_of(page(client, viewer, "/organizations/WEU/"))
     assert "Western European Union (WEU)" in history and "editor" in history
-    assert "membership" in history and "ITA" in history and "1955-05-06" in history
+    assert "Membership added: Nation ITA in WEU" in history
+    assert "Joined</span>: <ins>6 May 1955</ins>" in history
     assert "seed_reference_data" in history
 
 

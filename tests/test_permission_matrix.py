@@ -5,7 +5,9 @@ DRF routers' URLs included), so a new route is covered without anyone adding it 
 URL parameter is filled with the ids or codes of records planted once for the module, at
 every classification, plus a missing id (and a NUL byte where the converter lets one
 through). A route the generator cannot fill, or whose guard it does not know, fails naming
-it: extend PARAMETER_KINDS, ADMIN_MODEL_KINDS or GUARDS below.
+it: extend PARAMETER_KINDS, ADMIN_MODEL_KINDS or GUARDS below. Every change-list action of
+every admin is probed with a selection of hidden and missing ids (with each of its pages'
+answers: ACTION_FORMS); an action missing there fails test_every_admin_action_is_probed.
 
 For every (route, persona, record) the test asserts:
 
@@ -228,6 +230,9 @@ GUARDS = {
     "agreements:calendar_feed": ("calendar",),
     "partners:nation": ("page", VIEW),
     "partners:organization": ("page", VIEW),
+    "partners:nations": ("page", VIEW),
+    "partners:organizations": ("page", VIEW),
+    "agreements:search": ("page", VIEW),
     "api:agreement-list": ("api", VIEW),
     "api:agreement-detail": ("api", VIEW),
     "api:agreement-export": ("api", VIEW, "agreements.export_agreement"),
@@ -284,10 +289,24 @@ ADMIN_REFUSES = {
 }
 # Admin history pages that send the reader elsewhere (the agreement's change history).
 ADMIN_HISTORY_REDIRECTS = {"agreements.agreement"}
+# The POST data each change-list action is probed with, beyond its name and the selection:
+# one entry per page it shows (its first page, then the answer to an intermediate page).
+ACTION_FORMS = {
+    "delete_selected": [{"post": "yes"}],
+    "export_csv": [{}],
+    "record_review": [
+        {},
+        {"apply": "yes", "reviewed_on": TODAY.isoformat(), "outcome": "continue", "notes": "x"},
+    ],
+    # django-axes': it ignores the selection (it deletes every expired sign-in attempt,
+    # records without a classification), so there is nothing to probe.
+    "cleanup_expired_attempts": [],
+}
 # Query strings added to routes that take them (generated ones are added for admin
 # changelists, add forms, autocomplete and API filter sets). "{}" takes a planted record.
 EXTRA_QUERIES = {
     "agreements:list": [("q={}", "term")],
+    "agreements:search": [("q={}", "term"), ("q={}&group=provisions", "term")],
     "agreements:deadlines": [("within=730", "")],
     "api:deadline-list": [("within=730", "")],
 }
@@ -1334,10 +1353,13 @@ class Probe:
     body: dict | None = None
     target: tuple = ()  # (kind, label) of the record in the URL when it is not the probed one
     needs: str = ""  # the permission under which the exact answer is asserted
+    action: str = ""  # bulk: the change-list action (its form data: body)
 
     @property
     def id(self) -> str:
         text = f"{self.method} {self.case.id}"
+        if self.action and self.action != "delete_selected":
+            text += f" action={self.action}" + (f" {','.join(self.body)}" if self.body else "")
         if self.field:
             text += f" {self.field}=<{self.kind}>"
         if self.body and self.style == "api_ref":
@@ -1352,6 +1374,12 @@ READ_ONLY_ON_CHANGE = {
     ("agreements.review", "agreement"),
     ("agreements.agreementparty", "agreement"),  # a party's page: its acts only
 }
+
+
+def _action_names(model_admin) -> list[str]:
+    """The change-list actions of an admin (the site's, delete_selected, included), before
+    any permission filters them."""
+    return [name for _func, name, _description in model_admin._get_base_actions()]
 
 
 def collect_probes() -> list[Probe]:
@@ -1370,7 +1398,9 @@ def collect_probes() -> list[Probe]:
         action = route.admin_action
         if action == "changelist" and route.model_admin.actions is not None:
             kind = ADMIN_MODEL_KINDS.get(route.admin_label, "")
-            probes.append(Probe(case, "POST", "bulk", kind))
+            for name in _action_names(route.model_admin):
+                for form in ACTION_FORMS.get(name, ()):
+                    probes.append(Probe(case, "POST", "bulk", kind, body=form, action=name))
         if action in ("add", "change"):
             label = route.admin_label
             own_kind = ADMIN_MODEL_KINDS.get(label, "")
@@ -1433,7 +1463,7 @@ def run_probe(world, probe: Probe, persona: Persona, variant: Variant, forms) ->
         return send(world, persona, area, "POST", path, variant, data, check=True)
     value = "\x00" if variant.is_nul else variant.value  # form data: the byte itself
     if probe.style == "bulk":
-        data = {"action": "delete_selected", "_selected_action": value, "post": "yes"}
+        data = {"action": probe.action, "_selected_action": value, **probe.body}
         return send(world, persona, area, "POST", path, variant, data, check=True)
     if probe.style == "api_ref":
         if variant.is_nul:
@@ -1523,6 +1553,26 @@ def test_writes(world, probe, persona):
             problems.append(same_as_missing(answer, missing))
     problems = [p for p in problems if p]
     assert not problems, "\n".join(problems)
+
+
+def test_every_admin_action_is_probed():
+    """Each change-list action has its probe data (ACTION_FORMS), so none goes untested."""
+    missing = sorted(
+        f"{route.admin_label}: {name}"
+        for route in ROUTES
+        if route.admin_action == "changelist" and route.model_admin.actions is not None
+        for name in _action_names(route.model_admin)
+        if name not in ACTION_FORMS
+    )
+    assert not missing, "add these actions to ACTION_FORMS: " + ", ".join(missing)
+    probe_ids = {p.id for p in PROBES}
+    for expected_id in (
+        "POST admin:agreements_agreement_changelist action=export_csv",
+        "POST admin:agreements_agreement_changelist action=record_review",
+        "POST admin:agreements_agreement_changelist action=record_review "
+        "apply,reviewed_on,outcome,notes",
+    ):
+        assert expected_id in probe_ids, expected_id
 
 
 def test_every_route_is_filled():

@@ -69,9 +69,10 @@ def test_a_suspended_agreement_is_not_in_force_during_its_suspension(analyst):
 
 
 def test_withdrawals_take_effect_on_their_day(analyst):
-    # Mexico denounced the Rio Treaty in 2002, effective two years later.
-    assert "RIO-1947-TIAR" in refs(analyst, party="MEX", in_force_on="2003-06-01")
-    assert "RIO-1947-TIAR" not in refs(analyst, party="MEX", in_force_on="2005-01-01")
+    # Albania left the Warsaw Pact on 13 September 1968; the Pact went on until 1991.
+    assert "WARSAW-1955" in refs(analyst, party="ALB", in_force_on="1968-09-12")
+    assert "WARSAW-1955" not in refs(analyst, party="ALB", in_force_on="1968-09-13")
+    assert "WARSAW-1955" in refs(analyst, party="POL", in_force_on="1970-01-01")
 
 
 def test_every_multilateral_demo_party_has_acts_with_sources(demo_load, db):

@@ -1,6 +1,7 @@
 """The agreement admin: the form and its inlines, written through ``agreement_save``."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import ShowFacets
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
@@ -8,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.choices import Classification
 from config.admin_access import RegistryAdminMixin
 from config.admin_services import (
     ChangeHistoryAdminMixin,
@@ -16,10 +18,14 @@ from config.admin_services import (
 )
 from config.admin_widgets import SafeAutocompleteMixin
 
+from ..choices import AgreementStatus
 from ..forms import AgreementForm
 from ..models import Agreement, AgreementEvent, AgreementParty, Provision, Reminder, Review
+from ..reminders import recipients_for
+from ..selectors import readers_among
 from ..services import agreement_delete
-from .filters import ExpiringFilter, ProvisionCategoryFilter, RegionFilter
+from .actions import AgreementActionsMixin
+from .filters import ExpiringFilter, PartnerFilter, ProvisionCategoryFilter, RegionFilter
 from .mixins import ClearanceAdminMixin, _allowed_classifications
 
 
@@ -27,6 +33,9 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
     model = AgreementParty
     formset = ServiceInlineFormSet
     extra = 0
+    # A new agreement starts with two empty party rows (a bilateral agreement needs no
+    # click on "Add another"); rows left untouched are not parties (``rows()`` skips them).
+    extra_on_add = 2
     autocomplete_fields = ("nation", "organization")
     fields = (
         "nation",
@@ -40,7 +49,20 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
     readonly_fields = ("acts_link",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(act_count=Count("acts"))
+        # The partners are selected with the rows: their autocomplete widgets show them
+        # without a query each (SafeAutocompleteMixin).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("nation", "organization")
+            .annotate(act_count=Count("acts"))
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:  # a new agreement: no party to record acts on yet
+            fields = [name for name in fields if name != "acts_link"]
+        return fields
 
     @admin.display(description="acts")
     def acts_link(self, obj):
@@ -52,12 +74,19 @@ class PartyInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline
             '<a href="{}">{} act{} – edit</a>', url, count, "" if count == 1 else "s"
         )
 
+    def get_extra(self, request, obj=None, **kwargs):
+        return self.extra_on_add if obj is None else self.extra
+
 
 class ProvisionInline(RegistryAdminMixin, admin.StackedInline):
     model = Provision
     formset = ServiceInlineFormSet
     extra = 0
+    extra_on_add = 1  # a new agreement starts with one provision row
     fields = (("category", "classification"), ("article", "title"), "text")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return self.extra_on_add if obj is None else self.extra
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -105,6 +134,7 @@ class ReminderInline(ReadOnlyInline):
 
 @admin.register(Agreement)
 class AgreementAdmin(
+    AgreementActionsMixin,
     ServiceAdminMixin,
     ChangeHistoryAdminMixin,
     SafeAutocompleteMixin,
@@ -124,6 +154,7 @@ class AgreementAdmin(
         "notice_deadline",
     )
     list_filter = (
+        PartnerFilter,  # first: the question asked most ("every agreement with ...")
         "type",
         "status",
         "classification",
@@ -132,6 +163,9 @@ class AgreementAdmin(
         ExpiringFilter,
         "auto_renews",
     )
+    # No counts beside the filters' choices (Django's "Show counts"): the filters narrow the
+    # list, they never count what is behind a choice.
+    show_facets = ShowFacets.NEVER
     search_fields = (
         "reference",
         "title",
@@ -247,6 +281,54 @@ class AgreementAdmin(
         if obj is None:  # nothing to show yet on a new agreement
             instances = [i for i in instances if isinstance(i, PartyInline | ProvisionInline)]
         return instances
+
+    # The list (nine columns beside the filters) and the form (the parties' table) need the
+    # page's whole width on a laptop screen (1366 px): no navigation sidebar on these pages
+    # (the breadcrumbs lead back to the other lists).
+    WIDE_PAGE = {"is_nav_sidebar_enabled": False}
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**self.WIDE_PAGE, **(extra_context or {})})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**self.WIDE_PAGE, **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        """A new agreement is owned by whoever enters it, when they may own one (a reader:
+        ``agreement_save`` checks the owner again against the classification chosen)."""
+        initial = super().get_changeform_initial_data(request)
+        if "owner" not in initial and readers_among([request.user], Classification.UNCLASSIFIED):
+            initial["owner"] = request.user.pk
+        return initial
+
+    NOBODY_REMINDED = (
+        "Nobody will get reminders of this agreement's dates: {why} Add an owner, a watcher "
+        "or the office mailbox (people need an e-mail address, the read permission and "
+        "clearance for the agreement)."
+    )
+
+    def warn_if_nobody_reminded(self, request, obj) -> None:
+        """A warning (not an error: the agreement is saved) when the reminders of a
+        not-yet-finished agreement would reach nobody (``recipients_for``, the reminders'
+        own rule)."""
+        if obj.status in AgreementStatus.final() or recipients_for(obj):
+            return
+        if obj.owner_id or obj.office_email or obj.watchers.exists():
+            why = "none of its owner, watchers and office mailbox can receive them."
+        else:
+            why = "it has no owner, no watchers and no office mailbox."
+        self.message_user(request, self.NOBODY_REMINDED.format(why=why), messages.WARNING)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        self.warn_if_nobody_reminded(request, obj)
+        return response
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        self.warn_if_nobody_reminded(request, obj)
+        return response
 
     @admin.display(description="title", ordering="title")
     def short_title_or_title(self, obj):

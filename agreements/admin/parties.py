@@ -38,7 +38,7 @@ class AgreementPartyAdmin(ServiceAdminMixin, ClearanceAdminMixin, admin.ModelAdm
         "organization__acronym",
     )
     readonly_fields = ("agreement_link", "partner", "status_today", "periods")
-    fields = readonly_fields
+    fields = ("version_seen", *readonly_fields)  # version_seen: hidden (PartyActsForm)
 
     def has_module_permission(self, request):
         return False  # reached from the agreement's page

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
 from accounts.clearance import level_of
+from config.constraints import PythonChecks
 
 from ..choices import AgreementStatus, AgreementType
 from ..offsets import offsets_errors
@@ -33,7 +34,7 @@ from .common import (
 )
 
 
-class Agreement(models.Model):
+class Agreement(PythonChecks, models.Model):
     reference = models.CharField(
         "reference",
         max_length=64,

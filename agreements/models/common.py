@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Least
 
 from accounts.clearance import ClassifiedQuerySet
 
-from ..choices import AgreementStatus, EventKind, PartyStatus, ReminderKind
+from ..choices import AgreementStatus, EventKind, ReminderKind
 from ..dates import validate_in_range
 
 SEARCH_CONFIG = "english"
@@ -69,20 +69,35 @@ DUE_DATE_RULES = (
 )
 
 
-def _span(prefix: str = "", day: datetime.date | None = None):
-    """The days an agreement counts for membership questions, as two expressions: from its
-    entry into force (its signature when it never entered into force; today before
-    signature) to its end (termination or expiry) or today; or just ``day``."""
+FAR_FUTURE = datetime.date(9999, 12, 31)
+
+
+def _span(prefix: str = "", day: datetime.date | None = None) -> dict:
+    """The days an agreement counts for membership questions, as annotations for a query
+    whose rows reach the agreement through ``prefix``: ``_span_start`` (its entry into force;
+    its signature when it never entered into force; today before signature), ``_span_last``
+    (the last day: its expiry or today, whichever is first) and ``_span_stop`` (its
+    termination: the first day it was no longer in force). With ``day``: just that day."""
+    date = models.DateField()
     if day is not None:
-        return Value(day), Value(day)
-    today = datetime.date.today()
-    start = Coalesce(f"{prefix}entered_into_force_on", f"{prefix}signed_on", Value(today))
-    end = Least(
-        Coalesce(f"{prefix}terminated_on", Value(today)),
-        Coalesce(f"{prefix}expires_on", Value(today)),
-        Value(today),
-    )
-    return start, end
+        values = (Value(day), Value(day), Value(day + datetime.timedelta(days=1)))
+    else:
+        today = datetime.date.today()
+        values = (
+            Coalesce(f"{prefix}entered_into_force_on", f"{prefix}signed_on", Value(today)),
+            Least(Coalesce(f"{prefix}expires_on", Value(today)), Value(today)),
+            Coalesce(f"{prefix}terminated_on", Value(FAR_FUTURE)),
+        )
+    names = ("_span_start", "_span_last", "_span_stop")
+    return {n: ExpressionWrapper(v, output_field=date) for n, v in zip(names, values, strict=True)}
+
+
+def _member_during_span() -> Q:
+    """A membership that overlaps the span annotated by ``_span`` on the outer query."""
+    return (
+        Q(joined_on__isnull=True)
+        | Q(joined_on__lte=OuterRef("_span_last"), joined_on__lt=OuterRef("_span_stop"))
+    ) & (Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("_span_start")))
 
 
 class AgreementQuerySet(ClassifiedQuerySet):
@@ -134,8 +149,17 @@ class AgreementQuerySet(ClassifiedQuerySet):
             .order_by("-date", "-id")
             .values("kind")[:1]
         )
+        queryset = self
+        if day >= datetime.date.today():
+            # Finished today with no date to say since when (terminated, expired or
+            # superseded without a termination date or a past expiry): not in force today.
+            queryset = queryset.exclude(
+                Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+                status__in=AgreementStatus.final(),
+                terminated_on__isnull=True,
+            )
         return (
-            self.exclude(status__in=AgreementStatus.pre_signature())
+            queryset.exclude(status__in=AgreementStatus.pre_signature())
             .filter(
                 Q(entered_into_force_on__lte=day),
                 Q(expires_on__isnull=True) | Q(expires_on__gte=day),
@@ -150,12 +174,8 @@ class AgreementQuerySet(ClassifiedQuerySet):
         own acts (``agreements.party_acts``, stored as periods)."""
         from .parties import PartyPeriod
 
-        periods = PartyPeriod.objects.filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gt=day),
-            agreement=OuterRef("pk"),
-            status=PartyStatus.BOUND,
-            starts_on__lte=day,
-            **{f"party__{kind}_id": pk},
+        periods = PartyPeriod.objects.bound_on(day).filter(
+            agreement=OuterRef("pk"), **{f"party__{kind}_id": pk}
         )
         return self.filter(Exists(periods))
 
@@ -163,26 +183,26 @@ class AgreementQuerySet(ClassifiedQuerySet):
         """The organization is a party, or a party nation was a member of it while the
         agreement was in force: from its entry into force (its signature when it never
         entered into force; today before signature) to its end (termination or expiry) or
-        today. With ``day``: a member on that day."""
+        today. With ``day``: a member on that day, and a party bound that day."""
         from partners.models import Membership
 
         from .parties import AgreementParty
 
-        start, end = _span("agreement__", day)
         members = Membership.objects.filter(
-            Q(joined_on__isnull=True) | Q(joined_on__lte=OuterRef("_span_end")),
-            Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("_span_start")),
+            _member_during_span(),
             nation=OuterRef("nation_id"),
             organization_id__in=organization_ids,
         )
         parties = (
             AgreementParty.objects.filter(agreement=OuterRef("pk"))
-            .annotate(
-                _span_start=ExpressionWrapper(start, output_field=models.DateField()),
-                _span_end=ExpressionWrapper(end, output_field=models.DateField()),
-            )
+            .annotate(**_span("agreement__", day))
             .filter(Q(organization_id__in=organization_ids) | Exists(members))
         )
+        if day is not None:  # and that party was itself bound that day
+            from .parties import PartyPeriod
+
+            bound = PartyPeriod.objects.bound_on(day).filter(party=OuterRef("pk"))
+            parties = parties.filter(Exists(bound))
         return self.filter(Exists(parties))
 
     def through_memberships_of(self, nation_id: int):
@@ -192,19 +212,14 @@ class AgreementQuerySet(ClassifiedQuerySet):
 
         from .parties import AgreementParty
 
-        start, end = _span("agreement__")
         memberships = Membership.objects.filter(
-            Q(joined_on__isnull=True) | Q(joined_on__lte=OuterRef("_span_end")),
-            Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("_span_start")),
+            _member_during_span(),
             nation_id=nation_id,
             organization_id=OuterRef("organization_id"),
         )
         parties = (
             AgreementParty.objects.filter(agreement=OuterRef("pk"), organization__isnull=False)
-            .annotate(
-                _span_start=ExpressionWrapper(start, output_field=models.DateField()),
-                _span_end=ExpressionWrapper(end, output_field=models.DateField()),
-            )
+            .annotate(**_span("agreement__"))
             .filter(Exists(memberships))
         )
         return self.filter(Exists(parties))

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from config.constraints import PythonChecks
 from partners.models import Nation, Organization
 
 from ..choices import PartyActKind, PartyStatus
@@ -15,7 +16,7 @@ from .agreements import (
 )
 
 
-class AgreementParty(models.Model):
+class AgreementParty(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name="agreement"
     )
@@ -126,7 +127,7 @@ class AgreementParty(models.Model):
             raise ValidationError(errors)
 
 
-class PartyAct(models.Model):
+class PartyAct(PythonChecks, models.Model):
     """One dated act in a party's relation to an agreement, as a depositary records it."""
 
     party = models.ForeignKey(
@@ -166,7 +167,17 @@ class PartyAct(models.Model):
             raise ValidationError({"effective_on": "Cannot be before the date of the act."})
 
 
-class PartyPeriod(models.Model):
+class PartyPeriodQuerySet(models.QuerySet):
+    def bound_on(self, day):
+        """Periods in which their party was bound on ``day``."""
+        return self.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=day),
+            status=PartyStatus.BOUND,
+            starts_on__lte=day,
+        )
+
+
+class PartyPeriod(PythonChecks, models.Model):
     """Derived from the acts (``agreements.party_acts``), never written by hand: a party's
     status from ``starts_on`` until the day before ``ends_on`` (empty: still so)."""
 
@@ -175,6 +186,8 @@ class PartyPeriod(models.Model):
     status = models.CharField("status", max_length=16, choices=PartyStatus.choices)
     starts_on = models.DateField("from")
     ends_on = models.DateField("until (exclusive)", null=True, blank=True)
+
+    objects = PartyPeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["party", "starts_on"]

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from accounts.choices import Classification
 from accounts.clearance import levels_for
+from config.constraints import PythonChecks
 
 from ..choices import ProvisionCategory
 from .agreements import (
@@ -29,7 +30,7 @@ class ProvisionQuerySet(models.QuerySet):
         return self.filter(classification__in=levels, agreement__classification__in=levels)
 
 
-class Provision(models.Model):
+class Provision(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="provisions", verbose_name="agreement"
     )

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.constraints import PythonChecks
+
 from ..choices import ReminderKind, ReminderStatus
 from .agreements import Agreement
 
 
-class Reminder(models.Model):
+class Reminder(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="reminders", verbose_name="agreement"
     )

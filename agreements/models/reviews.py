@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.constraints import PythonChecks
+
 from ..choices import EventKind, ReviewOutcome
 from .agreements import DATE_VALIDATORS, Agreement
 
 
-class Review(models.Model):
+class Review(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="reviews", verbose_name="agreement"
     )
@@ -38,7 +40,7 @@ class Review(models.Model):
         return f"Review of {self.agreement.reference} on {self.reviewed_on}"
 
 
-class AgreementEvent(models.Model):
+class AgreementEvent(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="events", verbose_name="agreement"
     )

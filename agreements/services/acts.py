@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from history.recorder import Recorder, snapshot
 from partners.selectors import existence_error
@@ -83,14 +84,22 @@ def acts_from_shorthand(existing: list[PartyAct], given: Mapping) -> list[PartyA
             continue
         value = given[field]
         group = [a for a in acts if a.kind in kinds]
-        if value is None:
+        if field == "withdrawn_on":
+            # Only the withdrawal in effect now is what the date stands for: a party that
+            # withdrew and joined again keeps its earlier withdrawal.
+            in_effect = (
+                max(group, key=party_acts.takes_effect) if current[field] is not None else None
+            )
+            if value is None:
+                acts = [a for a in acts if a is not in_effect]
+            elif in_effect is not None:
+                in_effect.date, in_effect.effective_on = value, None
+            else:
+                acts.append(PartyAct(kind=new_kind, date=value))
+        elif value is None:
             acts = [a for a in acts if a.kind not in kinds]
         elif group:
-            if field == "withdrawn_on":
-                act = max(group, key=party_acts.takes_effect)
-                act.date, act.effective_on = value, None
-            else:
-                min(group, key=lambda a: a.date).date = value
+            min(group, key=lambda a: a.date).date = value
         else:
             acts.append(PartyAct(kind=new_kind, date=value))
     return acts
@@ -171,6 +180,26 @@ def write_acts(
         leftover.delete()
 
 
+def rebuild_periods_locked(agreement_id: int) -> bool:
+    """``rebuild_periods`` under the agreement's row lock, so that a write of its acts in
+    the meantime cannot be overwritten with periods of the acts before it."""
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().filter(pk=agreement_id).first()
+        return rebuild_periods(agreement) if agreement is not None else False
+
+
+def rebuild_periods_of_nation(sender=None, *, nation, **kwargs) -> int:
+    """After the dates a nation existed changed: the periods of every agreement it is a
+    party to. Returns how many changed."""
+    ids = (
+        Agreement.objects.filter(parties__nation=nation)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return sum(rebuild_periods_locked(pk) for pk in ids)
+
+
 def rebuild_periods(agreement: Agreement) -> bool:
     """Store every party's status periods as its acts now say (derived data: no history).
     True when they changed."""
@@ -184,8 +213,9 @@ def rebuild_periods(agreement: Agreement) -> bool:
             agreement_in_force_on=agreement.entered_into_force_on,
             signature_binds=binds,
         )
-        ceased = party.nation.valid_to if party.nation_id else None
-        for period in party_acts.until(periods, ceased):
+        nation = party.nation
+        first, last = (nation.valid_from, nation.valid_to) if nation else (None, None)
+        for period in party_acts.within(periods, first, last):
             wanted.append((party.pk, period.status, period.starts_on, period.ends_on))
     stored = list(
         PartyPeriod.objects.filter(agreement=agreement)

@@ -206,13 +206,24 @@ def event_record(
 # One party's acts (the party admin) --------------------------------------------------------
 
 
+@transaction.atomic
 def party_acts_save(
-    *, party: AgreementParty, acts, actor=None, source: str = "", validate_only: bool = False
+    *,
+    party: AgreementParty,
+    acts,
+    actor=None,
+    source: str = "",
+    expected_version: int | None = None,
+    validate_only: bool = False,
 ):
     """Make ``acts`` all of one party's acts, through ``agreement_save``: the agreement is
     checked as a whole, its periods follow and the change is recorded. Errors are keyed as
-    for that party alone (``acts[1].date``). Returns the party."""
-    agreement = party.agreement
+    for that party alone (``acts[1].date``). ``expected_version`` is the agreement's version
+    the caller read (``StaleVersion`` when it moved). Returns the party.
+
+    The agreement's row is locked before its parties are listed (the list is handed on as
+    the full set), so a party another writer adds meanwhile is waited for, never dropped."""
+    agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=party.agreement_id)
     rows, index = [], None
     for position, other in enumerate(agreement.parties.select_related("nation", "organization")):
         if other.pk == party.pk:
@@ -220,11 +231,14 @@ def party_acts_save(
             rows.append({"code": other.code, "acts": list(acts)})
         else:
             rows.append(other.code)
+    if index is None:
+        raise ValidationError("This party is no longer on the agreement: reload the page.")
     try:
         agreement_save(
             agreement=agreement,
             actor=actor,
             source=source,
+            expected_version=expected_version,
             parties=rows,
             validate_only=validate_only,
         )

@@ -17,6 +17,7 @@ from partners.selectors import partners_by_codes
 
 from .. import party_acts
 from ..choices import AgreementStatus
+from ..limits import MAX_ACTS_PER_WRITE
 from ..models import Agreement, AgreementEvent, AgreementParty, Provision
 from ..selectors import not_readers_message, readers_among
 from .acts import act_errors, acts_from_shorthand, build_acts, shorthand_errors
@@ -130,6 +131,17 @@ def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
     given, are all its acts; otherwise its shorthand dates change the acts it has (an
     ``AgreementParty`` row states all four dates)."""
     built, errors = [], {}
+    given_acts = sum(
+        len(data["acts"])
+        for data in parties
+        if isinstance(data, Mapping) and isinstance(data.get("acts"), list | tuple)
+    )
+    if given_acts > MAX_ACTS_PER_WRITE:
+        errors["parties"] = [
+            f"At most {MAX_ACTS_PER_WRITE} acts in one write, all parties together "
+            f"(got {given_acts})."
+        ]
+        return built, errors
     rows = []
     for index, data in enumerate(parties):
         prefix = f"parties[{index}]"

@@ -3,11 +3,10 @@ dates a former state existed change in the reference data, say. The write path k
 in step otherwise; a second run changes nothing."""
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.db.models import Q
 
 from agreements.models import Agreement
-from agreements.services.acts import rebuild_periods
+from agreements.services.acts import rebuild_periods_locked
 
 
 class Command(BaseCommand):
@@ -23,13 +22,16 @@ class Command(BaseCommand):
     def handle(self, *args, former_states=False, **options):
         agreements = Agreement.objects.order_by("pk")
         if former_states:
-            dated = Q(parties__nation__valid_to__isnull=False) | Q(
-                parties__nation__valid_from__isnull=False
+            # Former states, and any nation with existence dates (or whose dates went: a
+            # former state keeps its flag).
+            dated = (
+                Q(parties__nation__valid_to__isnull=False)
+                | Q(parties__nation__valid_from__isnull=False)
+                | Q(parties__nation__is_historical=True)
             )
             agreements = agreements.filter(dated).distinct()
         changed = total = 0
-        for agreement in agreements.iterator(chunk_size=500):
-            with transaction.atomic():
-                changed += rebuild_periods(agreement)
+        for pk in agreements.values_list("pk", flat=True).iterator(chunk_size=500):
+            changed += rebuild_periods_locked(pk)
             total += 1
         self.stdout.write(f"Party periods: {changed} of {total} agreements changed.")
