@@ -21,8 +21,8 @@ def chip_links(html: str) -> dict[str, str]:
     """The chips by their visible text ("Type: Training"), with their links."""
     found = {}
     for href, body in re.findall(r'<a class="chip" href="([^"]*)">(.*?)</a>', html, re.S):
-        text = re.sub(r"<span class=\"(visually-hidden|chip-x)\"[^>]*>.*?</span>", "", body)
-        text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", text)).split())
+        body = re.sub(r'<span class="(visually-hidden|chip-x)"[^>]*>[^<]*</span>', "", body)
+        text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", body)).split())
         found[text] = html_lib.unescape(href)
     return found
 
