@@ -23,8 +23,19 @@ import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Upper
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
@@ -45,7 +56,10 @@ from .statistics import GROUPINGS, MAX_GROUPINGS
 
 MAX_WINDOW_DAYS = 36500
 ORDERING_FIELDS = (
+    "reference",
     "title",
+    "type",
+    "status",
     "signed_on",
     "entered_into_force_on",
     "expires_on",
@@ -61,63 +75,108 @@ def uses_postgres_search() -> bool:
 # Form fields that turn a comma list into checked values ------------------------------------
 
 
+# How many comma-separated pieces one partner name may span: a name such as "Congo, The
+# Democratic Republic of the" is split by the comma list and joined again here.
+MAX_NAME_PIECES = 4
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def resolve_partners(value: str, *, organizations_only: bool = False):
+    """The partners named in a comma list, by code or by exact name.
+
+    Each piece is a code (ISO alpha-3 or an organization's acronym, any case) or a partner's
+    name (any case, spaces collapsed); a code wins over a name. A name with commas in it may
+    be given as it is written. Returns ``(resolved, unknown, ambiguous)``: ``(kind, pk,
+    code)`` triples in the order given, the pieces that name nothing, and the names that
+    more than one partner bears, each with their codes."""
+    pieces = split_list(value)
+    if not pieces:
+        return [], [], []
+    upper = {piece.upper() for piece in pieces}
+    by_code: dict[str, tuple[str, int, str]] = {}
+    by_name: dict[str, list[tuple[str, int, str]]] = {}
+    nations = Nation.objects.none() if organizations_only else Nation.objects.all()
+    organizations = Organization.objects.annotate(code_upper=Upper("acronym"))
+    for iso3, pk in nations.filter(iso3__in=upper).values_list("iso3", "pk"):
+        by_code[iso3] = ("nation", pk, iso3)
+    for acronym, pk in organizations.filter(code_upper__in=upper).values_list("acronym", "pk"):
+        by_code.setdefault(acronym.upper(), ("organization", pk, acronym))
+    if any(piece.upper() not in by_code for piece in pieces):
+        # Names are compared here rather than in SQL, where SQLite folds only ASCII letters:
+        # a few hundred short rows.
+        for iso3, name, pk in nations.values_list("iso3", "name", "pk"):
+            by_name.setdefault(_folded(name), []).append(("nation", pk, iso3))
+        for acronym, name, pk in organizations.values_list("acronym", "name", "pk"):
+            by_name.setdefault(_folded(name), []).append(("organization", pk, acronym))
+
+    resolved, unknown, ambiguous = [], [], []
+    i = 0
+    while i < len(pieces):
+        if pieces[i].upper() in by_code:
+            resolved.append(by_code[pieces[i].upper()])
+            i += 1
+            continue
+        for j in range(min(i + MAX_NAME_PIECES, len(pieces)), i, -1):
+            name = ", ".join(pieces[i:j])
+            partners = by_name.get(_folded(name))
+            if partners:
+                if len(partners) == 1:
+                    resolved.append(partners[0])
+                else:
+                    ambiguous.append((name, sorted(code for _kind, _pk, code in partners)))
+                i = j
+                break
+        else:
+            unknown.append(pieces[i])
+            i += 1
+    return resolved, unknown, ambiguous
+
+
+def _check_resolved(unknown, ambiguous, *, noun: str) -> None:
+    errors = []
+    if unknown:
+        errors.append(
+            forms.ValidationError(
+                "No %(noun)s has the code or name: %(values)s.",
+                code="unknown_partner",
+                params={"noun": noun, "values": ", ".join(unknown)},
+            )
+        )
+    for name, codes in ambiguous:
+        errors.append(
+            forms.ValidationError(
+                "%(name)s is the name of more than one partner (%(codes)s): give the code.",
+                code="ambiguous_partner",
+                params={"name": name, "codes": ", ".join(codes)},
+            )
+        )
+    if errors:
+        raise forms.ValidationError(errors)
+
+
 class PartnerCodesField(forms.CharField):
-    """A comma list of partner codes (ISO alpha-3 or an organization's acronym), resolved to
-    ``(kind, pk, code)`` triples; an unknown code is an error."""
+    """A comma list of partners by code (ISO alpha-3 or an organization's acronym) or exact
+    name (``resolve_partners``), resolved to ``(kind, pk, code)`` triples; a piece that
+    names no partner, or a name that more than one partner bears, is an error."""
 
     def clean(self, value):
         value = super().clean(value)
-        codes = split_list(value)
-        if not codes:
-            return []
-        upper = {code.upper() for code in codes}
-        nations = dict(Nation.objects.filter(iso3__in=upper).values_list("iso3", "pk"))
-        organizations = {
-            acronym.upper(): (acronym, pk)
-            for acronym, pk in Organization.objects.filter(
-                Q(acronym__in=codes) | Q(acronym__in=upper)
-            ).values_list("acronym", "pk")
-        }
-        resolved, unknown = [], []
-        for code in codes:
-            key = code.upper()
-            if key in nations:
-                resolved.append(("nation", nations[key], key))
-            elif key in organizations:
-                acronym, pk = organizations[key]
-                resolved.append(("organization", pk, acronym))
-            else:
-                unknown.append(code)
-        if unknown:
-            raise forms.ValidationError(
-                "No nation or organization has the code(s): %(codes)s.",
-                code="unknown_partner",
-                params={"codes": ", ".join(unknown)},
-            )
+        resolved, unknown, ambiguous = resolve_partners(value)
+        _check_resolved(unknown, ambiguous, noun="nation or organization")
         return resolved
 
 
 class OrganizationCodesField(forms.CharField):
-    """A comma list of organization acronyms, resolved to primary keys."""
+    """A comma list of organizations by acronym or exact name, resolved to primary keys."""
 
     def clean(self, value):
         value = super().clean(value)
-        codes = split_list(value)
-        if not codes:
-            return []
-        found = {
-            acronym.upper(): pk
-            for acronym, pk in Organization.objects.values_list("acronym", "pk")
-            if acronym.upper() in {c.upper() for c in codes}
-        }
-        unknown = [code for code in codes if code.upper() not in found]
-        if unknown:
-            raise forms.ValidationError(
-                "No organization has the acronym(s): %(codes)s.",
-                code="unknown_organization",
-                params={"codes": ", ".join(unknown)},
-            )
-        return list(found.values())
+        resolved, unknown, ambiguous = resolve_partners(value, organizations_only=True)
+        _check_resolved(unknown, ambiguous, noun="organization")
+        return list(dict.fromkeys(pk for _kind, pk, _code in resolved))
 
 
 class DaysField(forms.IntegerField):
@@ -142,6 +201,41 @@ class DaysFilter(django_filters.NumberFilter):
     field_class = DaysField
 
 
+def _choice_rank(field: str, values: list[str]) -> Case:
+    """A sort key that puts ``field``'s values in the order given."""
+    return Case(
+        *(When(**{field: value}, then=Value(rank)) for rank, value in enumerate(values)),
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
+
+
+class AgreementOrderingFilter(django_filters.OrderingFilter):
+    """``status`` in lifecycle order and ``type`` by label rather than by stored value, and
+    the reference after whatever was asked for, so that ties keep one order from page to
+    page."""
+
+    ranks = {
+        "status": lambda: _choice_rank("status", list(AgreementStatus.values)),
+        "type": lambda: _choice_rank(
+            "type", [value for value, label in sorted(AgreementType.choices, key=lambda c: c[1])]
+        ),
+    }
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        rank = self.ranks.get(param.removeprefix("-"))
+        if rank is None:
+            return super().get_ordering_value(param)
+        return rank().desc() if descending else rank().asc()
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value and not any(param.removeprefix("-") == "reference" for param in value):
+            qs = qs.order_by(*qs.query.order_by, "reference")
+        return qs
+
+
 def _party_q(kind: str, pk: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}{kind}_id": pk})
 
@@ -149,12 +243,13 @@ def _party_q(kind: str, pk: int, prefix: str = "") -> Q:
 class AgreementFilterSet(FilterSet):
     party = PartnerCodesFilter(
         method="filter_party",
-        help_text="Comma list of partner codes (ISO alpha-3 or acronym); every one must be a "
-        "party. With in_force_on, each must itself have been a party on that day.",
+        help_text="Comma list of partners by code (ISO alpha-3 or acronym) or exact name; "
+        "every one must be a party. With in_force_on, each must itself have been a party on "
+        "that day.",
     )
     party_any = PartnerCodesFilter(
         method="filter_party_any",
-        help_text="Comma list of partner codes; at least one must be a party.",
+        help_text="Comma list of partners by code or exact name; at least one must be a party.",
     )
     region = RegionFilter(
         method="filter_region",
@@ -162,9 +257,9 @@ class AgreementFilterSet(FilterSet):
     )
     organization = OrganizationCodesFilter(
         method="filter_organization",
-        help_text="Comma list of organization acronyms: the organization is a party, or a "
-        "party nation was a member while the agreement was in force (with in_force_on: a "
-        "member on that day).",
+        help_text="Comma list of organizations by acronym or exact name: the organization is "
+        "a party, or a party nation was a member while the agreement was in force (with "
+        "in_force_on: a member on that day).",
     )
     type = ChoiceInFilter(
         field_name="type", choices=AgreementType.choices, help_text="Comma list: any of."
@@ -215,9 +310,11 @@ class AgreementFilterSet(FilterSet):
         help_text="Full text over reference, title, summary and the provisions you may see; "
         "ranked by relevance when no ordering is given.",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = AgreementOrderingFilter(
         fields=ORDERING_FIELDS,
-        help_text="One of " + ", ".join(ORDERING_FIELDS) + "; prefix with - for descending.",
+        help_text="One of " + ", ".join(ORDERING_FIELDS) + "; prefix with - for descending. "
+        "status sorts in the order of the lifecycle (draft to superseded), type by its label; "
+        "rows that tie are in reference order.",
     )
 
     class Meta:

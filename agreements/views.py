@@ -28,7 +28,7 @@ from history.models import ChangeRecord
 from partners.models import Nation
 from partners.world_map import world_map
 
-from . import party_acts
+from . import list_page, party_acts
 from .choices import (
     AgreementStatus,
     AgreementType,
@@ -273,17 +273,10 @@ def calendar_feed(request, key: str):
 
 PAGE_SIZES = (25, 50, 100, 200, 500)
 DEFAULT_PAGE_SIZE = 50
-# Columns a user can sort by: (ordering field, column heading).
-SORTABLE = {
-    "title": "Title",
-    "signed_on": "Signed",
-    "expires_on": "Expires",
-    "next_review_on": "Next review",
-}
 
 
 def _normalised(query: QueryDict) -> QueryDict:
-    """The query with repeated keys (a multiple select) joined into the comma lists the
+    """The query with repeated keys (ticked checkboxes) joined into the comma lists the
     FilterSet and the API take, and empty values dropped."""
     data = QueryDict(mutable=True)
     for key, values in query.lists():
@@ -293,16 +286,6 @@ def _normalised(query: QueryDict) -> QueryDict:
     if data.get("page_size") == str(DEFAULT_PAGE_SIZE):
         del data["page_size"]
     return data
-
-
-def _choice_filter(data: QueryDict, name: str, label: str, options) -> dict:
-    """A multiple select for a comma-list filter, with the values in the query selected."""
-    chosen = set(data.get(name, "").split(","))
-    return {
-        "name": name,
-        "label": label,
-        "options": [(value, text, value in chosen) for value, text in options],
-    }
 
 
 def _page_size(data: QueryDict) -> tuple[int, list[str]]:
@@ -324,8 +307,8 @@ def agreement_list(request):
     user = request.user
     data = _normalised(request.GET)
     if data.urlencode() != request.GET.urlencode():
-        # The form sends every field, most of them empty: answer with the short, shareable
-        # address (comma lists, no empty parameters).
+        # The form sends every field, most of them empty, and one parameter per ticked box:
+        # answer with the short, shareable address (comma lists, no empty parameters).
         return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
     # Unknown parameters are ignored here (a link may carry utm_source and the like), but
     # named on the page; the API refuses them.
@@ -344,20 +327,6 @@ def agreement_list(request):
     else:
         page = Paginator(filterset.qs, page_size).get_page(data.get("page"))
 
-    ordering = data.get("ordering", "")
-    columns = []
-    for field, label in SORTABLE.items():
-        current = (
-            "ascending" if ordering == field else "descending" if ordering == f"-{field}" else ""
-        )
-        columns.append(
-            {
-                "field": field,
-                "label": label,
-                "sort": current,
-                "next": f"-{field}" if current == "ascending" else field,
-            }
-        )
     export = data.copy()
     for key in ("page", "page_size", *filterset.ignored):
         export.pop(key, None)
@@ -370,9 +339,31 @@ def agreement_list(request):
             if value in Classification.up_to(user.clearance)
         ]
     )
-    active = [
-        key for key in data if key not in ("page", "page_size", "ordering", "q", *filterset.ignored)
+    regions = [
+        (region, region)
+        for region in Nation.objects.exclude(region="")
+        .order_by("region")
+        .values_list("region", flat=True)
+        .distinct()
     ]
+    options = {
+        "type": AgreementType.choices,
+        "status": AgreementStatus.choices,
+        "region": regions,
+        "category": ProvisionCategory.choices,
+        "classification": levels,
+    }
+    partners = list_page.partners()
+    applied = data.copy()
+    for key in filterset.ignored:  # named on the page, but no filter: no chip
+        applied.pop(key, None)
+    chips = list_page.chips(
+        request.path,
+        applied,
+        filterset.form.cleaned_data,
+        {name: dict(choices) for name, choices in options.items()},
+        partners,
+    )
     return render(
         request,
         "agreements/list.html",
@@ -382,23 +373,20 @@ def agreement_list(request):
             "errors": errors,
             "ignored": filterset.ignored,
             "values": data,
-            "columns": columns,
+            "labels": list_page.FILTER_LABELS,
+            "columns": list_page.columns(data.get("ordering", ""), searching=bool(data.get("q"))),
             "choices": [
-                _choice_filter(data, name, label, options)
-                for name, label, options in (
-                    ("type", "Type", AgreementType.choices),
-                    ("status", "Status", AgreementStatus.choices),
-                    ("category", "Provision category", ProvisionCategory.choices),
-                    ("classification", "Classification", levels),
-                )
+                list_page.checkbox_group(data, name, choices) for name, choices in options.items()
             ],
-            "regions": Nation.objects.exclude(region="")
-            .order_by("region")
-            .values_list("region", flat=True)
-            .distinct(),
+            "partner_options": list_page.suggestions(partners),
+            "organization_options": list_page.suggestions(
+                [p for p in partners if p.kind == "organization"]
+            ),
+            "chips": chips,
+            "clear_url": list_page.clear_all_url(request.path, data),
             "page_sizes": PAGE_SIZES,
             "page_size": page_size,
-            "filters_open": bool(active) or bool(errors),
+            "filters_open": bool(errors),
             "export_url": (
                 f"/api/v1/agreements/export/?{export.urlencode()}"
                 if user.has_perm("agreements.export_agreement")

@@ -44,12 +44,16 @@ class Column:
 
 @dataclass(frozen=True)
 class ColumnChart:
+    """Columns in a ``width`` x ``height`` plot (drawn stretched to the box the stylesheet
+    gives it), a y scale of three values (0, half, top) for gridlines at the bottom, middle
+    and top, and one x-axis slot per year, labelled every ``step`` years."""
+
     columns: list[Column]
-    ticks: list[tuple[float, int]]  # (x, year) for the axis labels
-    top: int
+    years: list[tuple[int, str]]  # every year of the axis, with its label or ""
+    top: int  # the busiest year's count
+    scale: int  # the value at the top of the plot: ``top`` rounded up to an even number
     width: int
     height: int
-    plot_height: int
     first: int
     last: int
 
@@ -58,20 +62,31 @@ class ColumnChart:
         return f"0 0 {self.width} {self.height}"
 
     @property
-    def axis_y(self) -> int:
-        return self.plot_height
+    def y_labels(self) -> list[int]:
+        """Top to bottom, as the gridlines are drawn."""
+        return [self.scale, self.scale // 2, 0]
+
+    @property
+    def middle(self) -> float:
+        return self.height / 2
+
+
+def _label_step(years: int) -> int:
+    """Every how many years an axis label goes: about eight labels at most, so that four
+    digits each fit a phone's width."""
+    return next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if years / s <= 8)
 
 
 def year_columns(counts: dict[int, int], url_for, *, width: int = 800) -> ColumnChart | None:
-    """A column per year from the first year to the last (empty years stay as gaps), with
-    at most about twelve year labels along the axis."""
+    """A column per year from the first year to the last (empty years stay as gaps)."""
     counts = {year: n for year, n in counts.items() if year is not None and n > 0}
     if not counts:
         return None
     first, last = min(counts), max(counts)
     years = list(range(first, last + 1))
     top = max(counts.values())
-    plot_height, height = 180, 210
+    scale = top + top % 2  # even, so that the middle gridline is a whole number
+    height = 180
     slot = width / len(years)
     gap = min(slot * 0.2, 6)
     columns = []
@@ -79,22 +94,18 @@ def year_columns(counts: dict[int, int], url_for, *, width: int = 800) -> Column
         value = counts.get(year, 0)
         if not value:
             continue
-        bar_height = max(plot_height * value / top, 2)
+        bar_height = max(height * value / scale, 2)
         columns.append(
             Column(
                 year=year,
                 value=value,
                 url=url_for(year),
                 x=round(index * slot + gap / 2, 2),
-                y=round(plot_height - bar_height, 2),
+                y=round(height - bar_height, 2),
                 width=round(slot - gap, 2),
                 height=round(bar_height, 2),
             )
         )
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if len(years) / s <= 12)
-    ticks = [
-        (round(index * slot + slot / 2, 2), year)
-        for index, year in enumerate(years)
-        if year % step == 0
-    ]
-    return ColumnChart(columns, ticks, top, width, height, plot_height, first, last)
+    step = _label_step(len(years))
+    labels = [(year, str(year) if year % step == 0 else "") for year in years]
+    return ColumnChart(columns, labels, top, scale, width, height, first, last)

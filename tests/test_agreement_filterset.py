@@ -65,7 +65,7 @@ def test_choice_lists_and_unknown_values(world, viewer):
         ("expiring_within", "999999"),
         ("review_due_within", "soon"),
         ("in_force_on", "yesterday"),
-        ("ordering", "reference"),
+        ("ordering", "parties"),
     ]:
         filterset = run(viewer, **{param: value})
         assert not filterset.is_valid(), (param, value)

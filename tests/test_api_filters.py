@@ -93,7 +93,7 @@ def test_party_with_in_force_on_late_joiner_and_withdrawn(world, viewer, partner
         ("expiring_within", "100000"),
         ("review_due_within", "1.5"),
         ("in_force_on", "1999-99-99"),
-        ("ordering", "reference"),
+        ("ordering", "parties"),
         ("page_size", "501"),
         ("page_size", "0"),
         ("page", "0"),

@@ -187,7 +187,7 @@ def test_policy_staff_journey_never_sees_classified(page, live_server, registry)
     # Filter by type through the form; the state is in the URL.
     page.goto(f"{live_server.url}/agreements/")
     page.get_by_text("Filters", exact=True).click()
-    page.get_by_label("Type").select_option(["sofa"])
+    page.get_by_role("checkbox", name="Status of forces agreement").check()
     page.get_by_role("button", name="Apply filters").click()
     assert page.url.endswith("/agreements/?type=sofa")
     assert page.get_by_role("link", name="NATO Status of Forces Agreement").is_visible()

@@ -430,7 +430,7 @@ def test_list_filters_search_and_repeated_keys(client, world, analyst):
     assert "2 agreements match" in html
     html = page(client, analyst, "/agreements/?status=suspended&party=USA")
     assert "1 agreement matches" in html and SECRET_TITLE in html
-    assert '<option value="suspended" selected>' in html
+    assert '<input type="checkbox" name="status" value="suspended" checked>' in html
 
 
 def test_list_sorting_and_pagination(client, partners, analyst):

@@ -1,0 +1,194 @@
+"""The pieces of the browser's agreement list that are not the filter itself: the checkbox
+groups, the partner names the party fields suggest, the removable chips of the filters in
+use, and the sortable column headings.
+
+The filter is ``AgreementFilterSet``, as for the API; nothing here changes what it matches."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.http import QueryDict
+
+from partners.models import Nation, Organization
+
+# The list's filters by parameter, with the label the form and the chips give them, in the
+# order the form shows them.
+FILTER_LABELS = {
+    "q": "Search",
+    "party": "All of these parties",
+    "party_any": "Any of these parties",
+    "organization": "Organization or its members",
+    "region": "Region",
+    "type": "Type",
+    "status": "Status",
+    "category": "Provision category",
+    "classification": "Classification",
+    "signed_after": "Signed on or after",
+    "signed_before": "Signed on or before",
+    "expires_after": "Expires on or after",
+    "expires_before": "Expires on or before",
+    "in_force_on": "In force on",
+    "expiring_within": "Expiring within (days)",
+    "review_due_within": "Review due within (days)",
+}
+# Parameters that are not filters: a chip never removes them, "Clear all" keeps them.
+NOT_FILTERS = ("page", "page_size", "ordering")
+
+# Columns a user can sort by: ordering field and heading.
+SORTABLE = {
+    "reference": "Reference",
+    "title": "Title",
+    "type": "Type",
+    "status": "Status",
+    "signed_on": "Signed",
+    "expires_on": "Expires",
+    "next_review_on": "Next review",
+}
+# The order of the list when none is asked for and there are no search words (the model's
+# Meta.ordering): shown on its column.
+DEFAULT_ORDERING = "-signed_on"
+
+
+# Checkbox groups ----------------------------------------------------------------------------
+
+
+def checkbox_group(data: QueryDict, name: str, options) -> dict:
+    """A group of checkboxes for a comma-list filter, those in the query ticked."""
+    chosen = {value.strip().lower() for value in data.get(name, "").split(",")}
+    return {
+        "name": name,
+        "label": FILTER_LABELS[name],
+        "options": [(value, text, value.lower() in chosen) for value, text in options],
+    }
+
+
+# Partner suggestions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partner:
+    kind: str  # "nation" or "organization"
+    pk: int
+    code: str
+    name: str
+
+
+def partners() -> list[Partner]:
+    """Every nation and organization, by name (two queries)."""
+    nations = [
+        Partner("nation", pk, iso3, name)
+        for pk, iso3, name in Nation.objects.order_by("name").values_list("pk", "iso3", "name")
+    ]
+    organizations = [
+        Partner("organization", pk, acronym, name)
+        for pk, acronym, name in Organization.objects.order_by("name").values_list(
+            "pk", "acronym", "name"
+        )
+    ]
+    return sorted(nations + organizations, key=lambda p: (p.name.casefold(), p.code))
+
+
+def suggestions(rows: list[Partner]) -> list[tuple[str, str]]:
+    """``(value, label)`` options of a datalist: the name where no other partner bears it
+    (the filter takes exact names), the code where one does; the label is the code, or the
+    name beside the code."""
+    counts = Counter(p.name.casefold() for p in rows)
+    return [
+        (p.name, p.code) if counts[p.name.casefold()] == 1 else (p.code, f"{p.name} ({p.code})")
+        for p in rows
+    ]
+
+
+# Chips --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: str  # the filter's label
+    value: str  # what it is set to, as a reader would name it
+    url: str  # the same list without this value
+
+
+def _url(path: str, data: QueryDict) -> str:
+    return f"{path}?{data.urlencode()}" if data else path
+
+
+def _without(path: str, data: QueryDict, name: str, remaining: list[str]) -> str:
+    query = data.copy()
+    query.pop("page", None)
+    if remaining:
+        query[name] = ",".join(remaining)
+    else:
+        query.pop(name, None)
+    return _url(path, query)
+
+
+def chips(path: str, data: QueryDict, cleaned: dict, choices: dict, rows: list[Partner]):
+    """The filters in use, one chip for each value of a comma list.
+
+    ``cleaned``: the filter set's cleaned data (a filter that is in error is not in it, and
+    gets one chip for its whole value, so that it can be removed); ``choices``: the labels
+    of the values of each choice filter, by parameter."""
+    by_kind = {(p.kind, p.pk): p for p in rows}
+    found = []
+    for name, label in FILTER_LABELS.items():
+        raw = data.get(name, "")
+        if not raw:
+            continue
+        value = cleaned.get(name)
+        if name in ("party", "party_any") and value:
+            # (kind, pk, code) triples; what remains is given by code.
+            codes = [code for _kind, _pk, code in value]
+            for index, (kind, pk, code) in enumerate(value):
+                partner = by_kind.get((kind, pk))
+                text = f"{partner.name} ({code})" if partner else code
+                rest = codes[:index] + codes[index + 1 :]
+                found.append(Chip(label, text, _without(path, data, name, rest)))
+        elif name == "organization" and value:
+            chosen = [by_kind[("organization", pk)] for pk in value]
+            codes = [partner.code for partner in chosen]
+            for index, partner in enumerate(chosen):
+                rest = codes[:index] + codes[index + 1 :]
+                text = f"{partner.name} ({partner.code})"
+                found.append(Chip(label, text, _without(path, data, name, rest)))
+        elif isinstance(value, list) and value:
+            labels = choices.get(name, {})
+            values = [str(v) for v in value]
+            for index, item in enumerate(values):
+                rest = values[:index] + values[index + 1 :]
+                found.append(Chip(label, labels.get(item, item), _without(path, data, name, rest)))
+        else:
+            found.append(Chip(label, raw, _without(path, data, name, [])))
+    return found
+
+
+def clear_all_url(path: str, data: QueryDict) -> str:
+    """The list with no filter, in the same order and page size."""
+    query = QueryDict(mutable=True)
+    for name in ("ordering", "page_size"):
+        if data.get(name):
+            query[name] = data[name]
+    return _url(path, query)
+
+
+# Sortable headings --------------------------------------------------------------------------
+
+
+def columns(ordering: str, *, searching: bool) -> dict[str, dict]:
+    """Each sortable column by field: its heading, its ``aria-sort`` value ("ascending",
+    "descending" or empty) and the ordering its link asks for (the other direction when it
+    is the current one, ascending otherwise)."""
+    current = ordering or ("" if searching else DEFAULT_ORDERING)
+    result = {}
+    for field, label in SORTABLE.items():
+        sort = "ascending" if current == field else "descending" if current == f"-{field}" else ""
+        result[field] = {
+            "field": field,
+            "label": label,
+            "sort": sort,
+            "next": f"-{field}" if sort == "ascending" else field,
+            "next_label": "descending" if sort == "ascending" else "ascending",
+        }
+    return result
