@@ -179,7 +179,7 @@ def test_details_ignore_query_parameters(world, analyst):
     [
         ("/api/v1/agreements/", "type=treaty", "type", ["dca", "sofa", "training", "other"]),
         ("/api/v1/agreements/", "status=bogus", "status", ["in_force", "suspended", "draft"]),
-        ("/api/v1/agreements/", "ordering=reference", "ordering", ["title", "-signed_on"]),
+        ("/api/v1/agreements/", "ordering=colour", "ordering", ["title", "-signed_on"]),
         ("/api/v1/agreements/", "classification=cosmic", "classification", ["secret"]),
         ("/api/v1/provisions/", "category=cooking", "category", ["training", "basing"]),
         ("/api/v1/organizations/", "kind=club", "kind", ["alliance"]),
