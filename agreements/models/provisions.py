@@ -12,12 +12,8 @@ from accounts.choices import Classification
 from accounts.clearance import levels_for
 
 from ..choices import ProvisionCategory
-from .agreements import (
-    SEARCH_CONFIG,
-    Agreement,
-    SearchIndex,
-    _update_search_vector,
-)
+from .agreements import Agreement
+from .common import SEARCH_CONFIG, SearchIndex, _update_search_vector
 
 
 class ProvisionQuerySet(models.QuerySet):
