@@ -36,9 +36,13 @@ from .factories import AgreementFactory, ProvisionFactory, UserFactory
 SECRET = Classification.SECRET
 CONFIDENTIAL = Classification.CONFIDENTIAL
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="checks PostgreSQL's own mechanism"
-)
+
+def postgres_only(test):
+    """A check of PostgreSQL's own mechanism (the SQLite pass skips it)."""
+    skip = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's mechanism")
+    return pytest.mark.postgres(skip(test))
+
+
 sqlite_only = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="checks SQLite's FTS5 tables"
 )
