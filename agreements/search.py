@@ -436,8 +436,10 @@ def search_agreements(queryset: QuerySet, text: str, user) -> QuerySet:
     """The agreements of ``queryset`` whose document at ``user``'s level matches ``text``,
     annotated with ``search_rank`` (higher is more relevant)."""
     level = reader_level(user)
-    if level is None or not (uses_postgres(queryset.db) or parse(text)):
-        return queryset.annotate(search_rank=Value(0.0, FloatField())).none()
+    postgres = uses_postgres(queryset.db)
+    query = None if postgres else parse(text)
+    if level is None or query == ():
+        return queryset.annotate(search_rank=Value(0.0, output_field=FloatField())).none()
     queryset = queryset.annotate(
         search_document=FilteredRelation(
             "search_documents",
@@ -446,14 +448,13 @@ def search_agreements(queryset: QuerySet, text: str, user) -> QuerySet:
             ),
         )
     )
-    if uses_postgres(queryset.db):
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return queryset.filter(search_document__vector=query).annotate(
-            search_rank=SearchRank(F("search_document__vector"), query)
+    if postgres:
+        tsquery = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return queryset.filter(search_document__vector=tsquery).annotate(
+            search_rank=SearchRank(F("search_document__vector"), tsquery)
         )
-    query = parse(text)
     rowid = F("search_document__id")
-    # (the IS NOT NULL makes the join an inner one, as the vector's condition does)
+    # (IS NOT NULL makes the join an inner one, as the vector's condition does on PostgreSQL)
     queryset = queryset.filter(
         FtsMatch(rowid, DOCUMENT_FTS, query), search_document__id__isnull=False
     )

@@ -7,6 +7,9 @@ The documents follow every write (services and import). A few tests check a mech
 one database only (the query plan, the FTS5 tables) and say so.
 """
 
+import csv
+import io
+
 import pytest
 from django.db import connection
 from django.test import RequestFactory
@@ -221,6 +224,19 @@ def test_provision_search_follows_the_same_syntax(annexed, library, viewer, anal
     assert provision_titles(analyst, "college -officers") == ["Staff college"]
     assert provision_titles(analyst, "threat or annex") == ["Annex", "Threat"]
     assert provision_titles(analyst, "or") == []
+
+
+def test_export_and_statistics_count_what_the_list_finds(library, analyst):
+    client = client_for(analyst)
+    for q in ("logistics -philippines", "college or anzus", "-nato"):
+        found = refs(analyst, q)
+        stats = client.get("/api/v1/stats/", {"q": q})
+        assert stats.status_code == 200
+        assert stats.json()["total"] == len(found), q
+        export = client.get("/api/v1/agreements/export/", {"q": q})
+        assert export.status_code == 200
+        rows = csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))
+        assert sorted(row["reference"] for row in rows) == found, q
 
 
 # Ranking ------------------------------------------------------------------------------
