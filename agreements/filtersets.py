@@ -21,21 +21,16 @@ import datetime
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
 from django.db.models import (
     Case,
     Exists,
-    F,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Upper
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
@@ -51,7 +46,8 @@ from partners.filtersets import RegionFilter
 from partners.models import Nation, Organization
 
 from .choices import AgreementStatus, AgreementType, ProvisionCategory
-from .models import SEARCH_CONFIG, Agreement, AgreementParty, Provision
+from .models import Agreement, AgreementParty, Provision
+from .search import search_agreements, search_provisions
 from .statistics import GROUPINGS, MAX_GROUPINGS
 
 MAX_WINDOW_DAYS = 36500
@@ -66,10 +62,6 @@ ORDERING_FIELDS = (
     "next_review_on",
     "updated_at",
 )
-
-
-def uses_postgres_search() -> bool:
-    return connection.vendor == "postgresql"
 
 
 # Form fields that turn a comma list into checked values ------------------------------------
@@ -307,8 +299,9 @@ class AgreementFilterSet(FilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_q",
-        help_text="Full text over reference, title, summary and the provisions you may see; "
-        "ranked by relevance when no ordering is given.",
+        help_text="Full text over reference, title, summary and the provisions you may see, "
+        'as one text, in web search syntax ("a phrase", or, -word); ranked by relevance when '
+        "no ordering is given.",
     )
     ordering = AgreementOrderingFilter(
         fields=ORDERING_FIELDS,
@@ -409,41 +402,9 @@ class AgreementFilterSet(FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if uses_postgres_search():
-            return self._search_postgres(queryset, value)
-        return self._search_fallback(queryset, value)
-
-    def _search_postgres(self, queryset, value):
-        query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
-        provisions = self.visible_provisions().filter(agreement=OuterRef("pk"), search_vector=query)
-        provision_rank = (
-            self.visible_provisions()
-            .filter(agreement=OuterRef("pk"), search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank")
-            .values("rank")[:1]
-        )
-        queryset = queryset.filter(Q(search_vector=query) | Exists(provisions)).annotate(
-            search_rank=Coalesce(SearchRank(F("search_vector"), query), Value(0.0))
-            + Coalesce(Subquery(provision_rank, output_field=FloatField()), Value(0.0))
-        )
+        queryset = search_agreements(queryset, value, self.user)
         if not self.data.get("ordering"):
             queryset = queryset.order_by("-search_rank", "reference")
-        return queryset
-
-    def _search_fallback(self, queryset, value):
-        """SQLite: every word appears in the reference, title, summary or a visible
-        provision's title or text (case-insensitive)."""
-        for word in value.split():
-            provisions = self.visible_provisions().filter(
-                Q(title__icontains=word) | Q(text__icontains=word), agreement=OuterRef("pk")
-            )
-            queryset = queryset.filter(
-                Q(reference__icontains=word)
-                | Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Exists(provisions)
-            )
         return queryset
 
 
@@ -479,7 +440,10 @@ class ProvisionFilterSet(FilterSet):
             "of any of them.",
         )
     )
-    q = django_filters.CharFilter(method="filter_q", help_text="Full text over title and text.")
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text='Full text over title and text, in web search syntax ("a phrase", or, -word).',
+    )
 
     class Meta:
         model = Provision
@@ -506,12 +470,7 @@ class ProvisionFilterSet(FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if uses_postgres_search():
-            query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
-            return queryset.filter(search_vector=query)
-        for word in value.split():
-            queryset = queryset.filter(Q(title__icontains=word) | Q(text__icontains=word))
-        return queryset
+        return search_provisions(queryset, value)
 
 
 def _of_the_agreement(filter_):

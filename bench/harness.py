@@ -241,26 +241,33 @@ def populate(total: int, nations, organizations) -> float:
 
 
 def _index_search() -> None:
-    """PostgreSQL: fill the full-text vectors that save() would have stored, then refresh
-    the planner's statistics (as autovacuum would after a bulk load)."""
+    """What the write path would have written: the agreements' search documents (both
+    databases) and, on PostgreSQL, the provisions' own vectors; then the planner's
+    statistics and the GIN pending lists merged (as autovacuum would after a bulk load)."""
     from django.db import connection
 
+    from agreements.models import Agreement
+    from agreements.search import write_documents
+
+    missing = (
+        Agreement.objects.filter(search_documents__isnull=True)
+        .only("pk", "reference", "title", "summary", "classification")
+        .order_by("pk")
+    )
+    while batch := list(missing[:BATCH]):
+        write_documents(batch)
     if connection.vendor != "postgresql":
         return
     from django.contrib.postgres.search import SearchVector
 
-    from agreements.models import SEARCH_CONFIG, Agreement, Provision
+    from agreements.models import SEARCH_CONFIG, Provision
 
-    # The same vectors as Agreement.save() and Provision.save().
-    Agreement.objects.filter(search_vector=None).update(
-        search_vector=SearchVector("reference", "title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
-    )
+    # The same vector as Provision.save().
     Provision.objects.filter(search_vector=None).update(
         search_vector=SearchVector("title", "text", weight="C", config=SEARCH_CONFIG)
     )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 def world(total: int):

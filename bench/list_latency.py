@@ -6,8 +6,9 @@ plus the queries of one request. A case whose query count differs between a page
 a page of 500 would be an N+1.
 
 Cases: /api/v1/agreements/ with page_size 50 and 500 (first and a deep page, sorted,
-filtered), the browser list page /agreements/, and the full-text search ``q`` (PostgreSQL
-ranks with tsvector; SQLite falls back to ``icontains``, reported for comparison).
+filtered), the browser list page /agreements/, and the full-text search ``q`` (one search
+document per agreement and clearance level: tsvector with GIN on PostgreSQL, FTS5 on
+SQLite).
 
 Run: ``python -m bench.list_latency [--agreements 10000] [--repeat 15]``
 (``DATABASE_URL=postgres://postgres@127.0.0.1:5432/dca_bench`` for PostgreSQL).
@@ -41,6 +42,9 @@ def cases(party: str, agreements: int) -> list[tuple[str, str, dict]]:
         (f"API q={common} page_size=500", API, {"q": common, "page_size": 500}),
         (f"API q={common} logistics", API, {"q": f"{common} logistics"}),
         (f"API q={rare} (1 in 1,000)", API, {"q": rare}),
+        (f"API q={rare} {common}", API, {"q": f"{rare} {common}"}),
+        (f"API q={common} -{rare}", API, {"q": f"{common} -{rare}"}),
+        (f'API q="{common} security"', API, {"q": f'"{common} security"'}),
         ("page /agreements/", PAGE, {}),
         ("page /agreements/?page_size=500", PAGE, {"page_size": 500}),
         (f"page /agreements/?q={common}", PAGE, {"q": common}),

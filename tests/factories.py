@@ -7,6 +7,7 @@ from accounts.choices import Classification
 from accounts.models import User
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
 from agreements.models import Agreement, AgreementParty, Provision
+from agreements.search import refresh_documents
 from agreements.services.acts import rebuild_periods
 from partners.choices import OrganizationKind
 from partners.models import Membership, Nation, Organization
@@ -73,7 +74,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 class AgreementFactory(factory.django.DjangoModelFactory):
     """An agreement in force with consistent dates. Parties are added with ``parties=[...]``
-    (nations or organizations); without them it gets two new nations."""
+    (nations or organizations); without them it gets two new nations. Like the write path,
+    it writes the agreement's search documents (so does ``ProvisionFactory``); a test that
+    changes rows directly must go through the services for search to follow."""
 
     class Meta:
         model = Agreement
@@ -100,6 +103,11 @@ class AgreementFactory(factory.django.DjangoModelFactory):
                 AgreementParty.objects.create(agreement=self, organization=partner)
         rebuild_periods(self)
 
+    @factory.post_generation
+    def search_documents(self, create, extracted, **kwargs):
+        if create:
+            refresh_documents(self)
+
 
 class PartyFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -117,6 +125,7 @@ class PartyFactory(factory.django.DjangoModelFactory):
 class ProvisionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Provision
+        skip_postgeneration_save = True
 
     agreement = factory.SubFactory(AgreementFactory)
     category = ProvisionCategory.TRAINING
@@ -124,3 +133,8 @@ class ProvisionFactory(factory.django.DjangoModelFactory):
     article = factory.Sequence(lambda n: f"Art. {n}")
     text = "The parties shall cooperate."
     classification = factory.LazyAttribute(lambda p: p.agreement.classification)
+
+    @factory.post_generation
+    def search_documents(self, create, extracted, **kwargs):
+        if create:
+            refresh_documents(self.agreement)

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from agreements.choices import AgreementStatus
 from agreements.filtersets import AgreementFilterSet
 from agreements.selectors import agreements_for
-from agreements.services import agreement_save
+from agreements.services import agreement_save, provision_save
 
 from .factories import AgreementFactory, MembershipFactory
 
@@ -125,8 +125,8 @@ def test_in_force_on_with_late_and_withdrawn_parties(world, viewer, partners):
 
 def test_q_and_ordering(world, viewer, analyst):
     assert refs(viewer, q="supplemental agreement") == ["US-CO-DCA"]
-    world["colombia"].provisions.update(title="Submarine training annex")
-    world["colombia"].provisions.get().save()
+    annex = world["colombia"].provisions.get()
+    provision_save(provision=annex, agreement=world["colombia"], title="Submarine training annex")
     assert refs(viewer, q="submarine") == []
     assert refs(analyst, q="submarine") == ["US-CO-DCA"]
     filterset = run(viewer, ordering="-signed_on")

@@ -1,6 +1,7 @@
-"""The agreements app's models, by sub-domain: ``agreements`` (an agreement, its queryset,
-search index helpers, the due-date rule), ``parties``, ``provisions``, ``reviews`` (reviews and the
-timeline's events) and ``reminders`` (delivered reminders). Import them from here."""
+"""The agreements app's models, by sub-domain: ``agreements`` (an agreement, the due-date
+rule), ``common`` (its queryset, search index helpers), ``parties``, ``provisions``,
+``reviews`` (reviews and the timeline's events), ``reminders`` (delivered reminders) and
+``search`` (what the full-text search reads). Import them from here."""
 
 from .agreements import Agreement
 from .common import (
@@ -17,6 +18,7 @@ from .parties import AgreementParty, PartyAct, PartyPeriod
 from .provisions import Provision, ProvisionQuerySet
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
+from .search import AgreementSearchDocument
 
 __all__ = [
     "DATE_VALIDATORS",
@@ -28,6 +30,7 @@ __all__ = [
     "AgreementEvent",
     "AgreementParty",
     "AgreementQuerySet",
+    "AgreementSearchDocument",
     "DueDateRule",
     "PartyAct",
     "PartyPeriod",

@@ -1,12 +1,11 @@
-"""Agreements, their parties and provisions: querysets, the search index helpers and the
-rule of which dates are due."""
+"""Agreements: the model, its validation, its versions as each reader sees them and the
+rule of which dates are due. What search reads is in ``search`` (one document per level)."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -26,10 +25,7 @@ from .common import (
     DUE_DATE_RULES,
     MAX_PERIOD_DAYS,
     MAX_PERIOD_MONTHS,
-    SEARCH_CONFIG,
     AgreementQuerySet,
-    SearchIndex,
-    _update_search_vector,
     at_most,
 )
 
@@ -158,8 +154,6 @@ class Agreement(PythonChecks, models.Model):
         editable=False,
         help_text="The last change visible at the agreement's own classification.",
     )
-    search_vector = SearchVectorField("search vector", null=True, editable=False)
-
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
@@ -176,7 +170,6 @@ class Agreement(PythonChecks, models.Model):
             models.Index(fields=["notice_deadline"], name="agreement_notice_idx"),
             models.Index(fields=["next_review_on"], name="agreement_review_idx"),
             models.Index(fields=["signed_on"], name="agreement_signed_idx"),
-            SearchIndex(fields=["search_vector"], name="agreement_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -247,11 +240,6 @@ class Agreement(PythonChecks, models.Model):
     def save(self, *args, **kwargs):
         self.notice_deadline = self.compute_notice_deadline()
         super().save(*args, **kwargs)
-        _update_search_vector(
-            self,
-            SearchVector("reference", "title", weight="A", config=SEARCH_CONFIG)
-            + SearchVector("summary", weight="B", config=SEARCH_CONFIG),
-        )
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:detail", args=[self.pk])

@@ -34,8 +34,8 @@ class SearchIndex(GinIndex):
 
 
 def _update_search_vector(instance, vector) -> None:
-    """Store the full-text vector of a saved row (PostgreSQL only; SQLite searches with
-    ``icontains`` instead)."""
+    """Store the full-text vector of a saved row (PostgreSQL only; on SQLite an FTS5 table
+    follows the row by triggers, see ``agreements.search``)."""
     if connections[instance._state.db or "default"].vendor != "postgresql":
         return
     type(instance)._base_manager.filter(pk=instance.pk).update(search_vector=vector)

@@ -13,12 +13,8 @@ from accounts.clearance import levels_for
 from config.constraints import PythonChecks
 
 from ..choices import ProvisionCategory
-from .agreements import (
-    SEARCH_CONFIG,
-    Agreement,
-    SearchIndex,
-    _update_search_vector,
-)
+from .agreements import Agreement
+from .common import SEARCH_CONFIG, SearchIndex, _update_search_vector
 
 
 class ProvisionQuerySet(models.QuerySet):

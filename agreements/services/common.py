@@ -1,6 +1,7 @@
 """What every write of the agreement aggregate shares: the writable fields, errors keyed by
 field, the clearance check on writes, and closing a write (one version bump per clearance
-level that can see it, the change records in one insert)."""
+level that can see it, the search documents rewritten when searched text changed, the change
+records in one insert)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.choices import Classification
-from history.models import ChangeRecord
+from history.models import ChangeAction, ChangeRecord
 from history.recorder import Recorder, raise_records
 
-from ..models import Agreement
+from ..models import Agreement, Provision
+from ..search import refresh_documents
 
 # What a writer may set. Derived from the models: a new editable field is writable (and
 # recorded in history) without being listed again here.
@@ -27,6 +29,8 @@ PROVISION_FIELDS = ("category", "title", "article", "text", "classification")
 EVENT_FIELDS = ("kind", "date", "note")
 REVIEW_FIELDS = ("reviewed_on", "reviewer", "outcome", "notes")
 LINKS = ("supersedes", "parent")
+# What the search documents are made of (agreements.search.documents_of), besides provisions.
+SEARCHED_FIELDS = frozenset({"reference", "title", "summary", "classification"})
 
 
 class StaleVersion(Exception):
@@ -90,8 +94,23 @@ def version_seen_by(agreement: Agreement, actor) -> int:
     return agreement.version if actor is None else agreement.version_for(actor)
 
 
+def _changes_search(records) -> bool:
+    """Whether the write changed what search reads: a provision, or the agreement's
+    searched fields (created: all of them)."""
+    for record in records:
+        model = record.changed_object_type.model_class()
+        if model is Provision:
+            return True
+        if model is Agreement and (
+            record.action != ChangeAction.UPDATE or SEARCHED_FIELDS & record.changes.keys()
+        ):
+            return True
+    return False
+
+
 def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) -> None:
-    """Close a write: bump the version, save the change records in one insert.
+    """Close a write: bump the version, rewrite the search documents when searched text
+    changed, save the change records in one insert.
 
     Each clearance level that can see something of the write (a record at or below it, or
     a record whose visibility changed at or below it: ``Recorder.add(bump_from=...)``) takes
@@ -117,6 +136,8 @@ def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) 
     Agreement.objects.filter(pk=agreement.pk).update(
         version=agreement.version, revisions=agreement.revisions, updated_at=agreement.updated_at
     )
+    if _changes_search(recorder.records):
+        refresh_documents(agreement)
     recorder.save()
 
 
