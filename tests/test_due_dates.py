@@ -96,7 +96,7 @@ def on_deadlines_page(html: str, agreement) -> set:
     for row in html.split("<tr>")[2:]:  # after the header row
         if f'<span class="ref">{agreement.reference}</span>' not in row:
             continue
-        when = re.search(r'<td class="date">([^<]+)</td>', row).group(1)
+        when = re.search(r'<td class="date"[^>]*>([^<]+)</td>', row).group(1)
         kind = re.search(r'class="badge kind-(\w+)"', row).group(1)
         found.add((kind, _page_date(when)))
     return found

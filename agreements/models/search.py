@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.choices import Classification
+from config.constraints import PythonChecks
 
 from .agreements import Agreement
 from .common import SearchIndex
@@ -30,7 +31,7 @@ from .common import SearchIndex
 HIGHEST_LEVEL = len(Classification.values) - 1
 
 
-class AgreementSearchDocument(models.Model):
+class AgreementSearchDocument(PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement,
         on_delete=models.CASCADE,
