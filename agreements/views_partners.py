@@ -27,7 +27,13 @@ from partners.world_map import world_map
 
 from .choices import ProvisionCategory
 from .models import Provision
-from .selectors import agreements_for, in_force_count, in_force_counts_by_nation
+from .selectors import (
+    CONTACT_PERMISSION,
+    agreements_for,
+    changes_for,
+    in_force_count,
+    in_force_counts_by_nation,
+)
 
 INDEX_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200
@@ -37,10 +43,20 @@ def _current(queryset, today):
     return queryset.filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
 
 
+def _contacts(user, condition: Q, today):
+    """The current points of contact matching ``condition``; None (no section) for a reader
+    without the permission to view them, as in the search and the API."""
+    if not user.has_perm(CONTACT_PERMISSION):
+        return None
+    return _current(PointOfContact.objects.filter(condition), today).select_related(
+        "represents", "posted_to"
+    )
+
+
 def _history(partner, user):
-    """The partner's change records (its own and its memberships' or contacts') within
-    ``user``'s clearance."""
-    return ChangeRecord.objects.about(partner).visible_to(user).for_display()
+    """The partner's change records (its own and its memberships' or contacts') that
+    ``user`` may read."""
+    return changes_for(user, ChangeRecord.objects.about(partner))
 
 
 def _provision_bars(provisions, code: str):
@@ -173,9 +189,7 @@ def nation_detail(request, iso3: str):
         agreements_for(user).through_memberships_of(nation.pk).exclude(parties__nation=nation)
     )
     provisions = Provision.objects.visible_to(user).filter(agreement__parties__nation=nation)
-    contacts = _current(
-        PointOfContact.objects.filter(Q(represents=nation) | Q(posted_to=nation)), today
-    ).select_related("represents", "posted_to")
+    contacts = _contacts(user, Q(represents=nation) | Q(posted_to=nation), today)
     return render(
         request,
         "partners/nation.html",
@@ -218,9 +232,7 @@ def organization_detail(request, acronym: str):
     provisions = Provision.objects.visible_to(user).filter(
         agreement__parties__organization=organization
     )
-    contacts = _current(
-        PointOfContact.objects.filter(represents__in=member_ids), today
-    ).select_related("represents", "posted_to")
+    contacts = _contacts(user, Q(represents__in=member_ids), today)
     return render(
         request,
         "partners/organization.html",
