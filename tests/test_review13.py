@@ -9,7 +9,9 @@ from accounts.groups import POLICY_STAFF
 from partners.choices import ContactRole
 from partners.services import point_of_contact_save
 
-from .factories import UserFactory
+from .api_helpers import client_for
+from .factories import AgreementFactory, UserFactory
+from .world import TODAY
 
 READER_ONLY = ["agreements.view_agreement"]
 
@@ -69,3 +71,24 @@ def test_dashboard_changes_leave_contacts_out_without_the_permission(client, par
     assert "Ann Roe" not in get(client, reader, "/")
     viewer = UserFactory(username="viewer2", group=POLICY_STAFF)
     assert "Ann Roe" in get(client, viewer, "/")
+
+
+# Sorting -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["expires_on", "next_review_on"])
+@pytest.mark.parametrize("direction", ["", "-"])
+def test_sorting_by_a_date_puts_the_rows_without_one_last_on_every_database(
+    client, viewer, partners, field, direction
+):
+    """MEDIUM. "Expires" sorted ascending (the list's sortable heading, the API's
+    ``ordering=expires_on``) is how one asks what expires first; on SQLite every agreement
+    without an expiry came first (most of the demo: a page of "—"), and on PostgreSQL the same
+    happened in descending order: the order depended on the database. Rows without the date
+    now come last in both directions, on both."""
+    AgreementFactory(reference="A-DATED", **{field: TODAY})
+    AgreementFactory(reference="B-UNDATED", **{field: None})
+    response = client_for(viewer).get("/api/v1/agreements/", {"ordering": f"{direction}{field}"})
+    assert [row["reference"] for row in response.json()["results"]] == ["A-DATED", "B-UNDATED"]
+    html = get(client, viewer, f"/agreements/?ordering={direction}{field}")
+    assert html.index("A-DATED") < html.index("B-UNDATED")
