@@ -3,6 +3,9 @@ search, the list's sorting and the pages at 390 px. Each test pins a finding of 
 (it failed before the fix) and says in its docstring what was wrong and how much it mattered.
 Most read the world of tests/world.py (frozen on 15 June 2026)."""
 
+import os
+import shutil
+
 import pytest
 
 from accounts.groups import POLICY_STAFF
@@ -92,3 +95,49 @@ def test_sorting_by_a_date_puts_the_rows_without_one_last_on_every_database(
     assert [row["reference"] for row in response.json()["results"]] == ["A-DATED", "B-UNDATED"]
     html = get(client, viewer, f"/agreements/?ordering={direction}{field}")
     assert html.index("A-DATED") < html.index("B-UNDATED")
+
+
+# Pages on a phone --------------------------------------------------------------------------
+
+LONG_WORD = "x" * 120  # a pasted address or reference: one word wider than a phone
+
+
+@pytest.fixture
+def phone(live_server, transactional_db):
+    """A 390 px browser signed in as an uncleared reader (skipped without Chromium)."""
+    if not shutil.which(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")):
+        pytest.skip("no Chromium")
+    from . import test_browser as browser_tests
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    browser_tests._sync_access_groups()
+    UserFactory(username="policy", group=POLICY_STAFF)
+    with browser_tests.playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=browser_tests.CHROMIUM, args=browser_tests.ARGS
+        )
+        page = browser.new_context(viewport={"width": 390, "height": 900}).new_page()
+        page.set_default_timeout(15000)
+        browser_tests.sign_in(page, live_server, "policy")
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/search/?q={LONG_WORD}",
+        f"/agreements/?party={LONG_WORD}",
+        f"/nations/?q={LONG_WORD}",
+        f"/agreements/?q={LONG_WORD}&type=sofa",
+    ],
+)
+def test_a_long_word_in_the_query_does_not_widen_the_page_on_a_phone(phone, live_server, path):
+    """LOW. One long word in a search or a filter (a pasted address, a mistyped code) was
+    echoed in the heading, the error summary and the field's error without breaking, so the
+    page scrolled sideways at 390 px: the search page was 2,709 px wide, the agreement list
+    574 px."""
+    phone.goto(f"{live_server.url}{path}")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{path} is {width} px wide at 390 px"
