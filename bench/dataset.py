@@ -39,31 +39,212 @@ NATIONS = 200
 ORGANIZATIONS = 8
 
 # Everyday and treaty English (no stop words: they are not indexed).
-WORDS = """
-agreement article annex arrangement authority basis border budget capability cargo
-carrier certificate civilian claims coastal command commitment communication compensation
-competent component conduct conference consent consultation contract contribution
-coordination cost council court crew customs damage data defense delegation delivery
-deployment designated detachment development diplomatic dispute document duty education
-embassy emergency employment engineering entry environment equipment establishment
-evaluation exchange exemption exercise expenses export facility financial fleet flight
-forces framework fuel funding government guarantee harbour headquarters health host
-hospital immunity implementation import infrastructure inspection installation insurance
-jurisdiction labour land language liaison licence logistics maintenance management medical
-meeting military mission movement munitions national navigation notification observer
-officer operation organization patrol payment peace permission personnel planning police
-port premises procedure procurement programme project property protection protocol
-provision purpose quality radio rail rank recovery reimbursement relief repair request
-research rescue reserve resources responsibility review road safety satellite schedule
-school science search security service settlement ship signal site space staff standard
-station storage supplies supply support surveillance survey tax technical technology
-telecommunications territory terrorism training transfer transit transport travel treaty
-troops uniform unit vehicle vessel visit warehouse water weapons weather withdrawal
-""".split()
-TITLE_WORDS = """
-status forces mutual logistics support defense cooperation training exchange access
-acquisition cross servicing security information intelligence research development
-""".split()
+WORDS = [
+    "agreement",
+    "article",
+    "annex",
+    "arrangement",
+    "authority",
+    "basis",
+    "border",
+    "budget",
+    "capability",
+    "cargo",
+    "carrier",
+    "certificate",
+    "civilian",
+    "claims",
+    "coastal",
+    "command",
+    "commitment",
+    "communication",
+    "compensation",
+    "competent",
+    "component",
+    "conduct",
+    "conference",
+    "consent",
+    "consultation",
+    "contract",
+    "contribution",
+    "coordination",
+    "cost",
+    "council",
+    "court",
+    "crew",
+    "customs",
+    "damage",
+    "data",
+    "defense",
+    "delegation",
+    "delivery",
+    "deployment",
+    "designated",
+    "detachment",
+    "development",
+    "diplomatic",
+    "dispute",
+    "document",
+    "duty",
+    "education",
+    "embassy",
+    "emergency",
+    "employment",
+    "engineering",
+    "entry",
+    "environment",
+    "equipment",
+    "establishment",
+    "evaluation",
+    "exchange",
+    "exemption",
+    "exercise",
+    "expenses",
+    "export",
+    "facility",
+    "financial",
+    "fleet",
+    "flight",
+    "forces",
+    "framework",
+    "fuel",
+    "funding",
+    "government",
+    "guarantee",
+    "harbour",
+    "headquarters",
+    "health",
+    "host",
+    "hospital",
+    "immunity",
+    "implementation",
+    "import",
+    "infrastructure",
+    "inspection",
+    "installation",
+    "insurance",
+    "jurisdiction",
+    "labour",
+    "land",
+    "language",
+    "liaison",
+    "licence",
+    "logistics",
+    "maintenance",
+    "management",
+    "medical",
+    "meeting",
+    "military",
+    "mission",
+    "movement",
+    "munitions",
+    "national",
+    "navigation",
+    "notification",
+    "observer",
+    "officer",
+    "operation",
+    "organization",
+    "patrol",
+    "payment",
+    "peace",
+    "permission",
+    "personnel",
+    "planning",
+    "police",
+    "port",
+    "premises",
+    "procedure",
+    "procurement",
+    "programme",
+    "project",
+    "property",
+    "protection",
+    "protocol",
+    "provision",
+    "purpose",
+    "quality",
+    "radio",
+    "rail",
+    "rank",
+    "recovery",
+    "reimbursement",
+    "relief",
+    "repair",
+    "request",
+    "research",
+    "rescue",
+    "reserve",
+    "resources",
+    "responsibility",
+    "review",
+    "road",
+    "safety",
+    "satellite",
+    "schedule",
+    "school",
+    "science",
+    "search",
+    "security",
+    "service",
+    "settlement",
+    "ship",
+    "signal",
+    "site",
+    "space",
+    "staff",
+    "standard",
+    "station",
+    "storage",
+    "supplies",
+    "supply",
+    "support",
+    "surveillance",
+    "survey",
+    "tax",
+    "technical",
+    "technology",
+    "telecommunications",
+    "territory",
+    "terrorism",
+    "training",
+    "transfer",
+    "transit",
+    "transport",
+    "travel",
+    "treaty",
+    "troops",
+    "uniform",
+    "unit",
+    "vehicle",
+    "vessel",
+    "visit",
+    "warehouse",
+    "water",
+    "weapons",
+    "weather",
+    "withdrawal",
+]
+TITLE_WORDS = [
+    "status",
+    "forces",
+    "mutual",
+    "logistics",
+    "support",
+    "defense",
+    "cooperation",
+    "training",
+    "exchange",
+    "access",
+    "acquisition",
+    "cross",
+    "servicing",
+    "security",
+    "information",
+    "intelligence",
+    "research",
+    "development",
+]
 CATEGORIES = None  # filled by _choices()
 
 
@@ -228,7 +409,9 @@ def _agreement_values(i: int, rng: random.Random) -> dict:
     auto_renews = bool(expires) and rng.random() < 0.3
     review = None
     if rng.random() < 0.5:
-        review = _clear_of_sweep(datetime.date(2026, 1, 1) + datetime.timedelta(rng.randrange(1000)))
+        review = _clear_of_sweep(
+            datetime.date(2026, 1, 1) + datetime.timedelta(rng.randrange(1000))
+        )
     office_email = ""
     if i < SWEEP_SCALE and i % SWEEP_DUE_EVERY == 50:  # one of the 100 the sweep finds due
         status, classification = AgreementStatus.IN_FORCE, Classification.UNCLASSIFIED
@@ -415,9 +598,7 @@ def load(world, first: int, last: int, *, batch: int = 2000, log=print) -> dict:
                             kind=PartyActKind.SIGNATURE, date=agreement.signed_on, effective_on=None
                         )
                         acts.append(act)
-                        tables["act"].add(
-                            party_id=party.id, kind=act.kind, date=act.date
-                        )
+                        tables["act"].add(party_id=party.id, kind=act.kind, date=act.date)
                     party.acts = acts
                 binds = party_acts.signature_binds([p.acts for p in party_rows], len(party_rows))
                 for party in party_rows:
