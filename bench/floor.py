@@ -346,6 +346,11 @@ def _json_datetime(text: str | None) -> str | None:
     return iso_datetime(datetime.datetime.fromisoformat(text))
 
 
+def _json(value):
+    """A json/jsonb value (text where the connection leaves it unparsed, as Django's does)."""
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
 def agreement_detail(request: Request, pk: int):
     user_id, rank, email = authenticate(request)
     today = datetime.datetime.now(datetime.UTC).date()
@@ -392,6 +397,10 @@ def agreement_detail(request: Request, pk: int):
         reminders,
         watchers,
     ) = row
+    offsets, revisions, parties, provisions, reviews, events, reminders, watchers = (
+        _json(v)
+        for v in (offsets, revisions, parties, provisions, reviews, events, reminders, watchers)
+    )
     parties, provisions = parties or [], provisions or []
     level = LEVELS[rank]
     if revisions:
