@@ -23,7 +23,8 @@ def offsets_errors(value) -> list[str]:
     errors = []
     for kind, days in value.items():
         if kind not in ReminderKind.of_agreements():
-            errors.append(f"Unknown reminder kind {kind!r}; use {', '.join(ReminderKind.of_agreements())}.")
+            known = ", ".join(ReminderKind.of_agreements())
+            errors.append(f"Unknown reminder kind {kind!r}; use {known}.")
             continue
         if not isinstance(days, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) for d in days

@@ -307,7 +307,12 @@ def test_point_of_contact_save_and_delete_belong_to_the_nation_represented(edito
         actor=editor,
         active_to="2027-01-31",
         postings=[
-            {"id": posting.pk, "code": "PHL", "active_from": "2025-07-01", "active_to": "2027-01-31"}
+            {
+                "id": posting.pk,
+                "code": "PHL",
+                "active_from": "2025-07-01",
+                "active_to": "2027-01-31",
+            }
         ],
     )
     changes = {r.changed_object: r.changes for r in ChangeRecord.objects.filter(action="update")}
@@ -319,7 +324,9 @@ def test_point_of_contact_save_and_delete_belong_to_the_nation_represented(edito
     pk = contact.pk
     point_of_contact_delete(point_of_contact=contact, actor=editor)
     assert not PointOfContact.objects.filter(pk=pk).exists()
-    deleted = next(r for r in ChangeRecord.objects.filter(action="delete") if r.related_object == usa)
+    deleted = next(
+        r for r in ChangeRecord.objects.filter(action="delete") if r.related_object == usa
+    )
     assert deleted.related_object == usa and deleted.changes["name"] == ["Jane Doe", None]
     assert ChangeRecord.objects.filter(action="delete").count() == 2  # the posting too
 

@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 
 from config.constraints import PythonChecks
-
 from partners.models import Posting
 
 from ..choices import ReminderKind, ReminderStatus
@@ -93,10 +92,10 @@ class Reminder(PythonChecks, models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
+
     @property
     def subject(self):
         """What the reminder is about: its agreement or its posting."""
         return next(getattr(self, name) for name in SUBJECT_FIELDS if getattr(self, f"{name}_id"))
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
