@@ -119,6 +119,16 @@ DETAIL = {
     },
     "owner": "desk.officer",
     "watchers": ["analyst"],
+    "contacts": [
+        {
+            "id": 5,
+            "name": "Jane Doe",
+            "rank": "Col.",
+            "role": "desk_officer",
+            "represents": "USA",
+            "url": f"{BASE}/points-of-contact/5/",
+        }
+    ],
     "office_email": "asia-desk@example.org",
     "reminder_offsets": None,
     "lateral": "bilateral",

@@ -13,7 +13,7 @@ from config.api import check_parameters, flatten_errors
 from ..filtersets import NationFilterSet, OrganizationFilterSet, PointOfContactFilterSet
 from ..models import Membership, Nation, Organization, PointOfContact
 from ..selectors import contacts_for, nations_with_lineage
-from ..services import point_of_contact_delete, point_of_contact_save
+from ..services import point_of_contact_save
 from . import examples
 from .serializers import (
     NationDetailSerializer,
@@ -130,7 +130,6 @@ def contact_write_data(request, *, partial: bool) -> dict:
         responses={200: PointOfContactDetailSerializer},
         examples=[examples.CONTACT_PATCH, examples.CONTACT_DETAIL],
     ),
-    destroy=extend_schema(summary="Delete a point of contact with its postings"),
     postings=extend_schema(
         summary="List the postings of a point of contact, the current first",
         responses={200: PostingSerializer(many=True)},
@@ -141,8 +140,10 @@ def contact_write_data(request, *, partial: bool) -> dict:
 class PointOfContactViewSet(viewsets.ModelViewSet):
     """Attachés, liaison and desk officers with their postings (each to a nation or an
     organization, over dates; the current one first). Writes go through
-    ``point_of_contact_save``; ``postings``, when given, replace the contact's postings."""
+    ``point_of_contact_save``; ``postings``, when given, replace the contact's postings.
+    Contacts are deleted in the admin only."""
 
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = PointOfContact.objects.all()
     filterset_class = PointOfContactFilterSet
     lookup_value_regex = r"\d+"
@@ -173,11 +174,6 @@ class PointOfContactViewSet(viewsets.ModelViewSet):
         data = contact_write_data(request, partial=partial)
         point_of_contact_save(point_of_contact=contact, actor=request.user, source="api", **data)
         return self._detail(contact.pk)
-
-    def destroy(self, request, *args, **kwargs):
-        contact = self.get_object()
-        point_of_contact_delete(point_of_contact=contact, actor=request.user, source="api")
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["get"], pagination_class=None)
     def postings(self, request, pk=None):
