@@ -160,4 +160,5 @@ CONTACT_PATCH = OpenApiExample(
     },
     request_only=True,
 )
-CONTACT_POSTINGS = OpenApiExample("Postings, the current first", value=POSTINGS, response_only=True)
+# One item: the schema shows it inside the list.
+CONTACT_POSTINGS = OpenApiExample("The current posting", value=POSTINGS[0], response_only=True)
