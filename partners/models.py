@@ -4,7 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 
 from config.constraints import PythonChecks
@@ -209,6 +209,16 @@ class PointOfContact(PythonChecks, models.Model):
             raise ValidationError({"active_to": "Must be on or after the active-from date."})
 
 
+def _successor_condition(nation, organization, role, active_from, pk) -> Q:
+    """The postings that succeed a posting with these values (concrete values, or
+    ``OuterRef``s in a subquery): see ``Posting``."""
+    if isinstance(nation, OuterRef):  # SQL: a NULL on either side matches nothing
+        place = Q(nation=nation) | Q(organization=organization)
+    else:
+        place = Q(nation=nation) if nation is not None else Q(organization=organization)
+    return place & Q(contact__role=role, active_from__gt=active_from) & ~Q(pk=pk)
+
+
 class PostingQuerySet(models.QuerySet):
     def active_on(self, day: datetime.date):
         """Postings active on ``day``: begun on or before it, not ended before it."""
@@ -216,22 +226,30 @@ class PostingQuerySet(models.QuerySet):
             Q(active_to__isnull=True) | Q(active_to__gte=day)
         )
 
-    def to_partner(self, partner):
-        """Postings to ``partner`` (a nation or an organization)."""
-        if isinstance(partner, Organization):
-            return self.filter(organization=partner)
-        return self.filter(nation=partner)
-
     def succeeding(self, posting: Posting):
-        """The postings that succeed ``posting`` (see ``Posting.successors``)."""
-        place = {"organization_id": posting.organization_id}
-        if posting.nation_id:
-            place = {"nation_id": posting.nation_id}
-        return (
-            self.filter(**place, contact__role=posting.contact.role)
-            .filter(active_from__gt=posting.active_from)
-            .exclude(pk=posting.pk)
+        """The postings that succeed ``posting`` (see ``Posting``)."""
+        return self.filter(
+            _successor_condition(
+                posting.nation_id,
+                posting.organization_id,
+                posting.contact.role,
+                posting.active_from,
+                posting.pk,
+            )
         )
+
+    def without_successor(self):
+        """Postings no successor is recorded for (one subquery)."""
+        successors = Posting.objects.filter(
+            _successor_condition(
+                OuterRef("nation"),
+                OuterRef("organization"),
+                OuterRef("contact__role"),
+                OuterRef("active_from"),
+                OuterRef("pk"),
+            )
+        )
+        return self.exclude(Exists(successors))
 
 
 class Posting(PythonChecks, models.Model):
@@ -324,6 +342,9 @@ class Posting(PythonChecks, models.Model):
 
     def active_on(self, day: datetime.date) -> bool:
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+    def has_successor(self) -> bool:
+        return Posting.objects.succeeding(self).exists()
 
     def clean(self):
         errors = {}

@@ -247,6 +247,7 @@ REMINDER_LIST = OpenApiExample(
     value={
         "id": 310,
         "agreement": EDCA_REF,
+        "posting": None,
         "kind": "review",
         "due_on": "2027-02-03",
         "days_before": 30,

@@ -150,14 +150,31 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "date", "note"]
 
 
+class PostingRefSerializer(serializers.Serializer):
+    """The posting a reminder is about, in short."""
+
+    id = serializers.IntegerField(read_only=True)
+    contact = serializers.HyperlinkedRelatedField(
+        view_name="api:point-of-contact-detail", read_only=True
+    )
+    code = serializers.CharField(read_only=True, help_text="ISO alpha-3 or an acronym.")
+    active_from = serializers.DateField(read_only=True)
+    active_to = serializers.DateField(read_only=True, allow_null=True)
+
+
 class ReminderSerializer(serializers.ModelSerializer):
-    agreement = AgreementRefSerializer(read_only=True)
+    """A reminder, about an agreement or (kind ``posting_end``) a posting: the other is
+    null."""
+
+    agreement = AgreementRefSerializer(read_only=True, allow_null=True)
+    posting = PostingRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Reminder
         fields = [
             "id",
             "agreement",
+            "posting",
             "kind",
             "due_on",
             "days_before",
@@ -170,7 +187,7 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 class AgreementReminderSerializer(ReminderSerializer):
     class Meta(ReminderSerializer.Meta):
-        fields = [f for f in ReminderSerializer.Meta.fields if f != "agreement"]
+        fields = [f for f in ReminderSerializer.Meta.fields if f not in ("agreement", "posting")]
 
 
 class ChangeRecordSerializer(serializers.ModelSerializer):

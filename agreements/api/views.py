@@ -358,7 +358,9 @@ class ReminderListView(generics.ListAPIView):
     serializer_class = ReminderSerializer
 
     def get_queryset(self):
-        return reminders_for(self.request.user).select_related("agreement")
+        return reminders_for(self.request.user).select_related(
+            "agreement", "posting__nation", "posting__organization"
+        )
 
 
 class WithinSerializer(serializers.Serializer):

@@ -96,6 +96,11 @@ class Reminder(PythonChecks, models.Model):
         return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
 
     @property
+    def subject_field(self) -> str:
+        """The one of ``SUBJECT_FIELDS`` that is set."""
+        return next(name for name in SUBJECT_FIELDS if getattr(self, f"{name}_id"))
+
+    @property
     def subject(self):
         """What the reminder is about: its agreement or its posting."""
-        return next(getattr(self, name) for name in SUBJECT_FIELDS if getattr(self, f"{name}_id"))
+        return getattr(self, self.subject_field)
