@@ -25,7 +25,7 @@ from accounts.services import calendar_token_regenerate, calendar_token_revoke
 from config.charts import bars, year_columns
 from config.pages import list_url
 from history.models import ChangeRecord
-from partners.models import Nation
+from partners.models import Nation, PointOfContact
 from partners.world_map import world_map
 
 from . import list_page, party_acts
@@ -67,10 +67,12 @@ def dashboard(request):
     )
 
     deadlines = deadlines_for(user, within=DASHBOARD_DAYS, queryset=Agreement.objects.all())
-    grouped = {kind: [] for kind in ReminderKind.values}
+    grouped = {kind: [] for kind in ReminderKind.of_agreements()}
     for deadline in deadlines:
         grouped[deadline.kind].append(deadline)
-    deadline_groups = [(kind, label, grouped[kind]) for kind, label in ReminderKind.choices]
+    deadline_groups = [
+        (kind, ReminderKind(kind).label, grouped[kind]) for kind in ReminderKind.of_agreements()
+    ]
 
     changes = changes_for(user)[:10]
     today = timezone.localdate()
@@ -112,6 +114,10 @@ def agreement_detail(request, pk: int):
             Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
             Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
+            Prefetch(
+                "contacts",
+                queryset=PointOfContact.objects.select_related("represents").order_by("name"),
+            ),
         )
     )
     agreement = get_object_or_404(queryset, pk=pk)
@@ -188,7 +194,7 @@ def deadlines(request):
     within, error = _within(request)
     kind = request.GET.get("kind", "")
     kind_error = ""
-    if kind and kind not in ReminderKind.values:
+    if kind and kind not in ReminderKind.of_agreements():
         kind_error = "Choose one of the kinds listed."
         kind = ""
     rows = deadlines_for(request.user, within=within)
@@ -210,7 +216,7 @@ def deadlines(request):
             "within_error": error,
             "kind": kind,
             "kind_error": kind_error,
-            "kinds": ReminderKind.choices,
+            "kinds": [(k, ReminderKind(k).label) for k in ReminderKind.of_agreements()],
             "token": token,
             "feed_url": feed_url,
             "today": timezone.localdate(),

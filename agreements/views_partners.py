@@ -22,7 +22,7 @@ from history.models import ChangeRecord
 from partners.choices import OrganizationKind
 from partners.filtersets import NationFilterSet, OrganizationFilterSet
 from partners.models import Membership, Nation, Organization, PointOfContact
-from partners.selectors import nations_with_lineage
+from partners.selectors import contacts_listed, nations_with_lineage, posted_to_on_day
 from partners.world_map import world_map
 
 from .choices import ProvisionCategory
@@ -43,14 +43,13 @@ def _current(queryset, today):
     return queryset.filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
 
 
-def _contacts(user, condition: Q, today):
-    """The current points of contact matching ``condition``; None (no section) for a reader
-    without the permission to view them, as in the search and the API."""
+def _contacts(user, queryset, today):
+    """The points of contact of ``queryset`` as the pages list them (the current posting
+    first on each row); None (no section) for a reader without the permission to view
+    them, as in the search and the API."""
     if not user.has_perm(CONTACT_PERMISSION):
         return None
-    return _current(PointOfContact.objects.filter(condition), today).select_related(
-        "represents", "posted_to"
-    )
+    return contacts_listed(queryset, today)
 
 
 def _history(partner, user):
@@ -189,7 +188,12 @@ def nation_detail(request, iso3: str):
         agreements_for(user).through_memberships_of(nation.pk).exclude(parties__nation=nation)
     )
     provisions = Provision.objects.visible_to(user).filter(agreement__parties__nation=nation)
-    contacts = _contacts(user, Q(represents=nation) | Q(posted_to=nation), today)
+    # Postings to this nation today, and the contacts serving it (their own span),
+    # wherever they are posted.
+    posted_here = _contacts(user, posted_to_on_day(nation, today), today)
+    from_here = _contacts(
+        user, _current(PointOfContact.objects.filter(represents=nation), today), today
+    )
     return render(
         request,
         "partners/nation.html",
@@ -199,7 +203,8 @@ def nation_detail(request, iso3: str):
             "through_membership": through_membership,
             "provision_bars": _provision_bars(provisions, nation.iso3),
             "memberships": memberships,
-            "contacts": contacts,
+            "posted_here": posted_here,
+            "from_here": from_here,
             "list_url": list_url(party=nation.iso3),
             "changes": _history(nation, user),
             "world_map": world_map(
@@ -232,7 +237,10 @@ def organization_detail(request, acronym: str):
     provisions = Provision.objects.visible_to(user).filter(
         agreement__parties__organization=organization
     )
-    contacts = _contacts(user, Q(represents__in=member_ids), today)
+    contacts = _contacts(
+        user, _current(PointOfContact.objects.filter(represents__in=member_ids), today), today
+    )
+    posted_here = _contacts(user, posted_to_on_day(organization, today), today)
     return render(
         request,
         "partners/organization.html",
@@ -244,6 +252,7 @@ def organization_detail(request, acronym: str):
             "memberships": memberships,
             "current_members": len(member_ids),
             "contacts": contacts,
+            "posted_here": posted_here,
             "list_url": list_url(organization=organization.acronym),
             "changes": _history(organization, user),
         },

@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Upper
 
-from .models import Nation, Organization
+from .models import Nation, Organization, PointOfContact, Posting, postings_in_order
 
 
 def nations_with_lineage(queryset: QuerySet[Nation] | None = None) -> QuerySet[Nation]:
@@ -57,3 +57,50 @@ def partners_by_codes(codes) -> dict[str, Nation | Organization]:
         if clean and partner is not None:
             found[code] = partner
     return found
+
+
+def contacts_for(user, *, with_agreements: bool = False) -> QuerySet[PointOfContact]:
+    """Points of contact with their nations and postings loaded (contacts carry no
+    classification: every reader with the view permission sees them all); with
+    ``with_agreements``, the agreements each is responsible for that ``user`` may see, as
+    ``visible_agreements``. A fixed number of queries whatever the number of contacts."""
+    queryset = PointOfContact.objects.select_related("represents", "posted_to").prefetch_related(
+        Prefetch("postings", queryset=Posting.objects.select_related("nation", "organization"))
+    )
+    if with_agreements:
+        # The agreements model, reached through the link (partners never imports agreements).
+        agreement = PointOfContact._meta.get_field("agreements").related_model
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "agreements",
+                queryset=agreement.objects.visible_to(user).order_by("reference"),
+                to_attr="visible_agreements",
+            )
+        )
+    return queryset
+
+
+def contacts_listed(queryset: QuerySet[PointOfContact], today: datetime.date) -> list:
+    """The contacts of ``queryset`` as the partner pages list them: each with
+    ``ordered_postings`` (the current first, each marked ``is_current``). Three queries."""
+    contacts = list(
+        queryset.select_related("represents", "posted_to").prefetch_related(
+            Prefetch("postings", queryset=Posting.objects.select_related("nation", "organization"))
+        )
+    )
+    for contact in contacts:
+        contact.ordered_postings = postings_in_order(contact.postings.all(), today)
+        for posting in contact.ordered_postings:
+            posting.is_current = posting.active_on(today)
+    return contacts
+
+
+def posted_to_on_day(partner, day: datetime.date) -> QuerySet[PointOfContact]:
+    """Contacts with a posting to ``partner`` (a nation or an organization) active on
+    ``day``."""
+    postings = Posting.objects.active_on(day)
+    if isinstance(partner, Organization):
+        postings = postings.filter(organization=partner)
+    else:
+        postings = postings.filter(nation=partner)
+    return PointOfContact.objects.filter(pk__in=postings.values("contact_id"))

@@ -63,7 +63,7 @@ from agreements.services import agreement_save
 from agreements.services.acts import rebuild_periods
 from config.filters import ModelIdsFilter
 from history.models import ChangeRecord
-from partners.models import Membership, Nation, Organization, PointOfContact
+from partners.models import Membership, Nation, Organization, PointOfContact, Posting
 
 from .factories import AgreementFactory, NationFactory, OrganizationFactory, ProvisionFactory
 from .formscrape import form_data
@@ -171,6 +171,7 @@ PARAMETER_KINDS = {
     ("agreements:detail", "pk"): "agreement",
     ("api:agreement-detail", "pk"): "agreement",
     ("api:point-of-contact-detail", "pk"): "contact",
+    ("api:point-of-contact-postings", "pk"): "contact",
     ("admin:auth_user_password_change", "id"): "user",
     # The admin's "view on site" takes a content type and an object: one kind fills both.
     ("admin:view_on_site", "content_type_id"): "on_site",
@@ -252,6 +253,7 @@ GUARDS = {
     "api:organization-detail": ("api", "partners.view_organization"),
     "api:point-of-contact-list": ("api", "partners.view_pointofcontact"),
     "api:point-of-contact-detail": ("api", "partners.view_pointofcontact"),
+    "api:point-of-contact-postings": ("api", "partners.view_pointofcontact"),
     "api:token": ("open", 405),  # POST only
     "api:schema": ("api_signed_in",),
     "api:docs": ("api_signed_in",),
@@ -701,6 +703,7 @@ def build_world() -> World:
         represents=usa,
         posted_to=phl,
     )
+    Posting.objects.create(contact=contact, nation=phl, active_from=datetime.date(2025, 7, 1))
 
     # One agreement per level, each with a provision, a review, an event, reminders and a
     # change record of its own level.
@@ -960,6 +963,7 @@ STATE_TABLES = [
     Organization,
     Membership,
     PointOfContact,
+    Posting,
 ]
 WRITE_SQL = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 
