@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "partners",
     "agreements",
     "history",
+    "engagements",
 ]
 
 MIDDLEWARE = [
