@@ -9,11 +9,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.choices import Classification
+from accounts.groups import REGISTRY_ADMINS
 from engagements.models import Engagement
 from engagements.services import StaleVersion, engagement_delete, engagement_save
 from history.models import ChangeRecord
 
-from .factories import AgreementFactory, ProvisionFactory
+from .api_helpers import client_for
+from .factories import AgreementFactory, ProvisionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -381,3 +383,340 @@ def test_raising_the_classification_raises_its_history(registrar, viewer, partne
     engagement = _save(registrar, participants=["PHL", "USA"])
     engagement_save(engagement=engagement, actor=registrar, classification="confidential")
     assert not ChangeRecord.objects.about(engagement).visible_to(viewer).exists()
+
+
+# The API ----------------------------------------------------------------------------------
+
+URL = "/api/v1/engagements/"
+
+
+def detail_url(engagement) -> str:
+    return f"{URL}{engagement.pk}/"
+
+
+def body(**overrides) -> dict:
+    data = {
+        "title": "Balikatan 2026",
+        "kind": "exercise",
+        "status": "approved",
+        "starts_on": "2026-04-20",
+        "ends_on": "2026-05-09",
+        "location_nation": "PHL",
+        "participants": [{"code": "PHL", "role": "host"}, {"code": "USA", "role": "lead"}],
+    }
+    return {**data, **overrides}
+
+
+def test_api_create_read_update(editor, viewer, partners, edca, frozen_today):
+    provision = ProvisionFactory(agreement=edca, category="joint_exercises")
+    c = client_for(editor)
+    response = c.post(
+        URL,
+        body(
+            agreements=[edca.pk], provisions=[provision.pk], latitude="15.185", longitude="120.56"
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert response["ETag"] == '"1"'
+    assert data["location_nation"] == {"code": "PHL", "name": "Philippines"}
+    assert [p["code"] for p in data["participants"]] == ["PHL", "USA"]
+    assert data["agreements"][0]["reference"] == "US-PH-2014-EDCA"
+    assert data["provisions"][0]["agreement"]["id"] == edca.pk
+    assert data["latitude"] == "15.18500"
+    engagement = Engagement.objects.get()
+
+    read = client_for(viewer).get(detail_url(engagement))
+    assert read.status_code == 200 and read["ETag"] == '"1"'
+
+    patched = c.patch(
+        detail_url(engagement), {"summary": "Annual."}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert patched.status_code == 200, patched.json()
+    assert patched["ETag"] == '"2"' and patched.json()["summary"] == "Annual."
+    # Unchanged: participants and links stay when not given.
+    assert len(patched.json()["participants"]) == 2 and patched.json()["agreements"]
+
+    stale = c.patch(
+        detail_url(engagement), {"summary": "Late."}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert stale.status_code == 412
+    assert Engagement.objects.get().summary == "Annual."
+    bad = c.patch(detail_url(engagement), {"summary": "x"}, format="json", HTTP_IF_MATCH="abc")
+    assert bad.status_code == 412
+
+    put = c.put(detail_url(engagement), body(title="Balikatan 41"), format="json")
+    assert put.status_code == 200
+    assert put.json()["summary"] == ""  # a PUT resets what it leaves out
+    assert put.json()["agreements"]  # links it does not name stay
+
+
+def test_api_validation_errors_name_the_field(editor, partners, edca, frozen_today):
+    c = client_for(editor)
+    cases = [
+        (body(ends_on="2026-01-01"), "ends_on"),
+        (body(latitude="95", longitude="10"), "latitude"),
+        (body(kind="parade"), "kind"),
+        (body(participants=[{"code": "PHL", "role": "host"}]), "participants"),
+        (body(participants=[{"code": "XXX"}, {"code": "USA"}]), "participants[0].code"),
+        (body(participants=[{"code": "PHL", "personnel": -1}]), "participants[0].personnel"),
+        (body(agreements=[999_999]), "agreements"),
+        (body(agreements=["abc"]), "agreements[0]"),
+        (body(provisions=[ProvisionFactory(agreement=edca).pk]), "provisions"),
+        (body(status="completed", ends_on="2026-07-01"), "ends_on"),
+        (body(outcome="met"), "outcome"),
+        (body(location_nation="ZZZ"), "location_nation"),
+        (body(owner="nobody"), "owner"),
+        (body(classification="secret"), "classification"),
+    ]
+    for data, key in cases:
+        response = c.post(URL, data, format="json")
+        assert response.status_code == 400, (key, response.status_code)
+        assert key in response.json(), (key, response.json())
+    assert not Engagement.objects.exists()
+
+
+def test_api_clearance(viewer, editor, registrar, partners, frozen_today):
+    secret = _save(registrar, title="SNTLSECRET exercise", classification="secret")
+    open_one = _save(registrar, title="Open exercise")
+    viewer_client = client_for(viewer)
+    listed = viewer_client.get(URL).json()
+    assert [row["id"] for row in listed["results"]] == [open_one.pk]
+    missing = viewer_client.get(f"{URL}999999/")
+    hidden = viewer_client.get(detail_url(secret))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    # Writes on a hidden engagement are a 404 and change nothing.
+    low_registrar = UserFactory(
+        username="low_registrar", group=REGISTRY_ADMINS, clearance="confidential"
+    )
+    for who, method in ((editor, "put"), (editor, "patch"), (low_registrar, "delete")):
+        response = getattr(client_for(who), method)(detail_url(secret), body(), format="json")
+        assert response.status_code == 404, method
+    secret.refresh_from_db()
+    assert secret.version == 1 and secret.title == "SNTLSECRET exercise"
+    # The viewer may read but not write.
+    assert (
+        viewer_client.patch(detail_url(open_one), {"title": "x"}, format="json").status_code == 403
+    )
+    assert viewer_client.post(URL, body(), format="json").status_code == 403
+
+
+def test_api_hides_and_keeps_links_above_clearance(editor, linked):
+    engagement, open_agreement, open_provision, secret, secret_provision, annex = linked
+    c = client_for(editor)
+    response = c.get(detail_url(engagement))
+    text = response.content.decode()
+    assert "SNTLSECRET" not in text and "Secret annex" not in text and "Hidden clause" not in text
+    assert [a["reference"] for a in response.json()["agreements"]] == ["OPEN-1"]
+    # A hidden agreement id is refused like a missing one.
+    for agreement_id in (secret.pk, 999_999):
+        refused = c.patch(detail_url(engagement), {"agreements": [agreement_id]}, format="json")
+        assert refused.status_code == 400
+        assert refused.json()["agreements"] == [
+            f"No agreement you may see has the id(s): {agreement_id}."
+        ]
+    # An edit by the editor keeps the links they may not see.
+    kept = c.patch(
+        detail_url(engagement),
+        {"agreements": [open_agreement.pk], "provisions": [open_provision.pk], "title": "New"},
+        format="json",
+    )
+    assert kept.status_code == 200
+    assert set(engagement.agreements.all()) == {open_agreement, secret}
+    assert set(engagement.provisions.all()) == {open_provision, secret_provision, annex}
+    # Deleting it is refused: the hidden links would go unseen.
+    assert c.delete(detail_url(engagement)).status_code == 403
+    assert Engagement.objects.filter(pk=engagement.pk).exists()
+
+
+def test_api_delete(editor, registrar, partners, frozen_today):
+    engagement = _save(registrar, participants=["PHL", "USA"])
+    assert client_for(editor).delete(detail_url(engagement)).status_code == 403  # no permission
+    assert client_for(registrar).delete(detail_url(engagement)).status_code == 204
+    assert not Engagement.objects.exists()
+
+
+# Filters ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def calendar_of(registrar, partners, edca, frozen_today):
+    """Four engagements in 2024-2026 with different partners, kinds and links."""
+    training = ProvisionFactory(agreement=edca, category="training")
+    nato_agreement = AgreementFactory(reference="NATO-1", parties=[partners["NATO"]])
+    made = {
+        "balikatan": _save(
+            registrar,
+            title="Balikatan 2024",
+            starts_on=datetime.date(2024, 4, 22),
+            ends_on=datetime.date(2024, 5, 10),
+            participants=[{"code": "PHL", "role": "host"}, "USA"],
+            agreement_ids=[edca.pk],
+            provision_ids=[training.pk],
+            domain="joint",
+            location="Luzon",
+        ),
+        "visit": _save(
+            registrar,
+            title="Chief of staff visit",
+            kind="senior_leader_visit",
+            status="planned",
+            starts_on=datetime.date(2025, 2, 3),
+            ends_on=None,
+            participants=[{"code": "COL", "role": "host"}, "USA"],
+        ),
+        "steadfast": _save(
+            registrar,
+            title="Steadfast exercise",
+            starts_on=datetime.date(2026, 1, 10),
+            ends_on=datetime.date(2026, 3, 1),
+            participants=[{"code": "NATO", "role": "lead"}, "GBR", "FRA"],
+            agreement_ids=[nato_agreement.pk],
+            domain="maritime",
+            summary="Reinforcement of the alliance.",
+        ),
+        "secret": _save(
+            registrar,
+            title="Quiet talks",
+            kind="staff_talks",
+            classification="secret",
+            starts_on=datetime.date(2025, 6, 1),
+            participants=[{"code": "PHL", "role": "host"}, "JPN"],
+            agreement_ids=[edca.pk],
+        ),
+    }
+    from partners.models import Membership
+
+    Membership.objects.create(
+        nation=partners["GBR"], organization=partners["NATO"], joined_on=datetime.date(1949, 8, 24)
+    )
+    return made
+
+
+def titles(response) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [row["title"] for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", ["Steadfast exercise", "Chief of staff visit", "Balikatan 2024"]),
+        ("partner=PHL", ["Balikatan 2024"]),
+        ("partner=Philippines", ["Balikatan 2024"]),
+        ("partner=USA,PHL", ["Balikatan 2024"]),
+        ("partner=usa", ["Chief of staff visit", "Balikatan 2024"]),
+        ("partner=NATO", ["Steadfast exercise"]),
+        ("organization=NATO", ["Steadfast exercise"]),
+        ("kind=senior_leader_visit,staff_visit", ["Chief of staff visit"]),
+        ("status=planned", ["Chief of staff visit"]),
+        ("domain=maritime", ["Steadfast exercise"]),
+        ("agreement=US-PH-2014-EDCA", ["Balikatan 2024"]),
+        ("agreement=us-ph-2014-edca,NATO-1", ["Steadfast exercise", "Balikatan 2024"]),
+        ("provision_category=training", ["Balikatan 2024"]),
+        ("starts_after=2025-01-01", ["Steadfast exercise", "Chief of staff visit"]),
+        ("starts_before=2024-12-31", ["Balikatan 2024"]),
+        ("ends_after=2025-02-03&ends_before=2025-02-03", ["Chief of staff visit"]),
+        ("ends_before=2024-05-10", ["Balikatan 2024"]),
+        ("q=alliance", ["Steadfast exercise"]),
+        ("q=LUZON", ["Balikatan 2024"]),
+        ("ordering=title", ["Balikatan 2024", "Chief of staff visit", "Steadfast exercise"]),
+        ("ordering=-ends_on", ["Steadfast exercise", "Balikatan 2024", "Chief of staff visit"]),
+    ],
+)
+def test_filters(viewer, calendar_of, query, expected):
+    assert titles(client_for(viewer).get(f"{URL}?{query}")) == expected
+
+
+def test_filter_by_agreement_id_and_the_secret_one_for_the_cleared(registrar, calendar_of, edca):
+    got = titles(client_for(registrar).get(f"{URL}?agreement={edca.pk}"))
+    assert got == ["Quiet talks", "Balikatan 2024"]
+
+
+@pytest.mark.parametrize(
+    "query, param",
+    [
+        ("kind=parade", "kind"),
+        ("partner=ZZZ", "partner"),
+        ("organization=NOPE", "organization"),
+        ("agreement=NO-SUCH", "agreement"),
+        ("provision_category=nonsense", "provision_category"),
+        ("starts_after=2024-13-01", "starts_after"),
+        ("ordering=colour", "ordering"),
+        ("partners=PHL", "partners"),
+    ],
+)
+def test_bad_filters_are_400s_naming_the_parameter(viewer, calendar_of, query, param):
+    response = client_for(viewer).get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert param in response.json()
+
+
+def test_a_hidden_agreement_is_an_unknown_filter_value(viewer, partners, frozen_today):
+    secret = AgreementFactory(reference="SNTLSECRET-1", classification="secret")
+    hidden = client_for(viewer).get(f"{URL}?agreement={secret.pk}")
+    missing = client_for(viewer).get(f"{URL}?agreement=999999")
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden.json()["agreement"][0].replace(str(secret.pk), "N") == missing.json()[
+        "agreement"
+    ][0].replace("999999", "N")
+
+
+# Export -----------------------------------------------------------------------------------
+
+
+def test_export_is_the_filtered_list_as_csv(analyst, viewer, calendar_of):
+    response = client_for(analyst).get(f"{URL}export/?partner=PHL")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("id,title,kind,status,classification,starts_on")
+    assert len(lines) == 3  # the analyst is cleared for the secret one
+    assert "PHL:host;USA:participant" in lines[-1]
+    assert "US-PH-2014-EDCA" in lines[-1] and "training" in lines[-1]
+    assert client_for(viewer).get(f"{URL}export/").status_code == 403  # no export permission
+    assert client_for(analyst).get(f"{URL}export/?kind=x").status_code == 400
+
+
+def test_export_hides_links_above_clearance(editor, linked):
+    engagement, *_ = linked
+    response = client_for(editor).get(f"{URL}export/")
+    text = b"".join(response.streaming_content).decode()
+    assert "OPEN-1" in text and "SNTLSECRET" not in text
+
+
+# Query counts -----------------------------------------------------------------------------
+
+
+def _make_engagements(n, registrar, partners, agreement):
+    for i in range(n):
+        provision = ProvisionFactory(agreement=agreement)
+        _save(
+            registrar,
+            title=f"Exercise {i}",
+            participants=[{"code": "PHL", "role": "host"}, "USA", "NATO"],
+            agreement_ids=[agreement.pk],
+            provision_ids=[provision.pk],
+            location_nation="PHL",
+            watchers=["registrar"],
+        )
+
+
+@pytest.mark.parametrize("path", [URL, f"{URL}export/", f"{URL}?partner=PHL&q=exercise"])
+def test_query_count_does_not_grow(registrar, partners, edca, frozen_today, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(registrar)
+    counts = []
+    for n in (1, 99):
+        _make_engagements(n, registrar, partners, edca)
+        with CaptureQueriesContext(connection) as queries:
+            response = c.get(path, {"page_size": 500} if "export" not in path else {})
+            if getattr(response, "streaming", False):
+                b"".join(response.streaming_content)
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
