@@ -720,3 +720,81 @@ def test_query_count_does_not_grow(registrar, partners, edca, frozen_today, path
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+# The admin --------------------------------------------------------------------------------
+
+
+def _admin_form(client, url) -> dict:
+    from .formscrape import form_data
+
+    page = client.get(url)
+    assert page.status_code == 200
+    return form_data(page.content.decode(), "engagement_form")
+
+
+def test_admin_add_and_change_through_the_service(client, editor, partners, edca, frozen_today):
+    client.force_login(editor)
+    data = _admin_form(client, "/admin/engagements/engagement/add/")
+    data.update(
+        {
+            "title": "Cope Thunder",
+            "kind": "exercise",
+            "status": "approved",
+            "classification": "unclassified",
+            "starts_on": "2026-07-01",
+            "ends_on": "2026-07-14",
+            "agreements": [str(edca.pk)],
+            "participants-0-nation": str(partners["PHL"].pk),
+            "participants-0-role": "host",
+            "participants-1-nation": str(partners["USA"].pk),
+            "participants-1-role": "participant",
+            "participants-1-personnel": "300",
+        }
+    )
+    response = client.post("/admin/engagements/engagement/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    engagement = Engagement.objects.get()
+    assert engagement.version == 1 and list(engagement.agreements.all()) == [edca]
+    assert {p.code: p.personnel for p in engagement.participants.all()} == {"PHL": None, "USA": 300}
+    record = ChangeRecord.objects.get(action="create", changed_object_type__model="engagement")
+    assert record.source == "admin" and record.actor == editor
+
+    # A rule of the service, on the field it names, and nothing saved.
+    url = f"/admin/engagements/engagement/{engagement.pk}/change/"
+    data = _admin_form(client, url)
+    data["participants-1-role"] = "host"  # (editors may not delete rows: no such permission)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "besides the host" in response.content.decode()
+    assert set(engagement.participants.values_list("role", flat=True)) == {"host", "participant"}
+    # The history is on the change form.
+    assert "Change history" in client.get(url).content.decode()
+
+
+def test_admin_keeps_hidden_links_and_offers_only_visible_choices(client, editor, linked):
+    engagement, open_agreement, open_provision, secret, secret_provision, annex = linked
+    client.force_login(editor)
+    url = f"/admin/engagements/engagement/{engagement.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "SNTLSECRET" not in page and "Secret annex" not in page and "Hidden clause" not in page
+    data = _admin_form(client, url)
+    data["title"] = "Renamed in the admin"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    engagement.refresh_from_db()
+    assert engagement.title == "Renamed in the admin"
+    assert set(engagement.agreements.all()) == {open_agreement, secret}
+    assert set(engagement.provisions.all()) == {open_provision, secret_provision, annex}
+    # A hidden agreement posted is refused like a missing one.
+    data = _admin_form(client, url)
+    data["agreements"] = [str(open_agreement.pk), str(secret.pk)]
+    response = client.post(url, data)
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+
+
+def test_admin_hides_engagements_above_clearance(client, editor, registrar, partners, frozen_today):
+    secret = _save(registrar, title="SNTLSECRET talks", classification="secret")
+    client.force_login(editor)
+    assert "SNTLSECRET" not in client.get("/admin/engagements/engagement/").content.decode()
+    assert client.get(f"/admin/engagements/engagement/{secret.pk}/change/").status_code == 404
