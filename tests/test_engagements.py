@@ -527,7 +527,11 @@ def test_api_hides_and_keeps_links_above_clearance(editor, linked):
     assert set(engagement.agreements.all()) == {open_agreement, secret}
     assert set(engagement.provisions.all()) == {open_provision, secret_provision, annex}
     # Deleting it is refused: the hidden links would go unseen.
-    assert c.delete(detail_url(engagement)).status_code == 403
+    low_registrar = UserFactory(
+        username="low_registrar", group=REGISTRY_ADMINS, clearance="confidential"
+    )
+    refused = client_for(low_registrar).delete(detail_url(engagement))
+    assert refused.status_code == 409 and "above your clearance" in refused.json()["detail"]
     assert Engagement.objects.filter(pk=engagement.pk).exists()
 
 

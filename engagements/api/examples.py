@@ -100,7 +100,7 @@ WRITE = {
 ENGAGEMENT_LIST = OpenApiExample(
     "Engagements with the Philippines",
     summary="engagements/?partner=PHL",
-    value=[LIST_ITEM],
+    value=LIST_ITEM,
     response_only=True,
 )
 ENGAGEMENT_DETAIL = OpenApiExample("Balikatan 2024", value=DETAIL, response_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,6 +35,18 @@ from .serializers import (
     EngagementDetailSerializer,
     EngagementListSerializer,
     EngagementWriteSerializer,
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Other records depend on this one."
+    default_code = "conflict"
+
+
+HIDDEN_LINKS = (
+    "This engagement is linked to agreements or provisions above your clearance; someone "
+    "cleared for them must delete it."
 )
 
 
@@ -183,12 +196,25 @@ class EngagementViewSet(viewsets.ModelViewSet):
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
 
-    @extend_schema(summary="Delete an engagement", responses={204: None})
+    @extend_schema(
+        summary="Delete an engagement",
+        responses={
+            204: None,
+            409: error_response(
+                "It is linked to an agreement or provision above your clearance: nothing was "
+                "deleted.",
+                {"detail": HIDDEN_LINKS},
+            ),
+        },
+    )
     def destroy(self, request, *args, **kwargs):
-        """Refused (403) when it is linked to an agreement or provision above your
+        """Refused (409) when it is linked to an agreement or provision above your
         clearance: someone cleared for it must delete it."""
         engagement = self.get_object()
-        engagement_delete(engagement=engagement, actor=request.user, source="api")
+        try:
+            engagement_delete(engagement=engagement, actor=request.user, source="api")
+        except PermissionDenied as exc:
+            raise Conflict(HIDDEN_LINKS) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
