@@ -255,7 +255,7 @@ GUARDS = {
     "api:token": ("open", 405),  # POST only
     "api:schema": ("api_signed_in",),
     "api:docs": ("api_signed_in",),
-    "api/v1/^(?P<path>.*)$": ("api_unknown",),  # the API's catch-all: 401 like every other
+    r"api/v1/^(?P<path>[\s\S]*)$": ("api_unknown",),  # the API catch-all: 401 like the rest
 }
 # The admin site's own routes (not a model's): the status a staff user with the permission
 # gets, or how it is worked out (see expected_admin); ("permission", label): 200 with it, 403
