@@ -3,7 +3,7 @@
 Synced after every migrate by a post_migrate receiver (``accounts.apps``): this declaration is
 the only place the groups are defined."""
 
-REGISTRY_APPS = ("agreements", "partners", "history")
+REGISTRY_APPS = ("agreements", "partners", "history", "engagements")
 
 POLICY_STAFF = "Policy staff"
 ANALYSTS = "Analysts"
@@ -14,13 +14,21 @@ GROUPS = {
     POLICY_STAFF: {"actions": ("view",), "extra": ()},
     ANALYSTS: {
         "actions": ("view",),
-        "extra": ("agreements.export_agreement", "agreements.view_statistics"),
+        "extra": (
+            "agreements.export_agreement",
+            "agreements.view_statistics",
+            "engagements.export_engagement",
+        ),
     },
     # Editors pick owners and watchers, so they may look users up; they export what they
     # select in the admin (issue: "editors get actions to export the selection as CSV").
     EDITORS: {
         "actions": ("view", "add", "change"),
-        "extra": ("accounts.view_user", "agreements.export_agreement"),
+        "extra": (
+            "accounts.view_user",
+            "agreements.export_agreement",
+            "engagements.export_engagement",
+        ),
     },
     # Everything in the registry, users and groups included.
     REGISTRY_ADMINS: {"actions": ("view", "add", "change", "delete"), "all": True, "extra": ()},

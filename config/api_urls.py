@@ -1,5 +1,5 @@
-"""/api/v1/: the root listing the endpoints, the agreements and partners APIs, token login, the
-OpenAPI schema and docs."""
+"""/api/v1/: the root listing the endpoints, the agreements, partners and engagements APIs,
+token login, the OpenAPI schema and docs."""
 
 import re
 
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import agreements.api.urls
+import engagements.api.urls
 import partners.api.urls
 from accounts.views import lockout_message, lockout_seconds
 from config.parsers import BoundedJSONParser
@@ -96,7 +97,11 @@ class DocsView(SpectacularSwaggerSplitView):
     template_name = "api/docs.html"
 
 
-ENDPOINT_PATTERNS = [*agreements.api.urls.urlpatterns, *partners.api.urls.urlpatterns]
+ENDPOINT_PATTERNS = [
+    *agreements.api.urls.urlpatterns,
+    *partners.api.urls.urlpatterns,
+    *engagements.api.urls.urlpatterns,
+]
 
 
 def _route(pattern: URLPattern) -> str:
@@ -144,5 +149,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^(?P<path>.*)$", not_found),
+    # Any character, line breaks included: an address with an encoded newline is a JSON 404
+    # too, never Django's HTML page.
+    re_path(r"^(?P<path>[\s\S]*)$", not_found),
 ]

@@ -28,13 +28,14 @@ RECORD_NAMES = {
     "agreementevent": "event",
     "partyact": "act",
     "pointofcontact": "point of contact",
+    "participation": "participant",
 }
 
 # The verb of each action: a part added to an aggregate, an act or a review recorded, an
 # aggregate itself created.
 VERBS = {"create": "added", "update": "changed", "delete": "removed"}
 AGGREGATE_VERBS = {"create": "created", "update": "changed", "delete": "deleted"}
-AGGREGATES = {"agreement", "nation", "organization"}
+AGGREGATES = {"agreement", "nation", "organization", "engagement"}
 RECORDED = {"partyact", "review"}
 
 # A field whose name says it better than its verbose name ("expires on" reads as "Expires").

@@ -138,3 +138,50 @@ class ProvisionFactory(factory.django.DjangoModelFactory):
     def search_documents(self, create, extracted, **kwargs):
         if create:
             refresh_documents(self.agreement)
+
+
+# Engagements --------------------------------------------------------------------------------
+
+from engagements.choices import (  # noqa: E402
+    EngagementKind,
+    EngagementStatus,
+    ParticipationRole,
+)
+from engagements.models import Engagement, Participation  # noqa: E402
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    """A planned exercise with consistent dates. Participants are added with
+    ``participants=[partner, ...]`` (nations or organizations; the first one hosts, the
+    others take part); without them it gets none. Written directly, not through the service:
+    a test of history or versions goes through ``engagement_save``."""
+
+    class Meta:
+        model = Engagement
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Test exercise {n}")
+    kind = EngagementKind.EXERCISE
+    status = EngagementStatus.PLANNED
+    classification = Classification.UNCLASSIFIED
+    starts_on = datetime.date(2026, 9, 1)
+    ends_on = datetime.date(2026, 9, 14)
+    location = "Somewhere"
+
+    @factory.post_generation
+    def participants(self, create, extracted, **kwargs):
+        if not create or not extracted:
+            return
+        for index, partner in enumerate(extracted):
+            role = ParticipationRole.HOST if index == 0 else ParticipationRole.PARTICIPANT
+            side = {"nation": partner} if isinstance(partner, Nation) else {"organization": partner}
+            Participation.objects.create(engagement=self, role=role, **side)
+
+
+class ParticipationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participation
+
+    engagement = factory.SubFactory(EngagementFactory)
+    nation = factory.SubFactory(NationFactory)
+    role = ParticipationRole.PARTICIPANT

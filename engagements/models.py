@@ -1,0 +1,380 @@
+"""Engagements: the exercises, training, exchanges and visits that agreements make happen,
+with the nations and organizations taking part. An engagement is classified on its own; the
+agreements and provisions it is linked to keep theirs (a link above a reader's clearance is
+hidden from that reader, never the engagement)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.choices import Classification
+from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
+from agreements.models.common import DATE_VALIDATORS
+from config.constraints import PythonChecks
+from partners.models import Nation, Organization
+
+from .choices import Domain, EngagementKind, EngagementStatus, Outcome, ParticipationRole
+
+LATITUDE_VALIDATORS = [MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))]
+LONGITUDE_VALIDATORS = [MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))]
+MAX_PERSONNEL = 10_000_000
+
+
+class EngagementQuerySet(ClassifiedQuerySet):
+    def during(self, first: datetime.date, last: datetime.date) -> EngagementQuerySet:
+        """Engagements with a day from ``first`` to ``last`` (both included); one without an
+        end date lasts its first day."""
+        return self.filter(starts_on__lte=last).filter(
+            Q(ends_on__gte=first) | Q(ends_on__isnull=True, starts_on__gte=first)
+        )
+
+
+class Engagement(PythonChecks, models.Model):
+    title = models.CharField("title", max_length=300)
+    kind = models.CharField("kind", max_length=32, choices=EngagementKind.choices)
+    status = models.CharField(
+        "status",
+        max_length=16,
+        choices=EngagementStatus.choices,
+        default=EngagementStatus.PROPOSED,
+    )
+    classification = models.CharField(
+        "classification",
+        max_length=16,
+        choices=Classification.choices,
+        default=Classification.UNCLASSIFIED,
+    )
+    starts_on = models.DateField("starts on", validators=DATE_VALIDATORS)
+    ends_on = models.DateField(
+        "ends on",
+        null=True,
+        blank=True,
+        validators=DATE_VALIDATORS,
+        help_text="The last day; leave empty while unknown (it then counts as one day).",
+    )
+    location = models.CharField("location", max_length=300, blank=True)
+    location_nation = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="engagements_located",
+        verbose_name="location nation",
+    )
+    latitude = models.DecimalField(
+        "latitude",
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=LATITUDE_VALIDATORS,
+        help_text="Degrees, -90 to 90 (with the longitude).",
+    )
+    longitude = models.DecimalField(
+        "longitude",
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=LONGITUDE_VALIDATORS,
+        help_text="Degrees, -180 to 180 (with the latitude).",
+    )
+    domain = models.CharField("domain", max_length=16, choices=Domain.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_engagements",
+        verbose_name="owner",
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="watched_engagements",
+        verbose_name="watchers",
+    )
+    summary = models.TextField("summary", blank=True)
+    objectives = models.TextField("objectives", blank=True)
+    source_url = models.URLField("source URL", max_length=500, blank=True)
+    after_action_due_on = models.DateField(
+        "after-action report due on", null=True, blank=True, validators=DATE_VALIDATORS
+    )
+    outcome = models.CharField(
+        "outcome",
+        max_length=16,
+        choices=Outcome.choices,
+        blank=True,
+        help_text="The after-action assessment; recorded once the engagement is completed.",
+    )
+    outcome_notes = models.TextField("outcome notes", blank=True)
+    lessons = models.TextField("lessons", blank=True)
+    agreements = models.ManyToManyField(
+        "agreements.Agreement",
+        blank=True,
+        related_name="engagements",
+        verbose_name="agreements",
+        help_text="The agreements this engagement implements.",
+    )
+    provisions = models.ManyToManyField(
+        "agreements.Provision",
+        blank=True,
+        related_name="engagements",
+        verbose_name="provisions",
+        help_text="The provisions it implements; each of a linked agreement.",
+    )
+    contacts = models.ManyToManyField(
+        "partners.PointOfContact",
+        blank=True,
+        related_name="engagements",
+        verbose_name="points of contact",
+    )
+    version = models.PositiveIntegerField(
+        "version", default=1, editable=False, help_text="Bumped by every change."
+    )
+    revisions = models.JSONField(
+        "revisions",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Per clearance level: [version, time] of the last change visible at it.",
+    )
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField(
+        "updated at",
+        default=timezone.now,
+        editable=False,
+        help_text="The last change visible at the engagement's own classification.",
+    )
+
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "title", "id"]
+        verbose_name = "engagement"
+        permissions = [("export_engagement", "Can export engagements")]
+        indexes = [
+            models.Index(fields=["starts_on"], name="engagement_starts_idx"),
+            models.Index(fields=["ends_on"], name="engagement_ends_idx"),
+            models.Index(fields=["status"], name="engagement_status_idx"),
+            models.Index(fields=["after_action_due_on"], name="engagement_aar_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EngagementKind.values), name="engagement_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EngagementStatus.values), name="engagement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(classification__in=Classification.values),
+                name="engagement_classification_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(domain__in=[*Domain.values, ""]), name="engagement_domain_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=[*Outcome.values, ""]), name="engagement_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="engagement_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(after_action_due_on__isnull=True)
+                | Q(after_action_due_on__gte=F("starts_on")),
+                name="engagement_after_action_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="") | Q(status=EngagementStatus.COMPLETED),
+                name="engagement_outcome_when_completed",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="engagement_coordinates_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="engagement_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="engagement_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_on.isoformat() if self.starts_on else '?'})"
+
+    @property
+    def last_day(self) -> datetime.date | None:
+        """The engagement's last day: its end date, or its first day when it has none."""
+        return self.ends_on or self.starts_on
+
+    # Versions as each reader sees them (as for agreements) ---------------------------------
+
+    def _revision(self, level: str) -> list:
+        if not self.revisions:
+            return [self.version, self.updated_at.isoformat() if self.updated_at else None]
+        return self.revisions.get(level) or [0, None]
+
+    def version_for(self, user) -> int:
+        """The version ``user`` sees: it moves only when something they may see changed."""
+        level = level_of(user)
+        return self._revision(level)[0] if level else 0
+
+    def updated_at_for(self, user) -> datetime.datetime:
+        level = level_of(user)
+        moment = self._revision(level)[1] if level else None
+        return parse_datetime(moment) if moment else self.updated_at
+
+    # Validation ---------------------------------------------------------------------------
+
+    def clean(self):
+        """The rules on the engagement's own fields (the rules on its participants and
+        links are the service's: ``engagements.services``)."""
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        today = timezone.localdate()
+        starts, ends, due = self.starts_on, self.ends_on, self.after_action_due_on
+        if starts and ends and ends < starts:
+            add("ends_on", "Cannot be before the day the engagement starts.")
+        if starts and due and due < starts:
+            add("after_action_due_on", "Cannot be before the day the engagement starts.")
+        if self.status == EngagementStatus.COMPLETED:
+            if ends is None:
+                add("ends_on", "A completed engagement needs its end date.")
+            elif ends >= today:
+                add(
+                    "ends_on",
+                    "A completed engagement must have ended: the end date must be before "
+                    f"today ({today.isoformat()}).",
+                )
+            if due and due < today and not self.outcome:
+                add(
+                    "outcome",
+                    "The after-action report was due on "
+                    f"{due.isoformat()}: record the outcome of the completed engagement.",
+                )
+        elif self.outcome:
+            add("outcome", "An outcome is recorded only once the engagement is completed.")
+        if (self.latitude is None) != (self.longitude is None):
+            add(
+                "longitude" if self.longitude is None else "latitude",
+                "Give both the latitude and the longitude, or neither.",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ParticipationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ParticipationQuerySet:
+        """A participation takes its engagement's classification."""
+        levels = levels_for(user)
+        if levels is None:
+            return self
+        return self.filter(engagement__classification__in=levels)
+
+
+class Participation(PythonChecks, models.Model):
+    """A nation or an organization taking part in an engagement, once each."""
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="participants",
+        verbose_name="engagement",
+    )
+    nation = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="engagement_participations",
+        verbose_name="nation",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="engagement_participations",
+        verbose_name="organization",
+    )
+    role = models.CharField(
+        "role",
+        max_length=16,
+        choices=ParticipationRole.choices,
+        default=ParticipationRole.PARTICIPANT,
+    )
+    personnel = models.PositiveIntegerField(
+        "personnel",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PERSONNEL)],
+        help_text="How many people it sends, if known.",
+    )
+
+    objects = ParticipationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "participant"
+        verbose_name_plural = "participants"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nation__isnull=False, organization__isnull=True)
+                | Q(nation__isnull=True, organization__isnull=False),
+                name="participation_nation_xor_organization",
+            ),
+            models.UniqueConstraint(
+                fields=["engagement", "nation"],
+                condition=Q(nation__isnull=False),
+                name="participation_nation_once",
+            ),
+            models.UniqueConstraint(
+                fields=["engagement", "organization"],
+                condition=Q(organization__isnull=False),
+                name="participation_organization_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=ParticipationRole.values), name="participation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(personnel__isnull=True) | Q(personnel__gte=1),
+                name="participation_personnel_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.partner or "?")
+
+    @property
+    def partner(self) -> Nation | Organization | None:
+        return self.nation or self.organization
+
+    @property
+    def code(self) -> str:
+        partner = self.partner
+        return partner.code if partner else ""
+
+    @property
+    def kind(self) -> str:
+        return "nation" if self.nation_id else "organization"
+
+    def clean(self):
+        if bool(self.nation_id) == bool(self.organization_id):
+            raise ValidationError({"nation": "Choose exactly one of a nation or an organization."})
