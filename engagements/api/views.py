@@ -253,7 +253,7 @@ class EngagementExportView(APIView):
         return response
 
 
-class CountSerializer(serializers.Serializer):
+class EngagementCountSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
     label = serializers.CharField(allow_null=True)
     count = serializers.IntegerField()
@@ -261,10 +261,10 @@ class CountSerializer(serializers.Serializer):
 
 class EngagementStatisticsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
-    by_year = CountSerializer(many=True)
-    by_kind = CountSerializer(many=True)
-    by_status = CountSerializer(many=True)
-    by_partner = CountSerializer(many=True)
+    by_year = EngagementCountSerializer(many=True)
+    by_kind = EngagementCountSerializer(many=True)
+    by_status = EngagementCountSerializer(many=True)
+    by_partner = EngagementCountSerializer(many=True)
 
 
 def _value(kind, help_text):
