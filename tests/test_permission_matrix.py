@@ -62,6 +62,7 @@ from agreements.models import (
 from agreements.services import agreement_save
 from agreements.services.acts import rebuild_periods
 from config.filters import ModelIdsFilter
+from engagements.models import Engagement, Participation
 from history.models import ChangeRecord
 from partners.models import Membership, Nation, Organization, PointOfContact
 
@@ -104,6 +105,7 @@ BASE = {
     "nation": 7_910_000,
     "organization": 7_920_000,
     "contact": 7_930_000,
+    "engagement": 7_940_000,
 }
 MISSING_ID = 7_099_999  # no record of any kind has it
 RANK = {level: n for n, level in enumerate(LEVELS, start=1)}
@@ -171,6 +173,8 @@ PARAMETER_KINDS = {
     ("agreements:detail", "pk"): "agreement",
     ("api:agreement-detail", "pk"): "agreement",
     ("api:point-of-contact-detail", "pk"): "contact",
+    ("engagements:detail", "pk"): "engagement",
+    ("api:engagement-detail", "pk"): "engagement",
     ("admin:auth_user_password_change", "id"): "user",
     # The admin's "view on site" takes a content type and an object: one kind fills both.
     ("admin:view_on_site", "content_type_id"): "on_site",
@@ -198,6 +202,7 @@ ADMIN_MODEL_KINDS = {
     "partners.nation": "nation_pk",
     "partners.organization": "organization_pk",
     "partners.pointofcontact": "contact",
+    "engagements.engagement": "engagement",
     # django-axes' sign-in logs: no record planted, a missing one and a NUL byte only.
     "axes.accessattempt": "axes",
     "axes.accesslog": "axes",
@@ -212,6 +217,7 @@ CLASSIFIED_MODELS = {
     Reminder: "reminder",
     ChangeRecord: "changerecord",
     AgreementParty: "party",
+    Engagement: "engagement",
 }
 CLASSIFIED_KINDS = set(CLASSIFIED_MODELS.values()) | {"on_site"}
 
@@ -219,6 +225,7 @@ CLASSIFIED_KINDS = set(CLASSIFIED_MODELS.values()) | {"on_site"}
 # Pages and API routes by URL name (or pattern, when unnamed). Admin routes are worked out
 # from the admin's model and the persona's permissions (see expected_admin).
 VIEW = "agreements.view_agreement"
+ENGAGEMENT_VIEW = "engagements.view_engagement"
 GUARDS = {
     "health": ("open", 200),
     "login": ("login_page",),
@@ -252,6 +259,13 @@ GUARDS = {
     "api:organization-detail": ("api", "partners.view_organization"),
     "api:point-of-contact-list": ("api", "partners.view_pointofcontact"),
     "api:point-of-contact-detail": ("api", "partners.view_pointofcontact"),
+    "engagements:list": ("page", ENGAGEMENT_VIEW),
+    "engagements:calendar": ("page", ENGAGEMENT_VIEW),
+    "engagements:detail": ("page", ENGAGEMENT_VIEW),
+    "api:engagement-list": ("api", ENGAGEMENT_VIEW),
+    "api:engagement-detail": ("api", ENGAGEMENT_VIEW),
+    "api:engagement-export": ("api", ENGAGEMENT_VIEW, "engagements.export_engagement"),
+    "api:engagement-statistics": ("api", ENGAGEMENT_VIEW, "agreements.view_statistics"),
     "api:token": ("open", 405),  # POST only
     "api:schema": ("api_signed_in",),
     "api:docs": ("api_signed_in",),
@@ -322,7 +336,14 @@ EXTRA_QUERIES = {
     "api:provision-list": [
         (f"party=USA&in_force_on={TODAY.isoformat()}", ""),
         ("agreement={}&agreement={}", "agreement"),
+        ("dormant=true", ""),
+        ("dormant=false", ""),
     ],
+    "engagements:list": [("q={}", "term"), ("partner=USA&ordering=title", "")],
+    "engagements:calendar": [(f"month={TODAY:%Y-%m}", "")],
+    "api:engagement-list": [("q={}", "term"), ("agreement={}", "agreement")],
+    "api:engagement-export": [("agreement={}", "agreement")],
+    "api:engagement-statistics": [("group_by=partner,year", ""), ("group_by=kind,domain", "")],
 }
 # Query parameters a route needs on every request (without them it answers 400); added to the
 # query string of each of its cases.
@@ -355,6 +376,12 @@ API_WRITE_BODIES = {
     ),
     ("api:agreement-detail", "PATCH"): ("agreements.change_agreement", {"title": "Overwritten"}),
     ("api:agreement-detail", "DELETE"): ("agreements.delete_agreement", None),
+    ("api:engagement-detail", "PUT"): (
+        "engagements.change_engagement",
+        {"title": "Overwritten", "kind": "exercise", "starts_on": TODAY.isoformat()},
+    ),
+    ("api:engagement-detail", "PATCH"): ("engagements.change_engagement", {"title": "Overwritten"}),
+    ("api:engagement-detail", "DELETE"): ("engagements.delete_engagement", None),
     ("api:agreement-reviews", "POST"): (
         "agreements.add_review",
         {"reviewed_on": TODAY.isoformat(), "outcome": "terminate", "notes": "Overwritten"},
@@ -848,6 +875,34 @@ def build_world() -> World:
         actor=registrar,
     )
 
+    # One engagement per level, under the agreement and the provision of its level, this
+    # month (its report overdue); the unclassified one is also under the secret agreement
+    # and its secret annex (links the uncleared never see).
+    for level, agreement in agreements.items():
+        n = RANK[level]
+        engagement = Engagement.objects.create(
+            id=pk("engagement", n),
+            title=f"{token(level, 'ENGTITLE')} {word(level)}",
+            kind="exercise",
+            status="completed",
+            classification=level,
+            starts_on=TODAY - datetime.timedelta(days=5),
+            ends_on=TODAY - datetime.timedelta(days=1),
+            after_action_due_on=TODAY - datetime.timedelta(days=1),
+            location=token(level, "ENGLOCATION"),
+            summary=f"{token(level, 'ENGSUMMARY')} {word(level)}",
+            objectives=token(level, "ENGOBJECTIVES"),
+            lessons=token(level, "ENGLESSONS"),
+        )
+        Participation.objects.create(engagement=engagement, nation=usa, role="host")
+        Participation.objects.create(engagement=engagement, nation=phl, personnel=n)
+        engagement.agreements.add(agreement)
+        engagement.provisions.add(pk("provision", n))
+        engagement.contacts.add(contact)
+    hidden_links = Engagement.objects.get(pk=pk("engagement", RANK["unclassified"]))
+    hidden_links.agreements.add(agreements["secret"])
+    hidden_links.provisions.add(annex, pk("provision", RANK["secret"]))
+
     # An agreement with no links and nothing hidden, for the probes that edit one.
     unlinked = _plant_agreement(7, "unclassified", registrar, [usa, phl])
 
@@ -870,6 +925,7 @@ def build_world() -> World:
             ],
         ),
         "review": _levels("review"),
+        "engagement": _levels("engagement"),
         "event": _levels("event"),
         "reminder": _levels("reminder"),
         "party": _levels("party"),
@@ -960,6 +1016,10 @@ STATE_TABLES = [
     Organization,
     Membership,
     PointOfContact,
+    Engagement,
+    Engagement.agreements.through,
+    Engagement.provisions.through,
+    Participation,
 ]
 WRITE_SQL = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 
@@ -972,6 +1032,8 @@ def state() -> dict:
     }
     parts["versions"] = f"(SELECT SUM({qn('version')}) FROM {agreements})"
     parts["last change"] = f"(SELECT MAX({qn('updated_at')}) FROM {agreements})"
+    engagements = qn(Engagement._meta.db_table)
+    parts["engagement versions"] = f"(SELECT SUM({qn('version')}) FROM {engagements})"
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts.values()))
         return dict(zip(parts, cursor.fetchone(), strict=True))
