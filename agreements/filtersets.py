@@ -41,8 +41,10 @@ from config.filters import (
     CommaListFilter,
     FilterSet,
     ModelIdsFilter,
+    TrueFalseFilter,
     split_list,
 )
+from engagements.activity import filter_dormant
 from partners.filtersets import RegionFilter
 from partners.models import Nation, Organization
 
@@ -449,6 +451,11 @@ class ProvisionFilterSet(FilterSet):
         method="filter_q",
         help_text='Full text over title and text, in web search syntax ("a phrase", or, -word).',
     )
+    dormant = TrueFalseFilter(
+        method="filter_dormant",
+        help_text="true: dormant provisions, under which no completed engagement that you may "
+        "see ended in the last ENGAGEMENT_DORMANT_YEARS years (default 3); false: the others.",
+    )
 
     class Meta:
         model = Provision
@@ -467,9 +474,14 @@ class ProvisionFilterSet(FilterSet):
                 queryset=visible, request=self.request
             ).filter_agreements(visible, of_agreement)
             queryset = queryset.filter(agreement__in=agreements.order_by().values("pk"))
-        for name in ("category", "agreement", "q"):
+        for name in ("category", "agreement", "q", "dormant"):
             queryset = self.filters[name].filter(queryset, cleaned.get(name))
         return queryset
+
+    def filter_dormant(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return filter_dormant(queryset, getattr(self.request, "user", None), value)
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -498,23 +510,29 @@ ProvisionFilterSet.base_filters.update(
 
 
 class GroupByField(forms.CharField):
-    """One or two groupings of ``agreements.statistics.GROUPINGS``, comma separated."""
+    """One or two groupings of ``groupings`` (``agreements.statistics.GROUPINGS`` unless a
+    subclass names others), comma separated."""
+
+    groupings: tuple[str, ...] = GROUPINGS
+    max_groupings: int = MAX_GROUPINGS
 
     def clean(self, value):
         value = super().clean(value)
         names = split_list(value)
-        unknown = [name for name in names if name not in GROUPINGS]
+        unknown = [name for name in names if name not in self.groupings]
         if unknown:
             raise forms.ValidationError(
                 "Unknown grouping(s): %(names)s. Known: %(known)s.",
                 code="invalid_choice",
-                params={"names": ", ".join(unknown), "known": ", ".join(GROUPINGS)},
+                params={"names": ", ".join(unknown), "known": ", ".join(self.groupings)},
             )
         if len(set(names)) != len(names):
             raise forms.ValidationError("Give each grouping once.", code="repeated")
-        if len(names) > MAX_GROUPINGS:
+        if len(names) > self.max_groupings:
             raise forms.ValidationError(
-                "At most %(max)s groupings.", code="too_many", params={"max": MAX_GROUPINGS}
+                "At most %(max)s groupings.",
+                code="too_many",
+                params={"max": self.max_groupings},
             )
         return names
 

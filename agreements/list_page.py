@@ -1,8 +1,10 @@
-"""The pieces of the browser's agreement list that are not the filter itself: the checkbox
-groups, the partner names the party fields suggest, the removable chips of the filters in
-use, and the sortable column headings.
+"""The pieces of the browser's lists that are not the filter itself: the short address of
+a query, the page size, the checkbox groups, the partner names the party fields suggest,
+the removable chips of the filters in use, and the sortable column headings.
 
-The filter is ``AgreementFilterSet``, as for the API; nothing here changes what it matches."""
+The defaults are the agreement list's (its filter is ``AgreementFilterSet``, as for the
+API); the engagement list (``engagements/views.py``) passes its own labels and columns.
+Nothing here changes what a filter set matches."""
 
 from __future__ import annotations
 
@@ -51,15 +53,48 @@ SORTABLE = {
 DEFAULT_ORDERING = "-signed_on"
 
 
+# The query and the page size ------------------------------------------------------------
+
+PAGE_SIZES = (25, 50, 100, 200, 500)
+DEFAULT_PAGE_SIZE = 50
+
+
+def normalised(query: QueryDict) -> QueryDict:
+    """The query with repeated keys (ticked checkboxes) joined into the comma lists the
+    filter sets and the API take, and empty values dropped."""
+    data = QueryDict(mutable=True)
+    for key, values in query.lists():
+        values = [value.strip() for value in values if value.strip()]
+        if values:
+            data[key] = ",".join(values)
+    if data.get("page_size") == str(DEFAULT_PAGE_SIZE):
+        del data["page_size"]
+    return data
+
+
+def page_size(data: QueryDict) -> tuple[int, list[str]]:
+    """The page size asked for, or the default with the error messages."""
+    raw = data.get("page_size", "")
+    if not raw:
+        return DEFAULT_PAGE_SIZE, []
+    try:
+        size = int(raw)
+    except ValueError:
+        return DEFAULT_PAGE_SIZE, ["Enter a whole number."]
+    if not 1 <= size <= PAGE_SIZES[-1]:
+        return DEFAULT_PAGE_SIZE, [f"Enter a number from 1 to {PAGE_SIZES[-1]}."]
+    return size, []
+
+
 # Checkbox groups ----------------------------------------------------------------------------
 
 
-def checkbox_group(data: QueryDict, name: str, options) -> dict:
+def checkbox_group(data: QueryDict, name: str, options, *, labels=None) -> dict:
     """A group of checkboxes for a comma-list filter, those in the query ticked."""
     chosen = {value.strip().lower() for value in data.get(name, "").split(",")}
     return {
         "name": name,
-        "label": FILTER_LABELS[name],
+        "label": (labels or FILTER_LABELS)[name],
         "options": [(value, text, value.lower() in chosen) for value, text in options],
     }
 
@@ -125,20 +160,34 @@ def _without(path: str, data: QueryDict, name: str, remaining: list[str]) -> str
     return _url(path, query)
 
 
-def chips(path: str, data: QueryDict, cleaned: dict, choices: dict, rows: list[Partner]):
+def chips(
+    path: str,
+    data: QueryDict,
+    cleaned: dict,
+    choices: dict,
+    rows: list[Partner],
+    *,
+    labels: dict[str, str] | None = None,
+    partner_filters: tuple[str, ...] = ("party", "party_any"),
+    references: dict[str, dict[int, str]] | None = None,
+):
     """The filters in use, one chip for each value of a comma list.
 
     ``cleaned``: the filter set's cleaned data (a filter that is in error is not in it, and
     gets one chip for its whole value, so that it can be removed); ``choices``: the labels
-    of the values of each choice filter, by parameter."""
+    of the values of each choice filter, by parameter; ``labels``: the list's filters by
+    parameter (the agreement list's by default); ``partner_filters``: those that take
+    partners by code; ``references``: for filters that name records by id, each id's code
+    (an agreement's reference), which is what the chip shows and what remains is given by."""
     by_kind = {(p.kind, p.pk): p for p in rows}
+    references = references or {}
     found = []
-    for name, label in FILTER_LABELS.items():
+    for name, label in (labels or FILTER_LABELS).items():
         raw = data.get(name, "")
         if not raw:
             continue
         value = cleaned.get(name)
-        if name in ("party", "party_any") and value:
+        if name in partner_filters and value:
             # (kind, pk, code) triples; what remains is given by code.
             codes = [code for _kind, _pk, code in value]
             for index, (kind, pk, code) in enumerate(value):
@@ -153,12 +202,18 @@ def chips(path: str, data: QueryDict, cleaned: dict, choices: dict, rows: list[P
                 rest = codes[:index] + codes[index + 1 :]
                 text = f"{partner.name} ({partner.code})"
                 found.append(Chip(label, text, _without(path, data, name, rest)))
+        elif name in references and value:
+            codes = [references[name].get(pk, str(pk)) for pk in value]
+            for index, code in enumerate(codes):
+                rest = codes[:index] + codes[index + 1 :]
+                found.append(Chip(label, code, _without(path, data, name, rest)))
         elif isinstance(value, list) and value:
-            labels = choices.get(name, {})
+            labels_of = choices.get(name, {})
             values = [str(v) for v in value]
             for index, item in enumerate(values):
                 rest = values[:index] + values[index + 1 :]
-                found.append(Chip(label, labels.get(item, item), _without(path, data, name, rest)))
+                text = labels_of.get(item, item)
+                found.append(Chip(label, text, _without(path, data, name, rest)))
         else:
             found.append(Chip(label, raw, _without(path, data, name, [])))
     return found
@@ -176,13 +231,20 @@ def clear_all_url(path: str, data: QueryDict) -> str:
 # Sortable headings --------------------------------------------------------------------------
 
 
-def columns(ordering: str, *, searching: bool) -> dict[str, dict]:
+def columns(
+    ordering: str,
+    *,
+    searching: bool,
+    sortable: dict[str, str] | None = None,
+    default: str = DEFAULT_ORDERING,
+) -> dict[str, dict]:
     """Each sortable column by field: its heading, its ``aria-sort`` value ("ascending",
     "descending" or empty) and the ordering its link asks for (the other direction when it
-    is the current one, ascending otherwise)."""
-    current = ordering or ("" if searching else DEFAULT_ORDERING)
+    is the current one, ascending otherwise). ``searching``: search words rank the rows
+    instead of the ``default`` order (the agreement list's)."""
+    current = ordering or ("" if searching else default)
     result = {}
-    for field, label in SORTABLE.items():
+    for field, label in (sortable or SORTABLE).items():
         sort = "ascending" if current == field else "descending" if current == f"-{field}" else ""
         result[field] = {
             "field": field,

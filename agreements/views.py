@@ -11,7 +11,7 @@ import itertools
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,9 @@ from accounts.decorators import registry_page
 from accounts.models import CalendarToken
 from accounts.services import calendar_token_regenerate, calendar_token_revoke
 from config.charts import bars, year_columns
-from config.pages import list_url
+from config.pages import engagement_list_url, list_url
+from engagements.selectors import READ_PERMISSION as ENGAGEMENT_READ_PERMISSION
+from engagements.selectors import activities_under, dashboard_engagements
 from history.models import ChangeRecord
 from partners.models import Nation, PointOfContact
 from partners.world_map import world_map
@@ -80,10 +82,14 @@ def dashboard(request):
         in_force_counts_by_nation(user, today),
         count_url=lambda code: list_url(party=code, in_force_on=today.isoformat()),
     )
+    engagements = None
+    if user.has_perm(ENGAGEMENT_READ_PERMISSION):
+        engagements = dashboard_engagements(user, today)
     return render(
         request,
         "agreements/dashboard.html",
         {
+            "engagements": engagements,
             "total": counts.total,
             "in_force": by_status.get(AgreementStatus.IN_FORCE, 0),
             "status_counts": status_counts,
@@ -145,6 +151,9 @@ def agreement_detail(request, pk: int):
         party.status_today = status_labels.get(status, "")
     changes = ChangeRecord.objects.about(agreement).visible_to(user).for_display()
     can_edit = user.is_staff and user.has_perm("agreements.change_agreement")
+    activities = None
+    if user.has_perm(ENGAGEMENT_READ_PERMISSION):
+        activities = activities_under(agreement, user, today)
     return render(
         request,
         "agreements/detail.html",
@@ -159,6 +168,8 @@ def agreement_detail(request, pk: int):
             "superseded_by": [a for a in linked if a.supersedes_id == agreement.pk],
             "changes": changes,
             "timeline": timeline(agreement, today),
+            "activities": activities,
+            "engagements_url": engagement_list_url(agreement=agreement.reference),
             "version": agreement.version_for(user),
             "updated_at": agreement.updated_at_for(user),
             "today": today,
@@ -277,41 +288,14 @@ def calendar_feed(request, key: str):
 
 # Agreement list ----------------------------------------------------------------------------
 
-PAGE_SIZES = (25, 50, 100, 200, 500)
-DEFAULT_PAGE_SIZE = 50
-
-
-def _normalised(query: QueryDict) -> QueryDict:
-    """The query with repeated keys (ticked checkboxes) joined into the comma lists the
-    FilterSet and the API take, and empty values dropped."""
-    data = QueryDict(mutable=True)
-    for key, values in query.lists():
-        values = [value.strip() for value in values if value.strip()]
-        if values:
-            data[key] = ",".join(values)
-    if data.get("page_size") == str(DEFAULT_PAGE_SIZE):
-        del data["page_size"]
-    return data
-
-
-def _page_size(data: QueryDict) -> tuple[int, list[str]]:
-    raw = data.get("page_size", "")
-    if not raw:
-        return DEFAULT_PAGE_SIZE, []
-    try:
-        size = int(raw)
-    except ValueError:
-        return DEFAULT_PAGE_SIZE, ["Enter a whole number."]
-    if not 1 <= size <= PAGE_SIZES[-1]:
-        return DEFAULT_PAGE_SIZE, [f"Enter a number from 1 to {PAGE_SIZES[-1]}."]
-    return size, []
+PAGE_SIZES = list_page.PAGE_SIZES
 
 
 @require_GET
 @registry_page
 def agreement_list(request):
     user = request.user
-    data = _normalised(request.GET)
+    data = list_page.normalised(request.GET)
     if data.urlencode() != request.GET.urlencode():
         # The form sends every field, most of them empty, and one parameter per ticked box:
         # answer with the short, shareable address (comma lists, no empty parameters).
@@ -324,7 +308,7 @@ def agreement_list(request):
         request=request,
         known=("page", "page_size"),
     )
-    page_size, size_errors = _page_size(data)
+    page_size, size_errors = list_page.page_size(data)
     errors = dict(filterset.errors) if not filterset.is_valid() else {}
     if size_errors:
         errors["page_size"] = size_errors

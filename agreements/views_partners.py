@@ -16,8 +16,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import registry_page
-from config.charts import bars
-from config.pages import list_url
+from config.charts import bars, year_columns
+from config.pages import engagement_list_url, list_url
+from engagements.selectors import READ_PERMISSION as ENGAGEMENT_READ_PERMISSION
+from engagements.selectors import engagement_counts_by_year
 from history.models import ChangeRecord
 from partners.choices import OrganizationKind
 from partners.filtersets import NationFilterSet, OrganizationFilterSet
@@ -65,6 +67,23 @@ def _provision_bars(provisions, code: str):
         (labels.get(category, category), n, list_url(party=code, category=category))
         for category, n in counts
     )
+
+
+def _engagements_by_year(user, nation):
+    """The engagements ``user`` may see with ``nation`` taking part, by the year they start:
+    a chart (or None: none) whose columns link to that year's in the engagement list."""
+    counts = engagement_counts_by_year(user, nation=nation)
+    chart = year_columns(
+        counts,
+        lambda year: engagement_list_url(
+            partner=nation.iso3, starts_after=f"{year}-01-01", starts_before=f"{year}-12-31"
+        ),
+    )
+    return {
+        "chart": chart,
+        "total": sum(counts.values()),
+        "list_url": engagement_list_url(partner=nation.iso3),
+    }
 
 
 # Indexes -----------------------------------------------------------------------------------
@@ -194,11 +213,15 @@ def nation_detail(request, iso3: str):
     from_here = _contacts(
         user, _current(PointOfContact.objects.filter(represents=nation), today), today
     )
+    engagements_by_year = None
+    if user.has_perm(ENGAGEMENT_READ_PERMISSION):
+        engagements_by_year = _engagements_by_year(user, nation)
     return render(
         request,
         "partners/nation.html",
         {
             "nation": nation,
+            "engagements_by_year": engagements_by_year,
             "agreements": agreements,
             "through_membership": through_membership,
             "provision_bars": _provision_bars(provisions, nation.iso3),

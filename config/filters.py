@@ -185,3 +185,22 @@ class ModelIdsFilter(CommaListFilter, QuerySetRequestMixin, django_filters.Filte
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
         super().__init__(*args, **kwargs)
+
+
+class TrueFalseField(forms.Field):
+    """``true`` or ``false`` (any case; ``1``/``0`` too); anything else is an error, never
+    "no filter" (django's NullBooleanField reads an unknown word as empty)."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError("Enter true or false.", code="invalid") from None
+
+
+class TrueFalseFilter(django_filters.BooleanFilter):
+    field_class = TrueFalseField

@@ -31,6 +31,7 @@ urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include((partner_urlpatterns, "partners"))),
+    path("engagements/", include("engagements.urls")),
     path("", include("agreements.urls")),
     path("api/v1/", include(("config.api_urls", "api"))),
 ]

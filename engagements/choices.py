@@ -31,6 +31,11 @@ class EngagementStatus(models.TextChoices):
         """Approved or under way or done: it needs a participant besides the host."""
         return [cls.APPROVED, cls.ONGOING, cls.COMPLETED]
 
+    @classmethod
+    def without_report(cls) -> list[str]:
+        """Did not take place: no after-action report is owed."""
+        return [cls.CANCELLED, cls.POSTPONED]
+
 
 class Domain(models.TextChoices):
     LAND = "land", "Land"

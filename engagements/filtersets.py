@@ -20,16 +20,25 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, Upper
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.choices import Classification
 from agreements.choices import ProvisionCategory
-from agreements.filtersets import OrganizationCodesFilter, PartnerCodesFilter
+from agreements.filtersets import GroupByField, OrganizationCodesFilter, PartnerCodesFilter
 from agreements.models import Agreement, Provision
-from config.filters import ChoiceInFilter, CommaListFilter, FilterSet, split_list
+from config.filters import (
+    ChoiceInFilter,
+    CommaListFilter,
+    FilterSet,
+    TrueFalseFilter,
+    split_list,
+)
 from partners.models import Membership
 
 from .choices import Domain, EngagementKind, EngagementStatus
 from .models import Engagement, Participation
+from .statistics import GROUPINGS as STAT_GROUPINGS
+from .statistics import MAX_GROUPINGS as MAX_STAT_GROUPINGS
 
 ORDERING_FIELDS = ("starts_on", "ends_on", "title", "kind", "status", "updated_at")
 
@@ -154,6 +163,12 @@ class EngagementFilterSet(FilterSet):
         method="filter_ends_before",
         help_text="Ends on or before (YYYY-MM-DD); without an end date, its first day counts.",
     )
+    after_action_overdue = TrueFalseFilter(
+        method="filter_after_action_overdue",
+        help_text="true: the after-action report is overdue today (completed or past its "
+        "last day, due before today, no outcome; not cancelled or postponed); false: it is "
+        "not.",
+    )
     q = django_filters.CharFilter(
         method="filter_q",
         help_text="Words found in the title, summary, objectives or location (any case).",
@@ -215,6 +230,12 @@ class EngagementFilterSet(FilterSet):
     def filter_ends_before(self, queryset, name, day):
         return queryset.filter(Q(ends_on__lte=day) | Q(ends_on__isnull=True, starts_on__lte=day))
 
+    def filter_after_action_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Engagement.objects.after_action_overdue().values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
     def filter_q(self, queryset, name, value):
         for term in value.split()[:10]:
             queryset = queryset.filter(
@@ -223,4 +244,39 @@ class EngagementFilterSet(FilterSet):
                 | Q(objectives__icontains=term)
                 | Q(location__icontains=term)
             )
+        return queryset
+
+
+class EngagementGroupByField(GroupByField):
+    groupings = STAT_GROUPINGS
+    max_groupings = MAX_STAT_GROUPINGS
+
+
+class EngagementGroupByFilter(CommaListFilter, django_filters.CharFilter):
+    field_class = EngagementGroupByField
+
+
+class EngagementStatisticsFilterSet(EngagementFilterSet):
+    """The engagement filters, and ``group_by``, which filters nothing: how
+    ``engagements/stats/`` counts the engagements that match
+    (``engagements.statistics.grouped_counts``)."""
+
+    group_by = extend_schema_field(
+        {
+            "type": "array",
+            "items": {"type": "string", "enum": list(STAT_GROUPINGS)},
+            "minItems": 1,
+            "maxItems": MAX_STAT_GROUPINGS,
+            "uniqueItems": True,
+        }
+    )(
+        EngagementGroupByFilter(
+            method="filter_group_by",
+            help_text="One or two of " + ", ".join(STAT_GROUPINGS) + " (a comma list, or the "
+            "parameter repeated): counts per combination instead of the counts by year, kind, "
+            "status and partner.",
+        )
+    )
+
+    def filter_group_by(self, queryset, name, value):
         return queryset

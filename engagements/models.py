@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -35,6 +36,22 @@ class EngagementQuerySet(ClassifiedQuerySet):
         end date lasts its first day."""
         return self.filter(starts_on__lte=last).filter(
             Q(ends_on__gte=first) | Q(ends_on__isnull=True, starts_on__gte=first)
+        )
+
+    def after_action_overdue(self, today: datetime.date | None = None) -> EngagementQuerySet:
+        """Engagements whose after-action report is overdue on ``today``: completed or past
+        their last day, the report due before ``today``, and no outcome recorded. Cancelled
+        and postponed ones owe no report. (``Engagement.after_action_overdue_on`` says the
+        same of one engagement.)"""
+        today = today or timezone.localdate()
+        return (
+            self.filter(after_action_due_on__lt=today, outcome="")
+            .exclude(status__in=EngagementStatus.without_report())
+            .filter(
+                Q(status=EngagementStatus.COMPLETED)
+                | Q(ends_on__lt=today)
+                | Q(ends_on__isnull=True, starts_on__lt=today)
+            )
         )
 
 
@@ -216,10 +233,26 @@ class Engagement(PythonChecks, models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_on.isoformat() if self.starts_on else '?'})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("engagements:detail", args=[self.pk])
+
     @property
     def last_day(self) -> datetime.date | None:
         """The engagement's last day: its end date, or its first day when it has none."""
         return self.ends_on or self.starts_on
+
+    def after_action_overdue_on(self, today: datetime.date | None = None) -> bool:
+        """Whether its after-action report is overdue on ``today`` (the rule of
+        ``EngagementQuerySet.after_action_overdue``)."""
+        today = today or timezone.localdate()
+        if self.outcome or self.after_action_due_on is None or self.after_action_due_on >= today:
+            return False
+        if self.status in EngagementStatus.without_report():
+            return False
+        last_day = self.last_day
+        return self.status == EngagementStatus.COMPLETED or (
+            last_day is not None and last_day < today
+        )
 
     # Versions as each reader sees them (as for agreements) ---------------------------------
 

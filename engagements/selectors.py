@@ -5,14 +5,19 @@ own (a link above the reader's clearance is left out, the engagement stays)."""
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import ExtractYear
 
 from accounts.choices import Classification
 from agreements.models import Agreement, Provision
 from agreements.selectors import PERMISSION_BACKEND
 from partners.models import PointOfContact
 
+from .activity import dormant_years, with_activity
 from .models import Engagement, Participation
 
 READ_PERMISSION = "engagements.view_engagement"
@@ -79,4 +84,111 @@ def not_readers_message(users, classification: str) -> str:
     return (
         f"Not allowed to read this {label} engagement (a person named on it needs the read "
         f"permission and clearance for {label}): {names}."
+    )
+
+
+# Activities under an agreement ----------------------------------------------------------------
+
+
+@dataclass
+class ProvisionActivity:
+    """A provision the reader may see, with the engagements under it they may see (latest
+    first), its last activity and whether it is dormant (``engagements.activity``)."""
+
+    provision: Provision
+    engagements: list[Engagement]
+    last_activity_on: datetime.date | None
+    dormant: bool
+
+
+@dataclass
+class AgreementActivities:
+    provisions: list[ProvisionActivity]
+    # Engagements under the agreement but under none of its provisions the reader may see.
+    unattached: list[Engagement]
+    count: int  # engagements under the agreement the reader may see
+    dormant_years: int
+
+
+def activities_under(agreement: Agreement, user, today: datetime.date | None = None):
+    """What the agreement page's "Activities under this agreement" shows: three queries
+    whatever the number of provisions and engagements."""
+    visible = Engagement.objects.visible_to(user).select_related("location_nation")
+    under = list(visible.filter(agreements=agreement).order_by("-starts_on", "title", "id"))
+    provisions = list(
+        with_activity(Provision.objects.visible_to(user).filter(agreement=agreement), user, today)
+        .order_by("category", "article", "id")
+        .prefetch_related(
+            Prefetch(
+                "engagements",
+                queryset=visible.order_by("-starts_on", "title", "id"),
+                to_attr="visible_engagements",
+            )
+        )
+    )
+    attached = {e.pk for p in provisions for e in p.visible_engagements}
+    return AgreementActivities(
+        provisions=[
+            ProvisionActivity(p, p.visible_engagements, p.last_activity_on, p.dormant)
+            for p in provisions
+        ],
+        unattached=[e for e in under if e.pk not in attached],
+        count=len(under),
+        dormant_years=dormant_years(),
+    )
+
+
+def engagement_counts_by_year(user, **participation) -> dict[int, int]:
+    """Engagements ``user`` may see by the year they start, where a participant matches
+    ``participation`` (``nation=…`` or ``organization=…``): one query."""
+    rows = (
+        Engagement.objects.visible_to(user)
+        .filter(Exists(Participation.objects.filter(engagement=OuterRef("pk"), **participation)))
+        .annotate(year=ExtractYear("starts_on"))
+        .order_by()
+        .values("year")
+        .annotate(n=Count("pk"))
+    )
+    return {int(row["year"]): row["n"] for row in rows}
+
+
+DASHBOARD_ROWS = 8
+
+
+@dataclass
+class DashboardEngagements:
+    this_month: list[Engagement]  # the first DASHBOARD_ROWS, soonest first
+    this_month_count: int
+    overdue: list[Engagement]  # the first DASHBOARD_ROWS, the longest overdue first
+    overdue_count: int
+    month: datetime.date  # the first day of the current month
+
+
+def dashboard_engagements(user, today: datetime.date) -> DashboardEngagements:
+    """The dashboard's two engagement panels (four queries): the engagements with a day in
+    the current month, and those whose after-action report is overdue, among those ``user``
+    may see."""
+    first = today.replace(day=1)
+    last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    visible = Engagement.objects.visible_to(user)
+    this_month = visible.during(first, last).order_by("starts_on", "title", "id")
+    overdue = visible.after_action_overdue(today).order_by("after_action_due_on", "title", "id")
+    return DashboardEngagements(
+        this_month=list(this_month[:DASHBOARD_ROWS]),
+        this_month_count=this_month.count(),
+        overdue=list(overdue[:DASHBOARD_ROWS]),
+        overdue_count=overdue.count(),
+        month=first,
+    )
+
+
+def engagements_in_short(user) -> QuerySet[Engagement]:
+    """The engagements ``user`` may see, as an agreement lists them (latest first); none
+    without the permission to read engagements."""
+    if user is None or not user.has_perm(READ_PERMISSION):
+        return Engagement.objects.none()
+    return (
+        Engagement.objects.visible_to(user)
+        .only("pk", "title", "kind", "status", "starts_on", "ends_on")
+        .order_by("-starts_on", "title", "id")
     )

@@ -175,6 +175,7 @@ PARAMETER_KINDS = {
     ("api:agreement-detail", "pk"): "agreement",
     ("api:point-of-contact-detail", "pk"): "contact",
     ("api:point-of-contact-postings", "pk"): "contact",
+    ("engagements:detail", "pk"): "engagement",
     ("api:engagement-detail", "pk"): "engagement",
     ("admin:auth_user_password_change", "id"): "user",
     # The admin's "view on site" takes a content type and an object: one kind fills both.
@@ -226,6 +227,7 @@ CLASSIFIED_KINDS = set(CLASSIFIED_MODELS.values()) | {"on_site"}
 # Pages and API routes by URL name (or pattern, when unnamed). Admin routes are worked out
 # from the admin's model and the persona's permissions (see expected_admin).
 VIEW = "agreements.view_agreement"
+ENGAGEMENT_VIEW = "engagements.view_engagement"
 GUARDS = {
     "health": ("open", 200),
     "login": ("login_page",),
@@ -260,13 +262,13 @@ GUARDS = {
     "api:point-of-contact-list": ("api", "partners.view_pointofcontact"),
     "api:point-of-contact-detail": ("api", "partners.view_pointofcontact"),
     "api:point-of-contact-postings": ("api", "partners.view_pointofcontact"),
-    "api:engagement-list": ("api", "engagements.view_engagement"),
-    "api:engagement-detail": ("api", "engagements.view_engagement"),
-    "api:engagement-export": (
-        "api",
-        "engagements.view_engagement",
-        "engagements.export_engagement",
-    ),
+    "engagements:list": ("page", ENGAGEMENT_VIEW),
+    "engagements:calendar": ("page", ENGAGEMENT_VIEW),
+    "engagements:detail": ("page", ENGAGEMENT_VIEW),
+    "api:engagement-list": ("api", ENGAGEMENT_VIEW),
+    "api:engagement-detail": ("api", ENGAGEMENT_VIEW),
+    "api:engagement-export": ("api", ENGAGEMENT_VIEW, "engagements.export_engagement"),
+    "api:engagement-statistics": ("api", ENGAGEMENT_VIEW, "agreements.view_statistics"),
     "api:token": ("open", 405),  # POST only
     "api:schema": ("api_signed_in",),
     "api:docs": ("api_signed_in",),
@@ -337,11 +339,20 @@ EXTRA_QUERIES = {
     "api:provision-list": [
         (f"party=USA&in_force_on={TODAY.isoformat()}", ""),
         ("agreement={}&agreement={}", "agreement"),
+        ("dormant=true", ""),
+        ("dormant=false", ""),
     ],
     # An engagement filter naming an agreement (by id here), and the provision categories
     # (only of the linked provisions the persona may see).
-    "api:engagement-list": [("agreement={}", "agreement"), ("provision_category=training", "")],
+    "api:engagement-list": [
+        ("agreement={}", "agreement"),
+        ("provision_category=training", ""),
+        ("q={}", "term"),
+    ],
     "api:engagement-export": [("agreement={}", "agreement"), ("provision_category=cyber", "")],
+    "engagements:list": [("q={}", "term"), ("partner=USA&ordering=title", "")],
+    "engagements:calendar": [(f"month={TODAY:%Y-%m}", "")],
+    "api:engagement-statistics": [("group_by=partner,year", ""), ("group_by=kind,domain", "")],
 }
 # Query parameters a route needs on every request (without them it answers 400); added to the
 # query string of each of its cases.
@@ -385,10 +396,7 @@ API_WRITE_BODIES = {
         "engagements.change_engagement",
         {"title": "Overwritten", "kind": "exercise", "starts_on": TODAY.isoformat()},
     ),
-    ("api:engagement-detail", "PATCH"): (
-        "engagements.change_engagement",
-        {"title": "Overwritten"},
-    ),
+    ("api:engagement-detail", "PATCH"): ("engagements.change_engagement", {"title": "Overwritten"}),
     ("api:engagement-detail", "DELETE"): ("engagements.delete_engagement", None),
     ("api:agreement-reviews", "POST"): (
         "agreements.add_review",
@@ -901,13 +909,17 @@ def build_world() -> World:
             id=pk("engagement", n),
             title=f"{token(level, 'ENGTITLE')} {word(level)} exercise",
             kind="exercise",
-            status="planned",
+            # Ended yesterday with its report due and not recorded: on the dashboard's
+            # panels (this month, reports overdue) and the calendar.
+            status="approved",
             classification=level,
-            starts_on=TODAY + datetime.timedelta(days=30),
-            ends_on=TODAY + datetime.timedelta(days=40),
+            starts_on=TODAY - datetime.timedelta(days=5),
+            ends_on=TODAY - datetime.timedelta(days=1),
+            after_action_due_on=TODAY - datetime.timedelta(days=1),
             location=token(level, "ENGLOCATION"),
             summary=f"{token(level, 'ENGSUMMARY')} {word(level)}",
             objectives=token(level, "ENGOBJECTIVES"),
+            lessons=token(level, "ENGLESSONS"),
             source_url=f"https://example.org/{token(level, 'ENGURL').lower()}",
             owner=registrar,
         )
@@ -981,6 +993,7 @@ def build_world() -> World:
             ],
         ),
         "review": _levels("review"),
+        "engagement": _levels("engagement"),
         "event": _levels("event"),
         "reminder": _levels("reminder"),
         "party": _levels("party"),
@@ -991,7 +1004,6 @@ def build_world() -> World:
         "nation_pk": [Variant("nation", str(usa.pk), plain), MISSING, NUL],
         "organization_pk": [Variant("organization", str(nato.pk), plain), MISSING, NUL],
         "contact": [Variant("contact", str(contact.pk), plain), MISSING, NUL],
-        "engagement": _levels("engagement"),
         "axes": [MISSING, NUL],
         "nation": [Variant("nation", "USA", plain), Variant("missing", "ZZZ", None), NUL],
         "organization": [

@@ -158,6 +158,17 @@ DETAIL = {
             "sent_at": None,
         }
     ],
+    "engagements": [
+        {
+            "id": 12,
+            "title": "Balikatan 2025",
+            "kind": "exercise",
+            "status": "completed",
+            "starts_on": "2025-04-21",
+            "ends_on": "2025-05-09",
+            "url": "https://registry.example.org/api/v1/engagements/12/",
+        }
+    ],
 }
 
 WRITE = {
@@ -239,7 +250,12 @@ HISTORY = OpenApiExample(
 PROVISION_LIST = OpenApiExample(
     "What agreements in force with the Philippines commit to",
     summary="provisions/?party=PHL&in_force_on=2026-12-01",
-    value={**PROVISIONS[2], "agreement": EDCA_REF},
+    value={
+        **PROVISIONS[2],
+        "agreement": EDCA_REF,
+        "last_activity_on": "2025-05-09",
+        "dormant": False,
+    },
     response_only=True,
 )
 REMINDER_LIST = OpenApiExample(

@@ -86,6 +86,18 @@ class ContactShortSerializer(serializers.Serializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:point-of-contact-detail")
 
 
+class EngagementRefSerializer(serializers.Serializer):
+    """An engagement under an agreement, in short (``engagements`` on an agreement)."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    starts_on = serializers.DateField(read_only=True)
+    ends_on = serializers.DateField(read_only=True, allow_null=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:engagement-detail")
+
+
 class AgreementListSerializer(serializers.ModelSerializer):
     """The list item: expects ``agreements_for(user)`` (parties and visible provisions
     prefetched)."""
@@ -127,10 +139,23 @@ class ProvisionSerializer(serializers.ModelSerializer):
 
 
 class ProvisionListSerializer(ProvisionSerializer):
+    """A provision with its agreement and its activity (``engagements.activity``: the
+    completed engagements under it that you may see)."""
+
     agreement = AgreementRefSerializer(read_only=True)
+    last_activity_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The end of the latest completed engagement under it that you may see.",
+    )
+    dormant = serializers.BooleanField(
+        read_only=True,
+        help_text="No completed engagement under it (that you may see) ended in the last "
+        "ENGAGEMENT_DORMANT_YEARS years (default 3).",
+    )
 
     class Meta(ProvisionSerializer.Meta):
-        fields = [*ProvisionSerializer.Meta.fields, "agreement"]
+        fields = [*ProvisionSerializer.Meta.fields, "agreement", "last_activity_on", "dormant"]
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -209,6 +234,13 @@ class AgreementDetailSerializer(AgreementListSerializer):
     reviews = ReviewSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
     reminders = AgreementReminderSerializer(source="visible_reminders", many=True, read_only=True)
+    engagements = EngagementRefSerializer(
+        source="visible_engagements",
+        many=True,
+        read_only=True,
+        help_text="The engagements under it that you may see, the latest first (empty "
+        "without the permission to read engagements).",
+    )
     supersedes = serializers.SerializerMethodField()
     parent = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
@@ -245,6 +277,7 @@ class AgreementDetailSerializer(AgreementListSerializer):
             "reviews",
             "events",
             "reminders",
+            "engagements",
         ]
 
     def _linked(self, target):

@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 
 from config.api import CursorOrPagePagination, check_parameters, flatten_errors
 from config.schema import RegistrySchema, error_response
+from engagements.activity import with_activity
+from engagements.selectors import engagements_in_short
 from history.models import ChangeRecord
 from partners.models import PointOfContact
 
@@ -161,6 +163,11 @@ class AgreementViewSet(viewsets.ModelViewSet):
             ),
             "watchers",
             Prefetch("contacts", queryset=PointOfContact.objects.select_related("represents")),
+            Prefetch(
+                "engagements",
+                queryset=engagements_in_short(user),
+                to_attr="visible_engagements",
+            ),
         )
 
     def filter_queryset(self, queryset):
@@ -338,10 +345,12 @@ class ProvisionListView(generics.ListAPIView):
     filterset_class = ProvisionFilterSet
 
     def get_queryset(self):
-        return (
-            Provision.objects.visible_to(self.request.user)
+        user = self.request.user
+        return with_activity(
+            Provision.objects.visible_to(user)
             .select_related("agreement")
-            .order_by("agreement__reference", "category", "article", "id")
+            .order_by("agreement__reference", "category", "article", "id"),
+            user,
         )
 
 

@@ -117,6 +117,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Registry behaviour.
 REGISTRY_EXPIRING_SOON_DAYS = 90
+# A provision is dormant when no completed engagement under it ended in the last N years
+# (engagements/activity.py).
+ENGAGEMENT_DORMANT_YEARS = env.int("ENGAGEMENT_DORMANT_YEARS", default=3)
 
 LOGGING = {
     "version": 1,

@@ -130,3 +130,38 @@ EXPORT = OpenApiExample(
     media_type="text/csv",
     response_only=True,
 )
+STATISTICS = OpenApiExample(
+    "Counts of the engagements with the Philippines",
+    summary="engagements/stats/?partner=PHL",
+    value={
+        "total": 3,
+        "by_year": [
+            {"key": "2024", "label": "2024", "count": 2},
+            {"key": "2025", "label": "2025", "count": 1},
+        ],
+        "by_kind": [
+            {"key": "exercise", "label": "Exercise", "count": 2},
+            {"key": "port_visit", "label": "Port visit", "count": 1},
+        ],
+        "by_status": [{"key": "completed", "label": "Completed", "count": 3}],
+        "by_partner": [
+            {"key": "PHL", "label": "Philippines", "count": 3},
+            {"key": "USA", "label": "United States", "count": 2},
+        ],
+    },
+    response_only=True,
+)
+STATISTICS_GROUPED = OpenApiExample(
+    "Engagements per partner per year since 2015",
+    summary="engagements/stats/?group_by=partner,year&starts_after=2015-01-01",
+    value={
+        "group_by": ["partner", "year"],
+        "total": 4,
+        "results": [
+            {"partner": "PHL", "partner_label": "Philippines", "year": 2024, "count": 2},
+            {"partner": "PHL", "partner_label": "Philippines", "year": 2025, "count": 1},
+            {"partner": "USA", "partner_label": "United States", "year": 2024, "count": 2},
+        ],
+    },
+    response_only=True,
+)

@@ -11,10 +11,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,10 +26,12 @@ from config.api import CSVRenderer, CursorOrPagePagination, FilterBackend, flatt
 from config.schema import error_response
 
 from .. import export
-from ..filtersets import EngagementFilterSet
+from ..filtersets import EngagementFilterSet, EngagementStatisticsFilterSet
 from ..models import Engagement
 from ..selectors import engagements_for
 from ..services import StaleVersion, engagement_delete, engagement_save, version_seen_by
+from ..statistics import GROUPINGS as STAT_GROUPINGS
+from ..statistics import engagement_counts, grouped_counts
 from . import examples
 from .serializers import (
     EngagementDetailSerializer,
@@ -247,3 +250,87 @@ class EngagementExportView(APIView):
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="engagements.csv"'
         return response
+
+
+class EngagementCountSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True)
+    label = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class EngagementStatisticsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_year = EngagementCountSerializer(many=True)
+    by_kind = EngagementCountSerializer(many=True)
+    by_status = EngagementCountSerializer(many=True)
+    by_partner = EngagementCountSerializer(many=True)
+
+
+def _value(kind, help_text):
+    return kind(allow_null=True, required=False, help_text=help_text)
+
+
+class EngagementGroupSerializer(serializers.Serializer):
+    """One combination: the value of each grouping asked for (null: none), the label of the
+    coded ones, and how many engagements are in it."""
+
+    year = _value(serializers.IntegerField, "The year it starts.")
+    kind = _value(serializers.CharField, "Engagement kind.")
+    kind_label = _value(serializers.CharField, "")
+    status = _value(serializers.CharField, "Engagement status.")
+    status_label = _value(serializers.CharField, "")
+    domain = _value(serializers.CharField, "Domain (null: not recorded).")
+    domain_label = _value(serializers.CharField, "")
+    partner = _value(serializers.CharField, "A participant's code (nation or organization).")
+    partner_label = _value(serializers.CharField, "")
+    count = serializers.IntegerField()
+
+
+class EngagementGroupedStatisticsSerializer(serializers.Serializer):
+    group_by = serializers.ListField(child=serializers.ChoiceField(choices=STAT_GROUPINGS))
+    total = serializers.IntegerField()
+    results = EngagementGroupSerializer(many=True)
+
+
+@extend_schema(tags=["engagements"])
+class EngagementStatisticsView(APIView):
+    """Counts of the engagements you may see that match the filters (the list's)."""
+
+    permission_model = Engagement
+    extra_permissions = ("agreements.view_statistics",)
+    filter_backends = [FilterBackend]
+    filterset_class = EngagementStatisticsFilterSet
+    queryset = Engagement.objects.none()
+    schema = FilteredSchema()
+
+    @extend_schema(
+        summary="Count engagements, filtered, by year, kind, status and partner, or by one or "
+        "two groupings together",
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="EngagementStatisticsAnswer",
+                    serializers=[
+                        EngagementStatisticsSerializer,
+                        EngagementGroupedStatisticsSerializer,
+                    ],
+                    resource_type_field_name=None,
+                ),
+                description="Without group_by, the counts by the year they start, kind, "
+                "status and partner; with it, a count per combination.",
+            ),
+        },
+        examples=[examples.STATISTICS, examples.STATISTICS_GROUPED],
+    )
+    def get(self, request):
+        """Counts of the engagements matching the filters (the same as the list's), by the
+        year they start, kind, status and partner (each participant, in any role); with
+        ``group_by`` (one or two of year, kind, status, domain, partner), a count per
+        combination, where an engagement counts once in every group it belongs to (one with
+        three participants counts once for each). Engagements per partner per year since
+        2015: ``group_by=partner,year&starts_after=2015-01-01``."""
+        filterset = FilterBackend().valid_filterset(request, engagements_for(request.user), self)
+        group_by = filterset.form.cleaned_data.get("group_by")
+        if group_by:
+            return Response(grouped_counts(filterset.qs, group_by=group_by).as_dict())
+        return Response(engagement_counts(filterset.qs))
