@@ -123,6 +123,12 @@ class ReminderKind(models.TextChoices):
     EXPIRY = "expiry", "Expiry"
     NOTICE_DEADLINE = "notice_deadline", "Notice deadline"
     REVIEW = "review", "Review"
+    POSTING_END = "posting_end", "Posting ends without a successor"
+
+    @classmethod
+    def of_agreements(cls) -> list[str]:
+        """The kinds of an agreement's dates (``Agreement.due_dates()``, its offsets)."""
+        return [cls.EXPIRY, cls.NOTICE_DEADLINE, cls.REVIEW]
 
 
 class ReminderStatus(models.TextChoices):

@@ -89,7 +89,7 @@ class AgreementForm(ServiceForm):
 
     class Meta:
         model = Agreement
-        fields = (*AGREEMENT_FIELDS, "watchers")
+        fields = (*AGREEMENT_FIELDS, "watchers", "contacts")
         widgets = {
             # Titles run long ("Agreement between ... concerning ..."): a full-width input,
             # and room for a paragraph or two of summary.
@@ -107,6 +107,8 @@ class AgreementForm(ServiceForm):
         kwargs = {name: data[name] for name in AGREEMENT_FIELDS if name in data}
         if "watchers" in data:
             kwargs["watchers"] = list(data["watchers"])
+        if "contacts" in data:
+            kwargs["contact_ids"] = [contact.pk for contact in data["contacts"]]
         for formset in formsets:
             if formset.model is AgreementParty:
                 rows = self.rows_of("parties", formset)

@@ -7,6 +7,7 @@ treaties have a few hundred parties."""
 MAX_PARTIES = 500
 MAX_PROVISIONS = 1000
 MAX_WATCHERS = 500
+MAX_CONTACTS = 100  # responsible desk officers (points of contact)
 MAX_EVENTS = 1000
 MAX_ACTS = 100  # a party's acts in one write
 MAX_ACTS_PER_WRITE = 5000  # all parties' acts together in one write

@@ -22,8 +22,9 @@ def offsets_errors(value) -> list[str]:
         return ['Give an object of day lists by kind, e.g. {"expiry": [90, 30]}.']
     errors = []
     for kind, days in value.items():
-        if kind not in ReminderKind.values:
-            errors.append(f"Unknown reminder kind {kind!r}; use {', '.join(ReminderKind.values)}.")
+        if kind not in ReminderKind.of_agreements():
+            known = ", ".join(ReminderKind.of_agreements())
+            errors.append(f"Unknown reminder kind {kind!r}; use {known}.")
             continue
         if not isinstance(days, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) for d in days
@@ -55,7 +56,7 @@ def largest_offsets(own_offsets: Iterable) -> dict[str, int]:
     ``own_offsets`` (None for the defaults). Kinds without any offset are left out."""
     largest: dict[str, int] = {}
     for own in own_offsets:
-        for kind in ReminderKind.values:
+        for kind in ReminderKind.of_agreements():
             if days := offsets_in(own, kind):
                 largest[kind] = max(largest.get(kind, 0), days[0])
     return largest

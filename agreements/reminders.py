@@ -18,6 +18,12 @@ cancelled, not sent.
 Catch-up: for each date, only the most urgent offset still ahead of it is due (the smallest
 offset whose send date is on or before today). A sweep that missed days sends that one, never
 a burst of the older ones; an offset already delivered is never sent again.
+
+Subjects: a reminder is about an agreement or about something else that has dates (a posting
+of a point of contact: ``agreements.posting_reminders``). Each subject is a ``Subject``: its
+``Reminder`` foreign key, what is due on a day, why a recorded row is no longer due, and its
+message. The agreement subject is defined here; the others are listed in ``SUBJECT_MODULES``
+(each module has a ``SUBJECT``), and the sweep, the plan and delivery go through all of them.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -38,6 +45,7 @@ from accounts.choices import Classification
 
 from .choices import AgreementStatus, DeliveryOutcome, ReminderKind, ReminderStatus
 from .models import Agreement, AgreementParty, Reminder
+from .models.reminders import SUBJECT_FIELDS
 from .offsets import largest_offsets, offsets_for
 from .selectors import readers_among, users_with_read_permission
 
@@ -53,7 +61,9 @@ class DeliveryFailed(Exception):
 
 @dataclass(frozen=True)
 class DueReminder:
-    agreement: Agreement
+    """One delivery due: about ``subject`` (an agreement, a posting…), to one recipient."""
+
+    subject: object
     kind: str
     due_on: datetime.date
     days_before: int
@@ -61,8 +71,69 @@ class DueReminder:
     recipient_user: object | None
 
     @property
+    def field(self) -> str:
+        """The ``Reminder`` foreign key that names the subject."""
+        return subject_field(self.subject)
+
+    @property
+    def agreement(self) -> Agreement | None:
+        return self.subject if isinstance(self.subject, Agreement) else None
+
+    @property
+    def name(self) -> str:
+        """The subject as a listing names it: an agreement by its reference."""
+        return getattr(self.subject, "reference", None) or str(self.subject)
+
+    @property
     def key(self) -> tuple:
-        return (self.agreement.pk, self.kind, self.due_on, self.days_before, self.recipient)
+        return (
+            self.field,
+            self.subject.pk,
+            self.kind,
+            self.due_on,
+            self.days_before,
+            self.recipient,
+        )
+
+    def row(self) -> Reminder:
+        return Reminder(
+            **{self.field: self.subject},
+            kind=self.kind,
+            due_on=self.due_on,
+            days_before=self.days_before,
+            recipient=self.recipient,
+            recipient_user=self.recipient_user,
+        )
+
+
+def subject_field(subject) -> str:
+    """The ``Reminder`` foreign key (``SUBJECT_FIELDS``) whose model ``subject`` is."""
+    for name in SUBJECT_FIELDS:
+        if isinstance(subject, Reminder._meta.get_field(name).related_model):
+            return name
+    raise TypeError(f"A reminder cannot be about {subject!r}.")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a reminder can be about: ``field`` (its ``Reminder`` foreign key); ``due(today)``,
+    every delivery due that day, sent or not; ``why_not_due(reminder, today)``, why a recorded
+    row is no longer due ("" when it is); ``message(reminder, today)``, the email."""
+
+    field: str
+    due: Callable[[datetime.date], Iterable[DueReminder]]
+    why_not_due: Callable[[Reminder, datetime.date], str]
+    message: Callable[[Reminder, datetime.date], EmailMultiAlternatives]
+
+
+# The modules of the other subjects, each with a ``SUBJECT``.
+SUBJECT_MODULES = ("agreements.posting_reminders",)
+
+
+def subjects() -> dict[str, Subject]:
+    """Every subject by its ``Reminder`` field, the agreement first."""
+    found = [AGREEMENT_SUBJECT, *(import_module(path).SUBJECT for path in SUBJECT_MODULES)]
+    return {subject.field: subject for subject in found}
 
 
 @dataclass(frozen=True)
@@ -143,8 +214,8 @@ def reminder_candidates(today: datetime.date):
     return candidates.select_related("owner").prefetch_related("watchers").order_by("pk")
 
 
-def reminders_due(*, today: datetime.date) -> Iterator[DueReminder]:
-    """Every delivery due on ``today``, whether or not it was made already."""
+def agreement_reminders_due(today: datetime.date) -> Iterator[DueReminder]:
+    """Every delivery about an agreement due on ``today``, whether or not it was made."""
     permitted = None  # looked up once, when the first agreement has something due
     for agreement in reminder_candidates(today).iterator(chunk_size=200):
         recipients = None
@@ -160,16 +231,24 @@ def reminders_due(*, today: datetime.date) -> Iterator[DueReminder]:
                 yield DueReminder(agreement, kind, due_on, days_before, email, user)
 
 
+def reminders_due(*, today: datetime.date) -> Iterator[DueReminder]:
+    """Every delivery due on ``today``, about any subject, whether or not it was made."""
+    for subject in subjects().values():
+        yield from subject.due(today)
+
+
 def reminders_plan(*, today: datetime.date | None = None) -> list[DueReminder]:
     """What a sweep on ``today`` would send: the due deliveries not recorded yet. Writes
     nothing (``send_reminders --dry-run``)."""
     today = today or timezone.localdate()
     due = list(reminders_due(today=today))
-    recorded = set(
-        Reminder.objects.filter(
-            agreement_id__in={d.agreement.pk for d in due}, due_on__gte=today
-        ).values_list("agreement_id", "kind", "due_on", "days_before", "recipient")
-    )
+    recorded = set()
+    for field in {d.field for d in due}:
+        rows = Reminder.objects.filter(
+            **{f"{field}_id__in": {d.subject.pk for d in due if d.field == field}},
+            due_on__gte=today,
+        ).values_list(f"{field}_id", "kind", "due_on", "days_before", "recipient")
+        recorded |= {(field, *row) for row in rows}
     return [d for d in due if d.key not in recorded]
 
 
@@ -177,17 +256,7 @@ def reminders_sweep(*, today: datetime.date | None = None) -> list[int]:
     """Record every delivery due on ``today`` (safe to run again, and twice at once) and
     return the ids of the rows waiting to be delivered, in order."""
     today = today or timezone.localdate()
-    rows = [
-        Reminder(
-            agreement=d.agreement,
-            kind=d.kind,
-            due_on=d.due_on,
-            days_before=d.days_before,
-            recipient=d.recipient,
-            recipient_user=d.recipient_user,
-        )
-        for d in reminders_due(today=today)
-    ]
+    rows = [d.row() for d in reminders_due(today=today)]
     Reminder.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     return reminders_waiting(today=today)
 
@@ -237,6 +306,11 @@ def _why_not_due(reminder: Reminder, today: datetime.date) -> str:
 
 
 def reminder_message(reminder: Reminder, *, today: datetime.date) -> EmailMultiAlternatives:
+    """The email of one reminder, whatever it is about."""
+    return subjects()[reminder.subject_field].message(reminder, today)
+
+
+def agreement_message(reminder: Reminder, today: datetime.date) -> EmailMultiAlternatives:
     agreement = reminder.agreement
     parties = AgreementParty.objects.filter(agreement=agreement).select_related(
         "nation", "organization"
@@ -279,8 +353,10 @@ def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) ->
         retry_in = max(1, int(settings.REMINDER_CLAIM_TIMEOUT - held) + 1)
         return Delivery(DeliveryOutcome.BUSY, retry_in=retry_in)
     mine = Reminder.objects.filter(pk=reminder_id, claim_token=token)
-    reminder = Reminder.objects.select_related("agreement__owner").get(pk=reminder_id)
-    reason = _why_not_due(reminder, today)
+    reminder = Reminder.objects.select_related(
+        "agreement__owner", "posting__contact", "posting__nation", "posting__organization"
+    ).get(pk=reminder_id)
+    reason = subjects()[reminder.subject_field].why_not_due(reminder, today)
     if reason:
         mine.update(status=ReminderStatus.CANCELLED, error=reason, claimed_at=None)
         return Delivery(DeliveryOutcome.CANCELLED)
@@ -295,6 +371,14 @@ def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) ->
     if not mine.update(status=ReminderStatus.SENT, sent_at=timezone.now(), error=""):
         logger.error("Reminder %s was sent after its claim was taken over.", reminder.pk)
     return Delivery(DeliveryOutcome.SENT)
+
+
+AGREEMENT_SUBJECT = Subject(
+    field="agreement",
+    due=agreement_reminders_due,
+    why_not_due=_why_not_due,
+    message=agreement_message,
+)
 
 
 def retry_countdown(retries: int) -> int:

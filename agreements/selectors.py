@@ -44,7 +44,11 @@ def rows_visible_to(queryset: QuerySet, user) -> QuerySet:
     if hasattr(queryset, "visible_to"):
         return queryset.visible_to(user)
     for name in _agreement_links(queryset.model):
-        queryset = queryset.filter(**{f"{name}__in": Agreement.objects.visible_to(user)})
+        within = Q(**{f"{name}__in": Agreement.objects.visible_to(user)})
+        if queryset.model._meta.get_field(name).null:
+            # A row about something else (a reminder about a posting) keeps that one's rule.
+            within |= Q(**{f"{name}__isnull": True})
+        queryset = queryset.filter(within)
     return queryset
 
 
@@ -190,9 +194,9 @@ def sees_every_reminder(user) -> bool:
 
 def reminders_for(user, *, every: bool | None = None) -> QuerySet[Reminder]:
     """The reminders sent to ``user`` (by account or email address), or every reminder for a
-    registry admin; always only reminders of agreements the user may see."""
-    visible = Agreement.objects.visible_to(user).values("pk")
-    reminders = Reminder.objects.filter(agreement_id__in=visible)
+    registry admin; always only reminders of agreements the user may see (and those about
+    postings, which carry no classification: ``rows_visible_to``)."""
+    reminders = rows_visible_to(Reminder.objects.all(), user)
     if every is None:
         every = sees_every_reminder(user)
     if not every:

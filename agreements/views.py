@@ -67,10 +67,12 @@ def dashboard(request):
     )
 
     deadlines = deadlines_for(user, within=DASHBOARD_DAYS, queryset=Agreement.objects.all())
-    grouped = {kind: [] for kind in ReminderKind.values}
+    grouped = {kind: [] for kind in ReminderKind.of_agreements()}
     for deadline in deadlines:
         grouped[deadline.kind].append(deadline)
-    deadline_groups = [(kind, label, grouped[kind]) for kind, label in ReminderKind.choices]
+    deadline_groups = [
+        (kind, ReminderKind(kind).label, grouped[kind]) for kind in ReminderKind.of_agreements()
+    ]
 
     changes = ChangeRecord.objects.visible_to(user).for_display()[:10]
     today = timezone.localdate()
@@ -188,7 +190,7 @@ def deadlines(request):
     within, error = _within(request)
     kind = request.GET.get("kind", "")
     kind_error = ""
-    if kind and kind not in ReminderKind.values:
+    if kind and kind not in ReminderKind.of_agreements():
         kind_error = "Choose one of the kinds listed."
         kind = ""
     rows = deadlines_for(request.user, within=within)
@@ -210,7 +212,7 @@ def deadlines(request):
             "within_error": error,
             "kind": kind,
             "kind_error": kind_error,
-            "kinds": ReminderKind.choices,
+            "kinds": [(k, ReminderKind(k).label) for k in ReminderKind.of_agreements()],
             "token": token,
             "feed_url": feed_url,
             "today": timezone.localdate(),

@@ -295,3 +295,25 @@ def exception_handler(exc, context):
         # Errors are JSON, also when a CSV was asked for.
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     return drf_exception_handler(exc, context)
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as the flat keys the services use: ``parties[1].code``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = key if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors" and prefix:
+                name = prefix
+            flat.update(flatten_errors(value, name))
+    elif isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        for index, value in enumerate(errors):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}[{index}]"))
+    else:
+        messages = errors if isinstance(errors, list) else [errors]
+        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
+    return flat

@@ -14,12 +14,13 @@ from config.admin_services import (
 )
 from config.admin_widgets import SafeAutocompleteMixin
 
-from .models import Membership, Nation, Organization, PointOfContact
+from .models import Membership, Nation, Organization, PointOfContact, Posting
 from .services import (
     MEMBERSHIP_FIELDS,
     NATION_FIELDS,
     ORGANIZATION_FIELDS,
     POINT_OF_CONTACT_FIELDS,
+    POSTING_FIELDS,
     nation_delete,
     nation_save,
     organization_delete,
@@ -62,12 +63,35 @@ class OrganizationForm(ServiceForm):
 
 
 class PointOfContactForm(ServiceForm):
+    """The contact with its postings, in one ``point_of_contact_save`` call."""
+
     service = staticmethod(point_of_contact_save)
     record_argument = "point_of_contact"
+    checked_by_inlines = True
+    row_labels = {"postings": "Postings"}
 
     class Meta:
         model = PointOfContact
         fields = POINT_OF_CONTACT_FIELDS
+
+    def service_kwargs(self, formsets) -> dict:
+        kwargs = super().service_kwargs(formsets)
+        for formset in formsets:
+            if formset.model is Posting:
+                kwargs["postings"] = [
+                    {"id": f.instance.pk} | formset.row_values(f, POSTING_FIELDS)
+                    for f in self.rows_of("postings", formset)
+                ]
+        return kwargs
+
+
+class PostingInline(SafeAutocompleteMixin, RegistryAdminMixin, admin.TabularInline):
+    model = Posting
+    formset = ServiceInlineFormSet
+    extra = 0
+    autocomplete_fields = ("nation", "organization")
+    fields = POSTING_FIELDS
+    ordering = ("-active_from", "id")
 
 
 # Admins -------------------------------------------------------------------------------------
@@ -127,7 +151,9 @@ class PointOfContactAdmin(
     list_filter = ("role",)
     list_select_related = ("represents", "posted_to")
     search_fields = ("name", "email", "represents__name", "posted_to__name")
-    autocomplete_fields = ("represents", "posted_to")
+    autocomplete_fields = ("represents",)
+    readonly_fields = ("posted_to",)
+    inlines = [PostingInline]
 
     def delete_record(self, request, obj):
         point_of_contact_delete(point_of_contact=obj, actor=request.user, source="admin")

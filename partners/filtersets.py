@@ -9,7 +9,8 @@ from django.db.models.functions import Upper
 from config.filters import ChoiceInFilter, CommaListFilter, FilterSet, split_list
 
 from .choices import ContactRole, OrganizationKind
-from .models import Membership, Nation, Organization, PointOfContact
+from .models import Membership, Nation, Organization, PointOfContact, Posting
+from .selectors import partners_by_codes
 
 
 class RegionField(forms.CharField):
@@ -149,15 +150,68 @@ class OrganizationFilterSet(FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(acronym__icontains=value))
 
 
+class PartnerCodesField(forms.CharField):
+    """A comma list of partner codes: ISO alpha-3 codes and organization acronyms (any
+    case), resolved in two queries; an unknown code is an error."""
+
+    def clean(self, value):
+        codes = split_list(super().clean(value))
+        if not codes:
+            return []
+        found = partners_by_codes(codes)
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise forms.ValidationError(
+                "No nation or organization has the code(s): %(codes)s.",
+                code="unknown_partner",
+                params={"codes": ", ".join(unknown)},
+            )
+        return [found[code] for code in codes]
+
+
+class PartnerCodesFilter(CommaListFilter, django_filters.CharFilter):
+    field_class = PartnerCodesField
+
+
+def posted_to_on(partners, day=None) -> Q:
+    """Contacts with a posting to any of ``partners`` (nations and organizations; all
+    places when empty), at any time or, with ``day``, active on that day."""
+    postings = Posting.objects.filter(contact=OuterRef("pk"))
+    if partners:
+        nations = [p.pk for p in partners if isinstance(p, Nation)]
+        organizations = [p.pk for p in partners if isinstance(p, Organization)]
+        postings = postings.filter(Q(nation__in=nations) | Q(organization__in=organizations))
+    if day is not None:
+        postings = postings.active_on(day)
+    return Q(Exists(postings))
+
+
 class PointOfContactFilterSet(FilterSet):
     role = ChoiceInFilter(choices=ContactRole.choices, help_text="Comma list: any of.")
     represents = django_filters.CharFilter(
         field_name="represents__iso3", lookup_expr="iexact", help_text="ISO alpha-3."
     )
-    posted_to = django_filters.CharFilter(
-        field_name="posted_to__iso3", lookup_expr="iexact", help_text="ISO alpha-3."
+    posted_to = PartnerCodesFilter(
+        method="filter_posted_to",
+        help_text="Comma list of ISO alpha-3 codes and organization acronyms: a posting to any "
+        "of them (at any time; with active_on, one active that day).",
+    )
+    active_on = django_filters.DateFilter(
+        method="filter_active_on",
+        help_text="A posting active on that day (YYYY-MM-DD): begun on or before it and not "
+        "ended before it. With posted_to, that same posting is to one of those places.",
     )
 
     class Meta:
         model = PointOfContact
         fields: list[str] = []
+
+    def filter_posted_to(self, queryset, name, partners):
+        if not partners:
+            return queryset
+        return queryset.filter(posted_to_on(partners, self.form.cleaned_data.get("active_on")))
+
+    def filter_active_on(self, queryset, name, day):
+        if day is None or self.form.cleaned_data.get("posted_to"):
+            return queryset  # with posted_to, applied there: one posting meets both
+        return queryset.filter(posted_to_on([], day))

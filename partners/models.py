@@ -1,8 +1,10 @@
+from __future__ import annotations
+
 import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 
 from config.constraints import PythonChecks
@@ -160,6 +162,9 @@ class PointOfContact(PythonChecks, models.Model):
         related_name="contacts_representing",
         verbose_name="represents",
     )
+    # A summary of the postings, kept by ``partners.services`` (never set by hand): the
+    # nation of the contact's latest posting (by its first day), empty when that posting is
+    # to an organization or there is none.
     posted_to = models.ForeignKey(
         Nation,
         on_delete=models.PROTECT,
@@ -167,11 +172,18 @@ class PointOfContact(PythonChecks, models.Model):
         verbose_name="posted to",
         null=True,
         blank=True,
+        editable=False,
+        help_text="The nation of the latest posting (derived from the postings).",
     )
     email = models.EmailField("email", blank=True)
     phone = models.CharField("phone", max_length=50, blank=True)
-    active_from = models.DateField("active from", null=True, blank=True)
-    active_to = models.DateField("active to", null=True, blank=True)
+    # The contact's whole service span, both days included; its postings lie within it.
+    active_from = models.DateField(
+        "active from", null=True, blank=True, help_text="First day of service as a contact."
+    )
+    active_to = models.DateField(
+        "active to", null=True, blank=True, help_text="Last day of service; empty while serving."
+    )
 
     class Meta:
         ordering = ["represents__name", "name"]
@@ -195,3 +207,163 @@ class PointOfContact(PythonChecks, models.Model):
     def clean(self):
         if self.active_from and self.active_to and self.active_to < self.active_from:
             raise ValidationError({"active_to": "Must be on or after the active-from date."})
+
+
+def _successor_condition(nation, organization, role, active_from, pk) -> Q:
+    """The postings that succeed a posting with these values (concrete values, or
+    ``OuterRef``s in a subquery): see ``Posting``."""
+    if isinstance(nation, OuterRef):  # SQL: a NULL on either side matches nothing
+        place = Q(nation=nation) | Q(organization=organization)
+    else:
+        place = Q(nation=nation) if nation is not None else Q(organization=organization)
+    return place & Q(contact__role=role, active_from__gt=active_from) & ~Q(pk=pk)
+
+
+class PostingQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date):
+        """Postings active on ``day``: begun on or before it, not ended before it."""
+        return self.filter(active_from__lte=day).filter(
+            Q(active_to__isnull=True) | Q(active_to__gte=day)
+        )
+
+    def succeeding(self, posting: Posting):
+        """The postings that succeed ``posting`` (see ``Posting``)."""
+        return self.filter(
+            _successor_condition(
+                posting.nation_id,
+                posting.organization_id,
+                posting.contact.role,
+                posting.active_from,
+                posting.pk,
+            )
+        )
+
+    def without_successor(self):
+        """Postings no successor is recorded for (one subquery)."""
+        successors = Posting.objects.filter(
+            _successor_condition(
+                OuterRef("nation"),
+                OuterRef("organization"),
+                OuterRef("contact__role"),
+                OuterRef("active_from"),
+                OuterRef("pk"),
+            )
+        )
+        return self.exclude(Exists(successors))
+
+
+class Posting(PythonChecks, models.Model):
+    """One posting of a point of contact: to a nation (an attaché at an embassy, one of the
+    several nations an attaché is accredited to) or to an organization (a defense attaché to
+    NATO), from ``active_from`` to ``active_to`` (both days included; empty: open-ended).
+
+    Its successor is a later posting to the same nation or organization by a contact in the
+    same role: any posting there that begins after this one begins, whoever holds it (the same
+    contact again, for an extension). A posting ending soon without one is reminded of
+    (``agreements.posting_reminders``)."""
+
+    contact = models.ForeignKey(
+        PointOfContact,
+        on_delete=models.CASCADE,
+        related_name="postings",
+        verbose_name="point of contact",
+    )
+    nation = models.ForeignKey(
+        Nation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="postings",
+        verbose_name="nation",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="postings",
+        verbose_name="organization",
+    )
+    title = models.CharField(
+        "title",
+        max_length=200,
+        blank=True,
+        help_text='The post as it is called, e.g. "Defense attaché, also accredited to Palau".',
+    )
+    active_from = models.DateField("active from", help_text="The first day of the posting.")
+    active_to = models.DateField(
+        "active to", null=True, blank=True, help_text="The last day; empty: open-ended."
+    )
+
+    objects = PostingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-active_from", "id"]
+        verbose_name = "posting"
+        verbose_name_plural = "postings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nation__isnull=False, organization__isnull=True)
+                | Q(nation__isnull=True, organization__isnull=False),
+                name="posting_nation_xor_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True) | Q(active_to__gte=F("active_from")),
+                name="posting_dates_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "nation", "active_from"],
+                condition=Q(nation__isnull=False),
+                name="posting_nation_once_a_day",
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "organization", "active_from"],
+                condition=Q(organization__isnull=False),
+                name="posting_organization_once_a_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["active_to"], name="posting_active_to")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} at {self.partner or '?'} from {self.active_from}"
+
+    @property
+    def partner(self) -> Nation | Organization | None:
+        return self.nation or self.organization
+
+    @property
+    def code(self) -> str:
+        partner = self.partner
+        return partner.code if partner else ""
+
+    @property
+    def kind(self) -> str:
+        return "nation" if self.nation_id else "organization"
+
+    def active_on(self, day: datetime.date) -> bool:
+        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+    def has_successor(self) -> bool:
+        return Posting.objects.succeeding(self).exists()
+
+    def clean(self):
+        errors = {}
+        if bool(self.nation_id) == bool(self.organization_id):
+            errors["nation"] = "Choose exactly one of a nation or an organization."
+        if self.active_from and self.active_to and self.active_to < self.active_from:
+            errors["active_to"] = "Must be on or after the active-from date."
+        if errors:
+            raise ValidationError(errors)
+
+
+def postings_in_order(postings, today: datetime.date) -> list[Posting]:
+    """``postings`` as every surface lists them: the ones active on ``today`` first, then the
+    future ones, then the past ones, each group by ``active_from``, latest first."""
+
+    def group(posting: Posting) -> int:
+        if posting.active_on(today):
+            return 0
+        return 1 if posting.active_from > today else 2
+
+    rows = sorted(postings, key=lambda p: (-p.active_from.toordinal(), p.pk or 0))
+    return sorted(rows, key=group)

@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Upper
 
-from .models import Nation, Organization
+from .models import Nation, Organization, PointOfContact, Posting
 
 
 def nations_with_lineage(queryset: QuerySet[Nation] | None = None) -> QuerySet[Nation]:
@@ -57,3 +57,24 @@ def partners_by_codes(codes) -> dict[str, Nation | Organization]:
         if clean and partner is not None:
             found[code] = partner
     return found
+
+
+def contacts_for(user, *, with_agreements: bool = False) -> QuerySet[PointOfContact]:
+    """Points of contact with their nations and postings loaded (contacts carry no
+    classification: every reader with the view permission sees them all); with
+    ``with_agreements``, the agreements each is responsible for that ``user`` may see, as
+    ``visible_agreements``. A fixed number of queries whatever the number of contacts."""
+    queryset = PointOfContact.objects.select_related("represents", "posted_to").prefetch_related(
+        Prefetch("postings", queryset=Posting.objects.select_related("nation", "organization"))
+    )
+    if with_agreements:
+        # The agreements model, reached through the link (partners never imports agreements).
+        agreement = PointOfContact._meta.get_field("agreements").related_model
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "agreements",
+                queryset=agreement.objects.visible_to(user).order_by("reference"),
+                to_attr="visible_agreements",
+            )
+        )
+    return queryset

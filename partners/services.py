@@ -23,7 +23,7 @@ from django.db.models import Model, ProtectedError, RestrictedError
 from accounts.choices import Classification
 from history.recorder import Recorder, snapshot
 
-from .models import Membership, Nation, Organization, PointOfContact
+from .models import Membership, Nation, Organization, PointOfContact, Posting
 from .signals import nation_existence_changed
 
 
@@ -38,10 +38,15 @@ ORGANIZATION_FIELDS = _editable(Organization)
 MEMBERSHIP_FIELDS = ("nation", "joined_on", "left_on")  # the organization is the aggregate
 MEMBERSHIP_HISTORY = ("organization", *MEMBERSHIP_FIELDS)
 POINT_OF_CONTACT_FIELDS = _editable(PointOfContact)
+# The contact's change record also shows its summary of the postings (not writable).
+POINT_OF_CONTACT_HISTORY = (*POINT_OF_CONTACT_FIELDS, "posted_to")
+POSTING_FIELDS = ("nation", "organization", "title", "active_from", "active_to")
+POSTING_HISTORY = ("contact", *POSTING_FIELDS)
 
 # The most memberships one write may carry, and the most successors of one nation.
 MAX_MEMBERSHIPS = 1000
 MAX_SUCCESSORS = 100
+MAX_POSTINGS = 100
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -75,6 +80,9 @@ def _resolve(field, value) -> tuple[Any, str | None]:
     if model is Nation and isinstance(value, str):
         nation = Nation.objects.filter(iso3=value.strip().upper()).first()
         return nation, None if nation else f"No nation has the code {value!r}."
+    if model is Organization and isinstance(value, str):
+        organization = Organization.objects.filter(acronym__iexact=value.strip()).first()
+        return organization, None if organization else f"No organization is called {value!r}."
     return None, f"Expected a {model._meta.verbose_name}, got {value!r}."
 
 
@@ -562,7 +570,190 @@ def membership_upsert(
     )
 
 
-# Points of contact --------------------------------------------------------------------------
+# Points of contact and their postings -------------------------------------------------------
+
+
+def _posting_place(data: dict, prefix: str, errors: dict) -> None:
+    """A row's ``code`` (an ISO alpha-3 code or an organization's acronym, as agreement
+    parties are named) becomes its ``nation`` or ``organization``."""
+    if "code" not in data:
+        return
+    code = data.pop("code")
+    if data.get("nation") is not None or data.get("organization") is not None:
+        errors[f"{prefix}.code"] = ["Give a code, or a nation or an organization, not both."]
+        return
+    partner = None
+    if isinstance(code, str) and code.strip():
+        code = code.strip()
+        if len(code) == 3 and code.isalpha():
+            partner = Nation.objects.filter(iso3=code.upper()).first()
+        partner = partner or Organization.objects.filter(acronym__iexact=code).first()
+    if partner is None:
+        errors[f"{prefix}.code"] = [f"No nation or organization has the code {code!r}."]
+    elif isinstance(partner, Nation):
+        data["nation"] = partner
+    else:
+        data["organization"] = partner
+
+
+def _plan_postings(contact: PointOfContact, rows, errors: dict) -> list:
+    """Check the postings a contact is to have: [(posting id or None, unsaved row)]. Each
+    row within the contact's service span (``active_from`` to ``active_to``), no place twice
+    from the same day."""
+    if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+        errors["postings"] = ["Expected a list."]
+        return []
+    rows = list(rows)
+    if len(rows) > MAX_POSTINGS:
+        errors["postings"] = [f"At most {MAX_POSTINGS} postings in one write."]
+        return []
+    existing = set(contact.postings.values_list("pk", flat=True)) if contact.pk else set()
+    plan, seen = [], set()
+    for index, data in enumerate(rows):
+        prefix = f"postings[{index}]"
+        if not isinstance(data, Mapping):
+            errors[prefix] = ["Expected an object with a code, active_from and active_to."]
+            continue
+        data = dict(data)
+        posting_id = data.pop("id", None)
+        if posting_id is not None and posting_id not in existing:
+            errors[f"{prefix}.id"] = [f"No posting {posting_id} of this contact."]
+            continue
+        if posting_id is not None and posting_id in seen:
+            errors[f"{prefix}.id"] = [f"Posting {posting_id} is given twice."]
+            continue
+        seen.add(posting_id)
+        row_errors: dict = {}
+        _posting_place(data, prefix, row_errors)
+        row = Posting()
+        if not row_errors:
+            row_errors = _apply(row, data, POSTING_FIELDS, prefix)
+        if not row_errors:
+            row_errors = _clean(row, prefix, exclude=["contact"], validate_unique=False)
+        if not row_errors:
+            row_errors = _span_errors(contact, row, prefix)
+        _merge(errors, row_errors)
+        plan.append((posting_id, row))
+    places = Counter((row.code, row.active_from) for _, row in plan if row.partner)
+    repeated = sorted({code for (code, _), n in places.items() if n > 1})
+    if repeated:
+        errors.setdefault("postings", []).append(
+            f"A place appears more than once with the same first day: {', '.join(repeated)}."
+        )
+    return plan
+
+
+def _span_errors(contact: PointOfContact, row: Posting, prefix: str) -> dict:
+    errors = {}
+    if contact.active_from and row.active_from and row.active_from < contact.active_from:
+        errors[f"{prefix}.active_from"] = [
+            f"Must be on or after the contact's first day ({contact.active_from.isoformat()})."
+        ]
+    if contact.active_to:
+        if row.active_to is None:
+            errors[f"{prefix}.active_to"] = [
+                f"The contact serves until {contact.active_to.isoformat()}: give the last day."
+            ]
+        elif row.active_to > contact.active_to:
+            errors[f"{prefix}.active_to"] = [
+                f"Must be on or before the contact's last day ({contact.active_to.isoformat()})."
+            ]
+    return errors
+
+
+def _latest_nation(postings) -> Nation | None:
+    """The ``posted_to`` summary: the nation of the latest posting (by first day, then the
+    later row); None when that posting is to an organization or there is none."""
+    latest = max(postings, key=lambda p: (p.active_from, p.pk or 0), default=None)
+    return latest.nation if latest is not None else None
+
+
+def _replace_postings(contact: PointOfContact, plan: list, recorder: Recorder) -> list:
+    existing = {p.pk: p for p in contact.postings.select_related("nation", "organization")}
+    claimed = {posting_id for posting_id, _ in plan if posting_id}
+    pairs = []
+    for posting_id, row in plan:
+        current = existing.get(posting_id) if posting_id else None
+        if current is None and not posting_id:  # the same place and first day: that row
+            current = next(
+                (
+                    p
+                    for p in existing.values()
+                    if p.pk not in claimed
+                    and (p.code, p.active_from) == (row.code, row.active_from)
+                ),
+                None,
+            )
+            if current is not None:
+                claimed.add(current.pk)
+        pairs.append((current, row))
+    for pk, leftover in existing.items():
+        if pk not in claimed:
+            recorder.deleted(leftover, snapshot(leftover, POSTING_HISTORY), related=contact)
+            leftover.delete()
+    kept = []
+    for current, row in sorted(pairs, key=lambda pair: pair[0] is None):
+        if current is None:
+            row.contact = contact
+            _write(row, None, POSTING_HISTORY, recorder, related=contact)
+            kept.append(row)
+            continue
+        before = snapshot(current, POSTING_HISTORY)
+        for name in POSTING_FIELDS:
+            setattr(current, name, getattr(row, name))
+        _write(current, before, POSTING_HISTORY, recorder, related=contact)
+        kept.append(current)
+    return kept
+
+
+def _point_of_contact_save(
+    *, point_of_contact=None, actor=None, source="", postings=None, validate_only=False, **fields
+):
+    creating = point_of_contact is None or point_of_contact.pk is None
+    current = PointOfContact() if creating else _locked(PointOfContact, point_of_contact.pk)
+    before = None if creating else snapshot(current, POINT_OF_CONTACT_HISTORY)
+    if "posted_to" in fields:
+        fields.pop("posted_to")
+        raise ValidationError(
+            {"posted_to": ["It follows the postings: give postings=[{code, active_from, ...}]."]}
+        )
+    errors = _apply(current, fields, POINT_OF_CONTACT_FIELDS)
+    if not errors and not _unchanged(current, before, POINT_OF_CONTACT_HISTORY):
+        errors = _clean(current)
+    if postings is not None:
+        plan = _plan_postings(current, postings, errors)
+    elif not errors and not creating and ("active_from" in fields or "active_to" in fields):
+        # The span moved: the postings kept must still lie within it.
+        plan = None
+        for row in current.postings.select_related("nation", "organization"):
+            for key, messages in _span_errors(current, row, "posting").items():
+                field = key.split(".", 1)[1]
+                where = f"The posting to {row.code} from {row.active_from.isoformat()}"
+                errors.setdefault(field, []).append(f"{where} is outside the span: {messages[0]}")
+    else:
+        plan = None
+    if errors:
+        raise ValidationError(errors)
+    if validate_only:
+        return None, UNCHANGED
+    recorder = _recorder(actor, source)
+    related = current.represents
+    if plan is None:
+        outcome = _write(current, before, POINT_OF_CONTACT_HISTORY, recorder, related=related)
+        recorder.save()
+        return current, outcome
+    if creating:
+        current.save()  # the postings need its id; the summary follows them
+    kept = _replace_postings(current, plan, recorder)
+    current.posted_to = _latest_nation(kept)
+    if creating:
+        recorder.created(current, snapshot(current, POINT_OF_CONTACT_HISTORY), related=related)
+        current.save(update_fields=["posted_to"])
+        outcome = CREATED
+    else:
+        outcome = _write(current, before, POINT_OF_CONTACT_HISTORY, recorder, related=related)
+    recorder.save()
+    return current, outcome
 
 
 @transaction.atomic
@@ -571,21 +762,26 @@ def point_of_contact_save(
     point_of_contact: PointOfContact | None = None,
     actor=None,
     source: str = "",
+    postings: Iterable[Mapping] | None = None,
     validate_only: bool = False,
     **fields,
 ) -> PointOfContact | None:
-    """Create (``point_of_contact=None``) or change a point of contact (``represents`` and
-    ``posted_to`` are nations or their ISO alpha-3 codes). Recorded as belonging to the
-    nation it represents."""
-    return _save_record(
-        PointOfContact,
-        point_of_contact,
-        fields,
-        allowed=POINT_OF_CONTACT_FIELDS,
+    """Create (``point_of_contact=None``) or change a point of contact, all or nothing
+    (``represents`` is a nation or its ISO alpha-3 code). ``postings``, when given, replace
+    its postings: each a mapping of ``code`` (an ISO alpha-3 code or an acronym; or
+    ``nation`` / ``organization`` as records or codes), ``active_from``, ``active_to`` and
+    ``title``, with the ``id`` of the posting it changes (without one, a posting to the same
+    place from the same day is the one changed; the others are added). Each posting lies
+    within the contact's ``active_from`` to ``active_to``; errors name the row
+    (``postings[1].active_to``). ``posted_to`` follows the postings (``_latest_nation``).
+    Recorded as belonging to the nation it represents; each posting as belonging to it."""
+    return _point_of_contact_save(
+        point_of_contact=point_of_contact,
         actor=actor,
         source=source,
+        postings=postings,
         validate_only=validate_only,
-        related=lambda contact: contact.represents,
+        **fields,
     )[0]
 
 
@@ -593,7 +789,11 @@ def point_of_contact_save(
 def point_of_contact_delete(
     *, point_of_contact: PointOfContact, actor=None, source: str = ""
 ) -> None:
+    """Delete a contact with its postings (each recorded). Its links to agreements go with
+    it (the agreements' own records do not change: the contact is not part of them)."""
     contact = _locked(PointOfContact, point_of_contact.pk)
     recorder = _recorder(actor, source)
-    _delete(contact, recorder, POINT_OF_CONTACT_FIELDS, related=contact.represents)
+    for posting in contact.postings.select_related("nation", "organization"):
+        recorder.deleted(posting, snapshot(posting, POSTING_HISTORY), related=contact)
+    _delete(contact, recorder, POINT_OF_CONTACT_HISTORY, related=contact.represents)
     recorder.save()

@@ -81,7 +81,7 @@ def _page_date(text: str) -> datetime.date:
 
 def on_dashboard(html: str, agreement) -> set:
     found = set()
-    for kind in ReminderKind.values:
+    for kind in ReminderKind.of_agreements():
         section = html.split(f'<h2 id="due-{kind}">')[1].split("</section>")[0]
         for when, href in re.findall(
             r'<span class="when">([^<]+)</span>\s*<a href="([^"]+)"', section

@@ -22,6 +22,7 @@ EXPORT_EXCLUDED: dict[str, str] = {
     "parent": "names another agreement, which needs a clearance check per row; in the detail",
     "owner": "people and mailboxes are contact data, not analysis data; in the detail",
     "watchers": "people and mailboxes are contact data, not analysis data; in the detail",
+    "contacts": "people and mailboxes are contact data, not analysis data; in the detail",
     "office_email": "people and mailboxes are contact data, not analysis data; in the detail",
     "reminder_offsets": "reminder settings, not agreement data; in the detail",
 }

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from history.models import ChangeRecord
-from partners.models import Membership, Nation, Organization, PointOfContact
+from partners.models import Membership, Nation, Organization, PointOfContact, Posting
 from partners.services import nation_save
 
 from .factories import MembershipFactory, NationFactory, OrganizationFactory
@@ -203,8 +203,23 @@ def test_organization_deleted_in_the_admin_is_recorded_with_its_memberships(clie
 # Points of contact -----------------------------------------------------------------------------
 
 
+def add_posting_rows(data, rows, start=0):
+    """Fill the posting inline's rows from ``start`` with (nation, organization, from, to)."""
+    for index, (nation, organization, active_from, active_to) in enumerate(rows, start):
+        data[f"postings-{index}-nation"] = str(nation.pk) if nation else ""
+        data[f"postings-{index}-organization"] = str(organization.pk) if organization else ""
+        data[f"postings-{index}-title"] = ""
+        data[f"postings-{index}-active_from"] = active_from
+        data[f"postings-{index}-active_to"] = active_to
+        data[f"postings-{index}-id"] = ""
+        data[f"postings-{index}-contact"] = ""
+    data["postings-TOTAL_FORMS"] = str(start + len(rows))
+    return data
+
+
 def test_point_of_contact_admin_writes_through_the_service(client, registrar):
     usa, phl = NationFactory(iso3="USA"), NationFactory(iso3="PHL")
+    nato = OrganizationFactory(acronym="NATO")
     client.force_login(registrar)
     url = "/admin/partners/pointofcontact/add/"
     data = load(client, url, "pointofcontact_form")
@@ -213,30 +228,49 @@ def test_point_of_contact_admin_writes_through_the_service(client, registrar):
         rank="Col.",
         role="defense_attache",
         represents=str(usa.pk),
-        posted_to=str(phl.pk),
         active_from="2025-01-01",
     )
+    add_posting_rows(data, [(phl, None, "2025-01-01", "")])
     assert client.post(url, data).status_code == 302
     contact = PointOfContact.objects.get()
-    created = ChangeRecord.objects.get()
-    assert created.changed_object == contact and created.related_object == usa
+    assert contact.posted_to == phl and contact.postings.get().nation == phl
+    created = next(r for r in ChangeRecord.objects.all() if r.changed_object == contact)
+    assert created.related_object == usa and created.changes["posted_to"] == [None, "PHL"]
     assert created.actor == registrar and created.source == "admin"
+    assert ChangeRecord.objects.count() == 2  # the contact and its posting
 
     change = f"/admin/partners/pointofcontact/{contact.pk}/change/"
     data = load(client, change, "pointofcontact_form")
     data["active_to"] = "2024-01-01"  # before active_from
     response = client.post(change, data)
     assert response.status_code == 200 and "active_to" in response.context["adminform"].form.errors
-    assert ChangeRecord.objects.count() == 1
+    assert ChangeRecord.objects.count() == 2
 
+    # A second posting before the first one's start, to an organization and a nation at once.
+    data = load(client, change, "pointofcontact_form")
+    add_posting_rows(data, [(phl, nato, "2024-06-01", "")], start=1)
+    response = client.post(change, data)
+    assert response.status_code == 200
+    row_errors = response.context["inline_admin_formsets"][0].formset.forms[1].errors
+    assert "nation" in row_errors and ChangeRecord.objects.count() == 2
+
+    data = load(client, change, "pointofcontact_form")
     data["active_to"] = "2027-01-01"
+    data["postings-0-active_to"] = "2026-06-30"
+    add_posting_rows(data, [(None, nato, "2026-07-01", "2027-01-01")], start=1)
     assert client.post(change, data).status_code == 302
-    assert ChangeRecord.objects.get(action="update").changes == {"active_to": [None, "2027-01-01"]}
+    contact.refresh_from_db()
+    assert contact.posted_to is None  # the latest posting is to NATO
+    assert ChangeRecord.objects.filter(action="update").count() == 2  # contact, posting
+    assert ChangeRecord.objects.filter(action="create").count() == 3
 
     pk = contact.pk
     assert client.post(f"{change[: -len('change/')]}delete/", {"post": "yes"}).status_code == 302
-    deleted = ChangeRecord.objects.get(action="delete")
-    assert deleted.changed_object_id == pk and deleted.related_object == usa
+    deleted = next(
+        r for r in ChangeRecord.objects.filter(action="delete") if r.related_object == usa
+    )
+    assert deleted.changed_object_id == pk
+    assert not Posting.objects.exists()
 
 
 # The admin and the services record alike ---------------------------------------------------

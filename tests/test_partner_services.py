@@ -290,22 +290,45 @@ def test_point_of_contact_save_and_delete_belong_to_the_nation_represented(edito
         rank="Col.",
         role="defense_attache",
         represents="usa",
-        posted_to=phl,
+        postings=[{"code": "PHL", "active_from": "2025-07-01"}],
         email="jane@example.org",
     )
     assert contact.represents == usa and contact.posted_to == phl
-    created = only_record()
+    created = next(r for r in ChangeRecord.objects.all() if r.changed_object == contact)
     assert created.changed_object == contact and created.related_object == usa
     assert created.changes["represents"] == [None, "USA"]
     assert created.changes["posted_to"] == [None, "PHL"]
-    point_of_contact_save(point_of_contact=contact, actor=editor, active_to="2027-01-31")
-    assert ChangeRecord.objects.get(action="update").changes == {"active_to": [None, "2027-01-31"]}
+    posting = contact.postings.get()
+    with pytest.raises(ValidationError) as excinfo:  # the posting would outlast the service
+        point_of_contact_save(point_of_contact=contact, actor=editor, active_to="2027-01-31")
+    assert "The posting to PHL from 2025-07-01" in errors_of(excinfo)["active_to"][0]
+    point_of_contact_save(
+        point_of_contact=contact,
+        actor=editor,
+        active_to="2027-01-31",
+        postings=[
+            {
+                "id": posting.pk,
+                "code": "PHL",
+                "active_from": "2025-07-01",
+                "active_to": "2027-01-31",
+            }
+        ],
+    )
+    changes = {r.changed_object: r.changes for r in ChangeRecord.objects.filter(action="update")}
+    assert changes == {
+        contact: {"active_to": [None, "2027-01-31"]},
+        posting: {"active_to": [None, "2027-01-31"]},
+    }
     assert ChangeRecord.objects.about(usa).count() == 2
     pk = contact.pk
     point_of_contact_delete(point_of_contact=contact, actor=editor)
     assert not PointOfContact.objects.filter(pk=pk).exists()
-    deleted = ChangeRecord.objects.get(action="delete")
+    deleted = next(
+        r for r in ChangeRecord.objects.filter(action="delete") if r.related_object == usa
+    )
     assert deleted.related_object == usa and deleted.changes["name"] == ["Jane Doe", None]
+    assert ChangeRecord.objects.filter(action="delete").count() == 2  # the posting too
 
 
 def test_point_of_contact_save_refuses_bad_input_by_field():

@@ -14,7 +14,8 @@ timeline). A test that needs an agreement's own records writes it through ``agre
 
 Partners: the ``partners`` fixture's six nations (USA and COL in the Americas, PHL and JPN
 in Asia, GBR and FRA in Europe) and two organizations (NATO, AU). The USA is a NATO member
-since 24 August 1949; Col. Jane Doe is the US defense attaché posted to the Philippines.
+since 24 August 1949; Col. Jane Doe is the US defense attaché posted to the Philippines
+(one open-ended posting since 1 July 2025).
 
 =============  ============  ============  ==================  =========  ==============  ======
 key            reference     class.        type                status     parties         signed
@@ -58,7 +59,7 @@ from agreements.choices import (
 from agreements.models import Reminder
 from agreements.services import provision_save, review_record
 from partners.choices import ContactRole
-from partners.models import PointOfContact
+from partners.models import PointOfContact, Posting
 
 from .factories import AgreementFactory, MembershipFactory
 
@@ -84,7 +85,9 @@ def build_world(partners: dict) -> dict:
         represents=usa,
         posted_to=phl,
         email="jane.doe@example.org",
+        active_from=D(2025, 7, 1),
     )
+    Posting.objects.create(contact=contact, nation=phl, active_from=D(2025, 7, 1))
 
     secret = AgreementFactory(
         reference="SEC-0001",

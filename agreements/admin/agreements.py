@@ -177,7 +177,7 @@ class AgreementAdmin(
     )
     date_hierarchy = "signed_on"
     list_per_page = 50
-    autocomplete_fields = ("supersedes", "parent", "owner", "watchers")
+    autocomplete_fields = ("supersedes", "parent", "owner", "watchers", "contacts")
     readonly_fields = ("notice_deadline", "created_at", "updated_at")
     inlines = [
         PartyInline,
@@ -220,7 +220,7 @@ class AgreementAdmin(
         ),
         ("Review", {"fields": (("next_review_on", "review_interval_months"),)}),
         ("Links", {"fields": ("supersedes", "parent")}),
-        ("People", {"fields": ("owner", "watchers", "office_email")}),
+        ("People", {"fields": ("owner", "watchers", "office_email", "contacts")}),
         ("Reminders", {"fields": ("reminder_offsets",), "classes": ("collapse",)}),
         (
             "Record",

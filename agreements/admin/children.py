@@ -101,10 +101,24 @@ class ReviewAdmin(SafeAutocompleteMixin, ClearanceAdminMixin, admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ClearanceAdminMixin, admin.ModelAdmin):
-    list_display = ("agreement", "kind", "due_on", "days_before", "recipient", "status", "sent_at")
+    list_display = (
+        "agreement",
+        "posting",
+        "kind",
+        "due_on",
+        "days_before",
+        "recipient",
+        "status",
+        "sent_at",
+    )
     list_filter = ("kind", "status")
-    list_select_related = ("agreement",)
-    search_fields = ("agreement__reference", "recipient")
+    list_select_related = (
+        "agreement",
+        "posting__contact",
+        "posting__nation",
+        "posting__organization",
+    )
+    search_fields = ("agreement__reference", "posting__contact__name", "recipient")
     date_hierarchy = "due_on"
 
     def has_add_permission(self, request):

@@ -119,6 +119,16 @@ DETAIL = {
     },
     "owner": "desk.officer",
     "watchers": ["analyst"],
+    "contacts": [
+        {
+            "id": 5,
+            "name": "Jane Doe",
+            "rank": "Col.",
+            "role": "desk_officer",
+            "represents": "USA",
+            "url": f"{BASE}/points-of-contact/5/",
+        }
+    ],
     "office_email": "asia-desk@example.org",
     "reminder_offsets": None,
     "lateral": "bilateral",
@@ -237,6 +247,7 @@ REMINDER_LIST = OpenApiExample(
     value={
         "id": 310,
         "agreement": EDCA_REF,
+        "posting": None,
         "kind": "review",
         "due_on": "2027-02-03",
         "days_before": 30,

@@ -16,7 +16,7 @@ from history.models import ChangeRecord
 
 from .. import party_acts
 from ..choices import PartyStatus, ProvisionCategory
-from ..limits import MAX_ACTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
+from ..limits import MAX_ACTS, MAX_CONTACTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import (
     Agreement,
     AgreementEvent,
@@ -73,6 +73,17 @@ class AgreementRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Agreement
         fields = ["id", "reference", "title", "url"]
+
+
+class ContactShortSerializer(serializers.Serializer):
+    """A responsible desk officer, in short (``points-of-contact/{id}/`` has the rest)."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    rank = serializers.CharField(read_only=True)
+    role = serializers.CharField(read_only=True)
+    represents = serializers.CharField(source="represents.iso3", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:point-of-contact-detail")
 
 
 class AgreementListSerializer(serializers.ModelSerializer):
@@ -139,14 +150,31 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "date", "note"]
 
 
+class PostingRefSerializer(serializers.Serializer):
+    """The posting a reminder is about, in short."""
+
+    id = serializers.IntegerField(read_only=True)
+    contact = serializers.HyperlinkedRelatedField(
+        view_name="api:point-of-contact-detail", read_only=True
+    )
+    code = serializers.CharField(read_only=True, help_text="ISO alpha-3 or an acronym.")
+    active_from = serializers.DateField(read_only=True)
+    active_to = serializers.DateField(read_only=True, allow_null=True)
+
+
 class ReminderSerializer(serializers.ModelSerializer):
-    agreement = AgreementRefSerializer(read_only=True)
+    """A reminder, about an agreement or (kind ``posting_end``) a posting: the other is
+    null."""
+
+    agreement = AgreementRefSerializer(read_only=True, allow_null=True)
+    posting = PostingRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Reminder
         fields = [
             "id",
             "agreement",
+            "posting",
             "kind",
             "due_on",
             "days_before",
@@ -159,7 +187,7 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 class AgreementReminderSerializer(ReminderSerializer):
     class Meta(ReminderSerializer.Meta):
-        fields = [f for f in ReminderSerializer.Meta.fields if f != "agreement"]
+        fields = [f for f in ReminderSerializer.Meta.fields if f not in ("agreement", "posting")]
 
 
 class ChangeRecordSerializer(serializers.ModelSerializer):
@@ -185,6 +213,7 @@ class AgreementDetailSerializer(AgreementListSerializer):
     parent = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     watchers = serializers.SerializerMethodField()
+    contacts = ContactShortSerializer(many=True, read_only=True)
     lateral = serializers.CharField(read_only=True)
     version = serializers.SerializerMethodField(help_text="The ETag's number.")
     updated_at = serializers.SerializerMethodField()
@@ -205,6 +234,7 @@ class AgreementDetailSerializer(AgreementListSerializer):
             "parent",
             "owner",
             "watchers",
+            "contacts",
             "office_email",
             "reminder_offsets",
             "lateral",
@@ -328,7 +358,7 @@ class AgreementWriteSerializer(ModelInputSerializer):
         model = Agreement
         # Every field a writer may set, derived from the model's editable fields (a new one
         # is writable here without being listed), then the people and the nested rows.
-        fields = (*AGREEMENT_FIELDS, "watchers", "parties", "provisions")
+        fields = (*AGREEMENT_FIELDS, "watchers", "contacts", "parties", "provisions")
         extra_kwargs = {
             # Unique, but checked by the service: a PUT that repeats it is no clash.
             "reference": {"validators": [], "help_text": "Blank: generated."},
@@ -350,6 +380,12 @@ class AgreementWriteSerializer(ModelInputSerializer):
         max_length=MAX_WATCHERS,
         help_text=f"Usernames, at most {MAX_WATCHERS}.",
     )
+    contacts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=MAX_CONTACTS,
+        help_text=f"Ids of the responsible points of contact, at most {MAX_CONTACTS}.",
+    )
     parties = PartyInputSerializer(
         many=True, required=False, max_length=MAX_PARTIES, help_text=f"At most {MAX_PARTIES}."
     )
@@ -366,25 +402,3 @@ class AgreementWriteSerializer(ModelInputSerializer):
             return resolve_links(data, self.context["request"].user)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
-
-
-def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors as the flat keys the services use: ``parties[1].code``."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            if isinstance(key, int):
-                name = f"{prefix}[{key}]"
-            else:
-                name = key if not prefix else f"{prefix}.{key}"
-            if key == "non_field_errors" and prefix:
-                name = prefix
-            flat.update(flatten_errors(value, name))
-    elif isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
-        for index, value in enumerate(errors):
-            if value:
-                flat.update(flatten_errors(value, f"{prefix}[{index}]"))
-    else:
-        messages = errors if isinstance(errors, list) else [errors]
-        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
-    return flat

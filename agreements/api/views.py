@@ -19,9 +19,10 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import CursorOrPagePagination, check_parameters
+from config.api import CursorOrPagePagination, check_parameters, flatten_errors
 from config.schema import RegistrySchema, error_response
 from history.models import ChangeRecord
+from partners.models import PointOfContact
 
 from ..filtersets import AgreementFilterSet, ProvisionFilterSet
 from ..models import (
@@ -46,7 +47,6 @@ from .serializers import (
     ReminderSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
-    flatten_errors,
 )
 
 MAX_WITHIN_DAYS = 36500
@@ -160,6 +160,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
                 to_attr="visible_reminders",
             ),
             "watchers",
+            Prefetch("contacts", queryset=PointOfContact.objects.select_related("represents")),
         )
 
     def filter_queryset(self, queryset):
@@ -357,7 +358,9 @@ class ReminderListView(generics.ListAPIView):
     serializer_class = ReminderSerializer
 
     def get_queryset(self):
-        return reminders_for(self.request.user).select_related("agreement")
+        return reminders_for(self.request.user).select_related(
+            "agreement", "posting__nation", "posting__organization"
+        )
 
 
 class WithinSerializer(serializers.Serializer):

@@ -129,6 +129,13 @@ class Agreement(PythonChecks, models.Model):
         related_name="watched_agreements",
         verbose_name="watchers",
     )
+    contacts = models.ManyToManyField(
+        "partners.PointOfContact",
+        blank=True,
+        related_name="agreements",
+        verbose_name="responsible desk officers",
+        help_text="The points of contact responsible for the agreement (its desk officers).",
+    )
     office_email = models.EmailField("office mailbox", blank=True)
     reminder_offsets = models.JSONField(
         "reminder offsets",

@@ -110,7 +110,7 @@ class AgreementQuerySet(ClassifiedQuerySet):
     def due_between(self, start: datetime.date, end: datetime.date):
         """Agreements with any due date (see ``Agreement.due_dates()``) from ``start`` to
         ``end``, both included."""
-        return self.due_in_windows(dict.fromkeys(ReminderKind.values, (start, end)))
+        return self.due_in_windows(dict.fromkeys(ReminderKind.of_agreements(), (start, end)))
 
     def due_in_windows(self, windows: Mapping[str, tuple[datetime.date, datetime.date]]):
         """Agreements with a due date of some kind inside that kind's window (both ends

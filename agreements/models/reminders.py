@@ -7,14 +7,41 @@ from django.db import models
 from django.db.models import Q
 
 from config.constraints import PythonChecks
+from partners.models import Posting
 
 from ..choices import ReminderKind, ReminderStatus
 from .agreements import Agreement
 
+# What a reminder can be about: one foreign key each, exactly one of them set on a row
+# (``reminder_one_subject``). A new subject adds its field here, to the constraint below
+# and a unique constraint of its own, and a module of candidates and messages to
+# ``agreements.reminders.SUBJECTS``.
+SUBJECT_FIELDS = ("agreement", "posting")
+
+
+def _exactly_one(fields) -> Q:
+    condition = Q()
+    for chosen in fields:
+        condition |= Q(**{f"{name}__isnull": name != chosen for name in fields})
+    return condition
+
 
 class Reminder(PythonChecks, models.Model):
     agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="reminders", verbose_name="agreement"
+        Agreement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name="agreement",
+    )
+    posting = models.ForeignKey(
+        Posting,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name="posting",
     )
     kind = models.CharField("kind", max_length=16, choices=ReminderKind.choices)
     due_on = models.DateField("due on", help_text="The date the reminder warns of.")
@@ -50,6 +77,13 @@ class Reminder(PythonChecks, models.Model):
                 fields=["agreement", "kind", "due_on", "days_before", "recipient"],
                 name="reminder_delivered_once",
             ),
+            models.UniqueConstraint(
+                fields=["posting", "kind", "due_on", "days_before", "recipient"],
+                name="reminder_posting_delivered_once",
+            ),
+            models.CheckConstraint(
+                condition=_exactly_one(SUBJECT_FIELDS), name="reminder_one_subject"
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
             ),
@@ -60,3 +94,13 @@ class Reminder(PythonChecks, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on} ({self.days_before}d) to {self.recipient}"
+
+    @property
+    def subject_field(self) -> str:
+        """The one of ``SUBJECT_FIELDS`` that is set."""
+        return next(name for name in SUBJECT_FIELDS if getattr(self, f"{name}_id"))
+
+    @property
+    def subject(self):
+        """What the reminder is about: its agreement or its posting."""
+        return getattr(self, self.subject_field)

@@ -14,7 +14,7 @@ from accounts.clearance import highest, lowest
 from history.recorder import Recorder, label, raise_records, snapshot
 
 from ..choices import AgreementStatus
-from ..limits import MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
+from ..limits import MAX_CONTACTS, MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import Agreement, Provision
 from .acts import ACT_FIELDS, rebuild_periods, write_acts
 from .common import (
@@ -36,6 +36,7 @@ from .plan import (
     _build_events,
     _build_parties,
     _build_provisions,
+    _contacts_by_id,
     _people_errors,
     _too_many,
     _validate_agreement,
@@ -55,6 +56,11 @@ def _save_new(agreement: Agreement, generated: bool) -> None:
             if attempt == 4 or not generated:
                 raise
             agreement.reference = generate_reference(agreement)
+
+
+def contact_label(contact) -> str:
+    """How history names a responsible contact: names repeat, so with its id."""
+    return f"{contact} (#{contact.pk})"
 
 
 # Writing the children ----------------------------------------------------------------------
@@ -192,6 +198,7 @@ def agreement_save(
     events: Iterable | None = None,
     add_events: Iterable | None = None,
     watchers: Iterable | None = None,
+    contact_ids: Iterable | None = None,
     validate_only: bool = False,
     **fields,
 ) -> Agreement | None:
@@ -202,7 +209,9 @@ def agreement_save(
     ``AgreementParty`` rows), ``provisions`` and ``events`` (dicts with an optional ``id``,
     or rows), when given, replace the current ones; provisions above the actor's clearance
     are left alone, and so are ``supersedes`` and ``parent`` when they point at an agreement
-    above it. ``add_events`` are added to the timeline. ``expected_version`` is the version
+    above it. ``add_events`` are added to the timeline. ``watchers`` (users or their ids)
+    and ``contact_ids`` (the responsible desk officers: points of contact or their ids),
+    when given, replace the current ones. ``expected_version`` is the version
     the caller read (``StaleVersion`` when it moved). The version goes up, once, only if
     something changed, and the change records are written with it. With ``validate_only``
     it stops after the checks (raising what they find), holding the agreement's row lock
@@ -216,9 +225,10 @@ def agreement_save(
         "events": _as_list(events, "events", errors),
         "add_events": _as_list(add_events, "add_events", errors),
         "watchers": _as_list(watchers, "watchers", errors),
+        "contact_ids": _as_list(contact_ids, "contact_ids", errors),
     }
     limits = {"parties": MAX_PARTIES, "provisions": MAX_PROVISIONS, "events": MAX_EVENTS}
-    limits |= {"add_events": MAX_EVENTS, "watchers": MAX_WATCHERS}
+    limits |= {"add_events": MAX_EVENTS, "watchers": MAX_WATCHERS, "contact_ids": MAX_CONTACTS}
     for name, limit in limits.items():
         if _too_many(rows[name], limit, name, errors):
             rows[name] = None
@@ -227,7 +237,7 @@ def agreement_save(
 
     if creating:
         agreement = Agreement()
-        before, before_links, before_watchers = {}, {}, []
+        before, before_links, before_watchers, before_contacts = {}, {}, [], []
         before_level = None
     else:
         agreement = (
@@ -250,6 +260,7 @@ def agreement_save(
         before = snapshot(agreement, AGREEMENT_FIELDS)
         before_links = {name: getattr(agreement, name) for name in LINKS}
         before_watchers = sorted(label(u) for u in agreement.watchers.all())
+        before_contacts = sorted(contact_label(c) for c in agreement.contacts.all())
         before_level = agreement.classification
 
     _merge(errors, _apply_fields(agreement, fields))
@@ -258,6 +269,9 @@ def agreement_save(
         _validate_agreement(agreement, actor, errors)
 
     _merge(errors, _people_errors(agreement, before, rows["watchers"], creating))
+    contacts = None
+    if rows["contact_ids"] is not None:
+        contacts = _contacts_by_id(rows["contact_ids"], errors)
 
     party_plan = None
     if rows["parties"] is not None or creating:
@@ -306,6 +320,11 @@ def agreement_save(
         if after_watchers != before_watchers:
             agreement.watchers.set(list(wanted))
             changes["watchers"] = [before_watchers, after_watchers]
+    if contacts is not None:
+        after_contacts = sorted(contact_label(c) for c in contacts)
+        if after_contacts != before_contacts:
+            agreement.contacts.set(contacts)
+            changes["contacts"] = [before_contacts, after_contacts]
     # A record names a linked agreement only when the link itself changed.
     linked = [getattr(before_links.get(n), "classification", None) for n in LINKS if n in changes]
     linked += [

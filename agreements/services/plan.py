@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.choices import Classification
 from history.recorder import label
+from partners.models import PointOfContact
 from partners.selectors import partners_by_codes
 
 from .. import party_acts
@@ -60,7 +61,8 @@ def generate_reference(agreement: Agreement) -> str:
 def resolve_links(data: dict, user) -> dict:
     """Turn the links of raw agreement data into records, in place: ``supersedes`` and
     ``parent`` (an id or a reference, among the agreements ``user`` may see), ``owner`` (a
-    username) and ``watchers`` (usernames). The API and the import both call this."""
+    username) and ``watchers`` (usernames); ``contacts`` (ids of points of contact) become
+    ``agreement_save``'s ``contact_ids``. The API and the import both call this."""
     errors: dict[str, list[str]] = {}
     visible = Agreement.objects.visible_to(user) if user is not None else Agreement.objects
     for name in LINKS:
@@ -102,6 +104,8 @@ def resolve_links(data: dict, user) -> dict:
             if missing:
                 errors["watchers"] = [f"No user is called: {', '.join(missing)}."]
             data["watchers"] = found
+    if "contacts" in data:
+        data["contact_ids"] = data.pop("contacts")
     if errors:
         raise ValidationError(errors)
     return data
@@ -115,6 +119,28 @@ def _too_many(rows, limit: int, name: str, errors: dict) -> bool:
         errors.setdefault(name, []).append(f"At most {limit} {name} in one write.")
         return True
     return False
+
+
+def _contacts_by_id(values: list, errors: dict) -> list | None:
+    """The points of contact named by ``values`` (contacts or their ids), each once; one
+    query. Contacts carry no classification, so any existing one may be named."""
+    ids = []
+    for value in values:
+        pk = value.pk if isinstance(value, PointOfContact) else value
+        if not isinstance(pk, int) or isinstance(pk, bool):
+            errors.setdefault("contact_ids", []).append(
+                f"Expected ids of points of contact, got {value!r}."
+            )
+            return None
+        ids.append(pk)
+    found = {c.pk: c for c in PointOfContact.objects.filter(pk__in=set(ids))}
+    missing = sorted(set(ids) - set(found))
+    if missing:
+        errors.setdefault("contact_ids", []).append(
+            f"No point of contact has the id(s): {', '.join(map(str, missing))}."
+        )
+        return None
+    return [found[pk] for pk in dict.fromkeys(ids)]
 
 
 def _as_list(rows, name: str, errors: dict) -> list | None:

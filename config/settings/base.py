@@ -193,6 +193,12 @@ REMINDER_SWEEP_TIME = env("REMINDER_SWEEP_TIME", default="06:00")
 REMINDER_OFFICE_MAX_CLASSIFICATION = env(
     "REMINDER_OFFICE_MAX_CLASSIFICATION", default="unclassified"
 )
+# Postings of points of contact: the office mailbox is told this many days before a posting
+# ends with no successor recorded (agreements/posting_reminders.py). Agreements name their
+# own office mailbox; this one is the registry's office for attaché postings. Empty: no
+# posting reminders.
+POSTINGS_OFFICE_EMAIL = env("POSTINGS_OFFICE_EMAIL", default="postings-office@localhost")
+POSTING_END_REMINDER_DAYS = env.int("POSTING_END_REMINDER_DAYS", default=60)
 # A delivery claimed longer ago than this is taken to belong to a dead worker and may be taken
 # again. Keep it above CELERY_TASK_TIME_LIMIT, so a live delivery's claim never goes stale.
 REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60)

@@ -1,8 +1,8 @@
 """Examples for the OpenAPI schema of the partners API: the Philippines and NATO as the
 reference data has them (ISO 3166 names, UN M49 regions; NATO's members and accession dates
 from partners/data/organizations.json, https://www.nato.int/cps/en/natohq/nato_countries.htm).
-The point of contact is made up. tests/test_api_conventions.py checks every example against
-the schema."""
+The point of contact and her postings are made up. tests/test_api_conventions.py checks
+every example against the schema."""
 
 from drf_spectacular.utils import OpenApiExample
 
@@ -56,22 +56,109 @@ ORGANIZATION_DETAIL = OpenApiExample(
     },
     response_only=True,
 )
+POSTINGS = [
+    {
+        "id": 12,
+        "code": "PHL",
+        "kind": "nation",
+        "name": "Philippines",
+        "title": "Defense attaché, Manila",
+        "active_from": "2025-07-01",
+        "active_to": "2028-06-30",
+        "current": True,
+    },
+    {
+        "id": 13,
+        "code": "PLW",
+        "kind": "nation",
+        "name": "Palau",
+        "title": "Defense attaché, also accredited to Palau",
+        "active_from": "2025-09-01",
+        "active_to": "2028-06-30",
+        "current": True,
+    },
+    {
+        "id": 7,
+        "code": "NATO",
+        "kind": "organization",
+        "name": "North Atlantic Treaty Organization",
+        "title": "Deputy defense advisor, US Mission to NATO",
+        "active_from": "2021-08-01",
+        "active_to": "2024-07-31",
+        "current": False,
+    },
+]
 CONTACT = {
     "id": 5,
     "name": "Jane Doe",
     "rank": "Col.",
     "role": "defense_attache",
     "represents": "USA",
-    "posted_to": "PHL",
+    "posted_to": "PLW",
     "email": "jane.doe@example.org",
     "phone": "",
-    "active_from": "2025-07-01",
+    "active_from": "2021-08-01",
     "active_to": None,
+    "postings": POSTINGS,
 }
 CONTACT_LIST = OpenApiExample(
-    "Attachés posted to the Philippines",
-    summary="points-of-contact/?posted_to=PHL",
+    "Attachés posted to the Philippines today",
+    summary="points-of-contact/?posted_to=PHL&active_on=2026-06-15",
     value=CONTACT,
     response_only=True,
 )
-CONTACT_DETAIL = OpenApiExample("A point of contact", value=CONTACT, response_only=True)
+CONTACT_DETAIL = OpenApiExample(
+    "A point of contact with postings and agreements",
+    value={
+        **CONTACT,
+        "agreements": [
+            {
+                "id": 3,
+                "reference": "US-PH-2014-EDCA",
+                "title": "Enhanced Defense Cooperation Agreement",
+                "url": f"{BASE}/agreements/3/",
+            }
+        ],
+    },
+    response_only=True,
+)
+CONTACT_WRITE = OpenApiExample(
+    "A contact with two postings",
+    value={
+        "name": "Jane Doe",
+        "rank": "Col.",
+        "role": "defense_attache",
+        "represents": "USA",
+        "email": "jane.doe@example.org",
+        "phone": "",
+        "active_from": "2021-08-01",
+        "active_to": None,
+        "postings": [
+            {
+                "code": "PHL",
+                "title": "Defense attaché, Manila",
+                "active_from": "2025-07-01",
+                "active_to": "2028-06-30",
+            },
+            {
+                "code": "NATO",
+                "title": "Deputy defense advisor, US Mission to NATO",
+                "active_from": "2021-08-01",
+                "active_to": "2024-07-31",
+            },
+        ],
+    },
+    request_only=True,
+)
+CONTACT_PATCH = OpenApiExample(
+    "Extend the current posting",
+    value={
+        "postings": [
+            {"id": 12, "code": "PHL", "active_from": "2025-07-01", "active_to": "2029-06-30"},
+            {"id": 7, "code": "NATO", "active_from": "2021-08-01", "active_to": "2024-07-31"},
+        ]
+    },
+    request_only=True,
+)
+# One item: the schema shows it inside the list.
+CONTACT_POSTINGS = OpenApiExample("The current posting", value=POSTINGS[0], response_only=True)

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             for due in plan:
                 days = f"{due.days_before} day{'' if due.days_before == 1 else 's'}"
                 self.stdout.write(
-                    f"  {due.agreement.reference}  {due.kind:<15} due {due.due_on.isoformat()} "
+                    f"  {due.name}  {due.kind:<15} due {due.due_on.isoformat()} "
                     f"({days} before)  to {due.recipient}"
                 )
             return
