@@ -25,7 +25,7 @@ from accounts.services import calendar_token_regenerate, calendar_token_revoke
 from config.charts import bars, year_columns
 from config.pages import list_url
 from history.models import ChangeRecord
-from partners.models import Nation
+from partners.models import Nation, PointOfContact
 from partners.world_map import world_map
 
 from . import list_page, party_acts
@@ -114,6 +114,10 @@ def agreement_detail(request, pk: int):
             Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
             Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
+            Prefetch(
+                "contacts",
+                queryset=PointOfContact.objects.select_related("represents").order_by("name"),
+            ),
         )
     )
     agreement = get_object_or_404(queryset, pk=pk)

@@ -22,7 +22,7 @@ from history.models import ChangeRecord
 from partners.choices import OrganizationKind
 from partners.filtersets import NationFilterSet, OrganizationFilterSet
 from partners.models import Membership, Nation, Organization, PointOfContact
-from partners.selectors import nations_with_lineage
+from partners.selectors import contacts_listed, nations_with_lineage, posted_to_on_day
 from partners.world_map import world_map
 
 from .choices import ProvisionCategory
@@ -173,9 +173,12 @@ def nation_detail(request, iso3: str):
         agreements_for(user).through_memberships_of(nation.pk).exclude(parties__nation=nation)
     )
     provisions = Provision.objects.visible_to(user).filter(agreement__parties__nation=nation)
-    contacts = _current(
-        PointOfContact.objects.filter(Q(represents=nation) | Q(posted_to=nation)), today
-    ).select_related("represents", "posted_to")
+    # The current posting first on each row (``contacts_listed``); postings to this nation
+    # today, and the contacts serving it (their own span), wherever they are posted.
+    posted_here = contacts_listed(posted_to_on_day(nation, today), today)
+    from_here = contacts_listed(
+        _current(PointOfContact.objects.filter(represents=nation), today), today
+    )
     return render(
         request,
         "partners/nation.html",
@@ -185,7 +188,8 @@ def nation_detail(request, iso3: str):
             "through_membership": through_membership,
             "provision_bars": _provision_bars(provisions, nation.iso3),
             "memberships": memberships,
-            "contacts": contacts,
+            "posted_here": posted_here,
+            "from_here": from_here,
             "list_url": list_url(party=nation.iso3),
             "changes": _history(nation, user),
             "world_map": world_map(
@@ -218,9 +222,10 @@ def organization_detail(request, acronym: str):
     provisions = Provision.objects.visible_to(user).filter(
         agreement__parties__organization=organization
     )
-    contacts = _current(
-        PointOfContact.objects.filter(represents__in=member_ids), today
-    ).select_related("represents", "posted_to")
+    contacts = contacts_listed(
+        _current(PointOfContact.objects.filter(represents__in=member_ids), today), today
+    )
+    posted_here = contacts_listed(posted_to_on_day(organization, today), today)
     return render(
         request,
         "partners/organization.html",
@@ -232,6 +237,7 @@ def organization_detail(request, acronym: str):
             "memberships": memberships,
             "current_members": len(member_ids),
             "contacts": contacts,
+            "posted_here": posted_here,
             "list_url": list_url(organization=organization.acronym),
             "changes": _history(organization, user),
         },

@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Upper
 
-from .models import Nation, Organization, PointOfContact, Posting
+from .models import Nation, Organization, PointOfContact, Posting, postings_in_order
 
 
 def nations_with_lineage(queryset: QuerySet[Nation] | None = None) -> QuerySet[Nation]:
@@ -78,3 +78,29 @@ def contacts_for(user, *, with_agreements: bool = False) -> QuerySet[PointOfCont
             )
         )
     return queryset
+
+
+def contacts_listed(queryset: QuerySet[PointOfContact], today: datetime.date) -> list:
+    """The contacts of ``queryset`` as the partner pages list them: each with
+    ``ordered_postings`` (the current first, each marked ``is_current``). Three queries."""
+    contacts = list(
+        queryset.select_related("represents", "posted_to").prefetch_related(
+            Prefetch("postings", queryset=Posting.objects.select_related("nation", "organization"))
+        )
+    )
+    for contact in contacts:
+        contact.ordered_postings = postings_in_order(contact.postings.all(), today)
+        for posting in contact.ordered_postings:
+            posting.is_current = posting.active_on(today)
+    return contacts
+
+
+def posted_to_on_day(partner, day: datetime.date) -> QuerySet[PointOfContact]:
+    """Contacts with a posting to ``partner`` (a nation or an organization) active on
+    ``day``."""
+    postings = Posting.objects.active_on(day)
+    if isinstance(partner, Organization):
+        postings = postings.filter(organization=partner)
+    else:
+        postings = postings.filter(nation=partner)
+    return PointOfContact.objects.filter(pk__in=postings.values("contact_id"))
