@@ -20,9 +20,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreements.api.serializers import flatten_errors
 from agreements.api.views import FilteredSchema
-from config.api import CSVRenderer, CursorOrPagePagination, FilterBackend
+from config.api import CSVRenderer, CursorOrPagePagination, FilterBackend, flatten_errors
 from config.schema import error_response
 
 from .. import export
