@@ -64,12 +64,17 @@ def users_with_read_permission() -> QuerySet:
     return get_user_model().objects.with_perm(READ_PERMISSION, backend=PERMISSION_BACKEND)
 
 
-def readers_among(users, classification: str) -> list:
+def readers_among(users, classification: str, *, permitted: set[int] | None = None) -> list:
     """Those of ``users`` who may read an engagement of ``classification``: active, holding
-    the read permission and cleared for it (who may be named on it, and told about it)."""
+    the read permission and cleared for it (who may be named on it, and told about it:
+    ``engagements.reminders``). ``permitted``: the ids of the users holding the permission,
+    when already looked up (the reminder sweep does it once for all engagements)."""
     users = [user for user in users if user is not None]
-    ids = [user.pk for user in users]
-    permitted = set(users_with_read_permission().filter(pk__in=ids).values_list("pk", flat=True))
+    if permitted is None:
+        ids = [user.pk for user in users]
+        permitted = set(
+            users_with_read_permission().filter(pk__in=ids).values_list("pk", flat=True)
+        )
     return [user for user in users if user.pk in permitted and user.is_cleared_for(classification)]
 
 

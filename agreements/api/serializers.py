@@ -162,12 +162,23 @@ class PostingRefSerializer(serializers.Serializer):
     active_to = serializers.DateField(read_only=True, allow_null=True)
 
 
+class EngagementRefSerializer(serializers.Serializer):
+    """The engagement a reminder is about, in short."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    starts_on = serializers.DateField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:engagement-detail", read_only=True)
+
+
 class ReminderSerializer(serializers.ModelSerializer):
-    """A reminder, about an agreement or (kind ``posting_end``) a posting: the other is
-    null."""
+    """A reminder, about an agreement, a posting (kind ``posting_end``) or an engagement
+    (kinds ``engagement_start`` and ``after_action``, whose ``days_before`` is negative when
+    it went out after the report's due date): the other two are null."""
 
     agreement = AgreementRefSerializer(read_only=True, allow_null=True)
     posting = PostingRefSerializer(read_only=True, allow_null=True)
+    engagement = EngagementRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Reminder
@@ -175,6 +186,7 @@ class ReminderSerializer(serializers.ModelSerializer):
             "id",
             "agreement",
             "posting",
+            "engagement",
             "kind",
             "due_on",
             "days_before",
@@ -187,7 +199,11 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 class AgreementReminderSerializer(ReminderSerializer):
     class Meta(ReminderSerializer.Meta):
-        fields = [f for f in ReminderSerializer.Meta.fields if f not in ("agreement", "posting")]
+        fields = [
+            f
+            for f in ReminderSerializer.Meta.fields
+            if f not in ("agreement", "posting", "engagement")
+        ]
 
 
 class ChangeRecordSerializer(serializers.ModelSerializer):
