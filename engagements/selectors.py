@@ -6,13 +6,14 @@ own (a link above the reader's clearance is left out, the engagement stays)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.choices import Classification
 from agreements.models import Agreement, Provision
 from agreements.selectors import PERMISSION_BACKEND
 from partners.models import PointOfContact
 
+from .choices import EngagementStatus
 from .models import Engagement, Participation
 
 READ_PERMISSION = "engagements.view_engagement"
@@ -57,6 +58,31 @@ def engagements_for(user) -> QuerySet[Engagement]:
                 queryset=PointOfContact.objects.select_related("represents", "posted_to"),
             ),
         )
+    )
+
+
+def calendar_engagements_for(user, *, first, last) -> QuerySet[Engagement]:
+    """The engagements on ``user``'s calendar feed: those they own or watch and may see,
+    with a day from ``first`` to ``last``, not cancelled or postponed (they will not take
+    place on those dates), with the location nation and the participants fetched up front."""
+    if not user.has_perm(READ_PERMISSION):
+        return Engagement.objects.none()
+    mine = Q(owner=user) | Q(
+        pk__in=Engagement.watchers.through.objects.filter(user=user).values("engagement_id")
+    )
+    return (
+        Engagement.objects.visible_to(user)
+        .during(first, last)
+        .filter(mine)
+        .exclude(status__in=[EngagementStatus.CANCELLED, EngagementStatus.POSTPONED])
+        .select_related("location_nation")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=Participation.objects.select_related("nation", "organization"),
+            )
+        )
+        .order_by("starts_on", "title", "pk")
     )
 
 

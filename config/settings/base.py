@@ -146,8 +146,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
-# How far ahead the personal calendar feed looks.
+# How far ahead the personal calendar feed looks, and how far back it keeps the engagements
+# that have ended.
 REGISTRY_CALENDAR_DAYS = 730
+REGISTRY_CALENDAR_PAST_DAYS = 365
 
 # Celery ------------------------------------------------------------------------------------
 # The broker: kombu's filesystem transport by default (no server; one machine), Redis or
