@@ -149,5 +149,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^(?P<path>.*)$", not_found),
+    # Any character, line breaks included: an address with an encoded newline is a JSON 404
+    # too, never Django's HTML page.
+    re_path(r"^(?P<path>[\s\S]*)$", not_found),
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Coalesce, Upper
 
 from accounts.choices import Classification
 from agreements.choices import ProvisionCategory
@@ -86,7 +86,15 @@ class AgreementReferencesFilter(CommaListFilter, django_filters.CharFilter):
 
 
 class EngagementOrderingFilter(django_filters.OrderingFilter):
-    """Ties keep one order from page to page: the title, then the id, after what was asked."""
+    """``ends_on`` sorts an engagement without an end date by its first day (as the
+    ``ends_*`` filters read it, and the same on every database); ties keep one order from
+    page to page: the title, then the id, after what was asked."""
+
+    def get_ordering_value(self, param):
+        if param.removeprefix("-") != "ends_on":
+            return super().get_ordering_value(param)
+        last_day = Coalesce("ends_on", "starts_on")
+        return last_day.desc() if param.startswith("-") else last_day.asc()
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)

@@ -56,9 +56,12 @@ ENGAGEMENT_FIELDS = tuple(
 PARTICIPATION_FIELDS = ("role", "personnel")
 PARTICIPATION_HISTORY = ("nation", "organization", *PARTICIPATION_FIELDS)
 
-MAX_PARTICIPANTS = 500
-MAX_LINKS = 1000
-MAX_WATCHERS = 500
+# How many rows one write may carry (each is looked up): far above any real engagement, and
+# low enough that a form-encoded write with every list full stays within Django's
+# DATA_UPLOAD_MAX_NUMBER_FIELDS (1000).
+MAX_PARTICIPANTS = 200
+MAX_LINKS = 100
+MAX_WATCHERS = 100
 
 
 def version_seen_by(engagement: Engagement, actor) -> int:

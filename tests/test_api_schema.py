@@ -33,6 +33,29 @@ OPERATIONS = {
     ("GET", "/api/v1/deadlines/"),
     ("GET", "/api/v1/stats/"),
     ("POST", "/api/v1/auth/token/"),
+    ("GET", "/api/v1/engagements/"),
+    ("POST", "/api/v1/engagements/"),
+    ("GET", "/api/v1/engagements/{id}/"),
+    ("PUT", "/api/v1/engagements/{id}/"),
+    ("PATCH", "/api/v1/engagements/{id}/"),
+    ("DELETE", "/api/v1/engagements/{id}/"),
+    ("GET", "/api/v1/engagements/export/"),
+}
+ENGAGEMENT_FILTERS = {
+    "kind",
+    "status",
+    "domain",
+    "classification",
+    "partner",
+    "organization",
+    "agreement",
+    "provision_category",
+    "starts_after",
+    "starts_before",
+    "ends_after",
+    "ends_before",
+    "q",
+    "ordering",
 }
 AGREEMENT_FILTERS = {
     "party",
@@ -79,6 +102,9 @@ def test_schema_describes_every_endpoint_and_filter(viewer):
     for parameter in years.values():
         assert parameter["required"] is True
         assert parameter["schema"] == {"type": "integer", "minimum": 1700, "maximum": 2300}
+    for path in ("engagements/", "engagements/export/"):
+        names = {p["name"] for p in schema["paths"][f"/api/v1/{path}"]["get"]["parameters"]}
+        assert names >= ENGAGEMENT_FILTERS, path
     names = {p["name"] for p in schema["paths"]["/api/v1/agreements/"]["get"]["parameters"]}
     assert {"page", "page_size"} <= names
     assert {"category", "agreement", "party", "q"} <= {

@@ -627,7 +627,7 @@ def titles(response) -> list[str]:
         ("q=alliance", ["Steadfast exercise"]),
         ("q=LUZON", ["Balikatan 2024"]),
         ("ordering=title", ["Balikatan 2024", "Chief of staff visit", "Steadfast exercise"]),
-        ("ordering=-ends_on", ["Steadfast exercise", "Balikatan 2024", "Chief of staff visit"]),
+        ("ordering=-ends_on", ["Steadfast exercise", "Chief of staff visit", "Balikatan 2024"]),
     ],
 )
 def test_filters(viewer, calendar_of, query, expected):

@@ -62,6 +62,8 @@ from agreements.models import (
 from agreements.services import agreement_save
 from agreements.services.acts import rebuild_periods
 from config.filters import ModelIdsFilter
+from engagements.models import Engagement, Participation
+from engagements.services import engagement_save
 from history.models import ChangeRecord
 from partners.models import Membership, Nation, Organization, PointOfContact
 
@@ -104,6 +106,7 @@ BASE = {
     "nation": 7_910_000,
     "organization": 7_920_000,
     "contact": 7_930_000,
+    "engagement": 7_940_000,
 }
 MISSING_ID = 7_099_999  # no record of any kind has it
 RANK = {level: n for n, level in enumerate(LEVELS, start=1)}
@@ -171,6 +174,7 @@ PARAMETER_KINDS = {
     ("agreements:detail", "pk"): "agreement",
     ("api:agreement-detail", "pk"): "agreement",
     ("api:point-of-contact-detail", "pk"): "contact",
+    ("api:engagement-detail", "pk"): "engagement",
     ("admin:auth_user_password_change", "id"): "user",
     # The admin's "view on site" takes a content type and an object: one kind fills both.
     ("admin:view_on_site", "content_type_id"): "on_site",
@@ -198,6 +202,7 @@ ADMIN_MODEL_KINDS = {
     "partners.nation": "nation_pk",
     "partners.organization": "organization_pk",
     "partners.pointofcontact": "contact",
+    "engagements.engagement": "engagement",
     # django-axes' sign-in logs: no record planted, a missing one and a NUL byte only.
     "axes.accessattempt": "axes",
     "axes.accesslog": "axes",
@@ -212,6 +217,7 @@ CLASSIFIED_MODELS = {
     Reminder: "reminder",
     ChangeRecord: "changerecord",
     AgreementParty: "party",
+    Engagement: "engagement",
 }
 CLASSIFIED_KINDS = set(CLASSIFIED_MODELS.values()) | {"on_site"}
 
@@ -252,10 +258,17 @@ GUARDS = {
     "api:organization-detail": ("api", "partners.view_organization"),
     "api:point-of-contact-list": ("api", "partners.view_pointofcontact"),
     "api:point-of-contact-detail": ("api", "partners.view_pointofcontact"),
+    "api:engagement-list": ("api", "engagements.view_engagement"),
+    "api:engagement-detail": ("api", "engagements.view_engagement"),
+    "api:engagement-export": (
+        "api",
+        "engagements.view_engagement",
+        "engagements.export_engagement",
+    ),
     "api:token": ("open", 405),  # POST only
     "api:schema": ("api_signed_in",),
     "api:docs": ("api_signed_in",),
-    "api/v1/^(?P<path>.*)$": ("api_unknown",),  # the API's catch-all: 401 like every other
+    r"api/v1/^(?P<path>[\s\S]*)$": ("api_unknown",),  # the API catch-all: 401 like the rest
 }
 # The admin site's own routes (not a model's): the status a staff user with the permission
 # gets, or how it is worked out (see expected_admin); ("permission", label): 200 with it, 403
@@ -323,6 +336,10 @@ EXTRA_QUERIES = {
         (f"party=USA&in_force_on={TODAY.isoformat()}", ""),
         ("agreement={}&agreement={}", "agreement"),
     ],
+    # An engagement filter naming an agreement (by id here), and the provision categories
+    # (only of the linked provisions the persona may see).
+    "api:engagement-list": [("agreement={}", "agreement"), ("provision_category=training", "")],
+    "api:engagement-export": [("agreement={}", "agreement"), ("provision_category=cyber", "")],
 }
 # Query parameters a route needs on every request (without them it answers 400); added to the
 # query string of each of its cases.
@@ -343,6 +360,13 @@ ADD_FORM_VALUES = {
         "classification": "unclassified",
     },
     "agreements.review": {"reviewed_on": TODAY.isoformat(), "outcome": "continue"},
+    "engagements.engagement": {
+        "title": "Probe exercise",
+        "kind": "exercise",
+        "status": "proposed",
+        "classification": "unclassified",
+        "starts_on": TODAY.isoformat(),
+    },
 }
 # The record each admin change-form probe edits (kind, variant label).
 CHANGE_PROBE_TARGETS = {"agreements.agreement": ("probe_target", "unlinked")}
@@ -355,6 +379,15 @@ API_WRITE_BODIES = {
     ),
     ("api:agreement-detail", "PATCH"): ("agreements.change_agreement", {"title": "Overwritten"}),
     ("api:agreement-detail", "DELETE"): ("agreements.delete_agreement", None),
+    ("api:engagement-detail", "PUT"): (
+        "engagements.change_engagement",
+        {"title": "Overwritten", "kind": "exercise", "starts_on": TODAY.isoformat()},
+    ),
+    ("api:engagement-detail", "PATCH"): (
+        "engagements.change_engagement",
+        {"title": "Overwritten"},
+    ),
+    ("api:engagement-detail", "DELETE"): ("engagements.delete_engagement", None),
     ("api:agreement-reviews", "POST"): (
         "agreements.add_review",
         {"reviewed_on": TODAY.isoformat(), "outcome": "terminate", "notes": "Overwritten"},
@@ -367,6 +400,43 @@ API_REFERENCE_PROBES = [
     ("api:agreement-detail", "PATCH", "unlinked", {"supersedes": "{}"}),
     ("api:agreement-detail", "PATCH", "unlinked", {"parent": "{}"}),
     ("api:agreement-detail", "PUT", "unlinked", {"title": "Probe", "type": "dca", "parent": "{}"}),
+]
+# API writes of an engagement that name an agreement or a provision: (URL name, method, the
+# engagement in the URL, body, the kind named, the permission). "[{}]": a list of one id.
+ENGAGEMENT_PROBE_BODY = {"title": "Probe", "kind": "exercise", "starts_on": TODAY.isoformat()}
+ENGAGEMENT_REFERENCE_PROBES = [
+    (
+        "api:engagement-list",
+        "POST",
+        None,
+        {**ENGAGEMENT_PROBE_BODY, "agreements": ["{}"]},
+        "agreement",
+        "engagements.add_engagement",
+    ),
+    (
+        "api:engagement-list",
+        "POST",
+        None,
+        {**ENGAGEMENT_PROBE_BODY, "provisions": ["{}"]},
+        "provision",
+        "engagements.add_engagement",
+    ),
+    (
+        "api:engagement-detail",
+        "PATCH",
+        "unclassified",
+        {"agreements": ["{}"]},
+        "agreement",
+        "engagements.change_engagement",
+    ),
+    (
+        "api:engagement-detail",
+        "PATCH",
+        "unclassified",
+        {"provisions": ["{}"]},
+        "provision",
+        "engagements.change_engagement",
+    ),
 ]
 
 
@@ -818,6 +888,44 @@ def build_world() -> World:
         office_email="",
     )
 
+    # One engagement per level, each linked to the agreement and provision of its level; the
+    # unclassified one also to the secret agreement, its provision and the secret annex of
+    # the unclassified agreement (links hidden from the uncleared, kept by their edits).
+    engagements = {}
+    for level in LEVELS:
+        n = RANK[level]
+        engagement = Engagement.objects.create(
+            id=pk("engagement", n),
+            title=f"{token(level, 'ENGTITLE')} {word(level)} exercise",
+            kind="exercise",
+            status="planned",
+            classification=level,
+            starts_on=TODAY + datetime.timedelta(days=30),
+            ends_on=TODAY + datetime.timedelta(days=40),
+            location=token(level, "ENGLOCATION"),
+            summary=f"{token(level, 'ENGSUMMARY')} {word(level)}",
+            objectives=token(level, "ENGOBJECTIVES"),
+            source_url=f"https://example.org/{token(level, 'ENGURL').lower()}",
+            owner=registrar,
+        )
+        Participation.objects.create(engagement=engagement, nation=usa, role="host")
+        Participation.objects.create(engagement=engagement, nation=phl, personnel=10 + n)
+        engagement.watchers.add(registrar)
+        engagement.contacts.add(contact)
+        engagements[level] = engagement
+        engagement_save(
+            engagement=engagement,
+            actor=registrar,
+            agreement_ids=[agreements[level].pk],
+            provision_ids=[pk("provision", n)],
+        )
+    engagement_save(
+        engagement=engagements["unclassified"],
+        actor=registrar,
+        agreement_ids=[agreements["unclassified"].pk, agreements["secret"].pk],
+        provision_ids=[pk("provision", 1), pk("provision", 4), pk("provision", 5)],
+    )
+
     # Change records of every level, planted last: on SQLite a row created after one with a
     # fixed id takes the next id, which would be the next fixed one.
     for level, agreement in agreements.items():
@@ -880,6 +988,7 @@ def build_world() -> World:
         "nation_pk": [Variant("nation", str(usa.pk), plain), MISSING, NUL],
         "organization_pk": [Variant("organization", str(nato.pk), plain), MISSING, NUL],
         "contact": [Variant("contact", str(contact.pk), plain), MISSING, NUL],
+        "engagement": _levels("engagement"),
         "axes": [MISSING, NUL],
         "nation": [Variant("nation", "USA", plain), Variant("missing", "ZZZ", None), NUL],
         "organization": [
@@ -960,6 +1069,12 @@ STATE_TABLES = [
     Organization,
     Membership,
     PointOfContact,
+    Engagement,
+    Participation,
+    Engagement.agreements.through,
+    Engagement.provisions.through,
+    Engagement.contacts.through,
+    Engagement.watchers.through,
 ]
 WRITE_SQL = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 
@@ -972,6 +1087,8 @@ def state() -> dict:
     }
     parts["versions"] = f"(SELECT SUM({qn('version')}) FROM {agreements})"
     parts["last change"] = f"(SELECT MAX({qn('updated_at')}) FROM {agreements})"
+    engagements = qn(Engagement._meta.db_table)
+    parts["engagement versions"] = f"(SELECT SUM({qn('version')}) FROM {engagements})"
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts.values()))
         return dict(zip(parts, cursor.fetchone(), strict=True))
@@ -1377,7 +1494,8 @@ class Probe:
         if self.field:
             text += f" {self.field}=<{self.kind}>"
         if self.body and self.style == "api_ref":
-            text += " " + ",".join(k for k, v in self.body.items() if v == "{}") + f"=<{self.kind}>"
+            named = [k for k, v in self.body.items() if v in ("{}", ["{}"])]
+            text += " " + ",".join(named) + f"=<{self.kind}>"
         return text
 
 
@@ -1436,6 +1554,11 @@ def collect_probes() -> list[Probe]:
                 by_key[name], method, "api_ref", "agreement", body=body, target=target, needs=needs
             )
         )
+    for name, method, target, body, kind, needs in ENGAGEMENT_REFERENCE_PROBES:
+        target = ("engagement", target) if target else ()
+        probes.append(
+            Probe(by_key[name], method, "api_ref", kind, body=body, target=target, needs=needs)
+        )
     return probes
 
 
@@ -1449,7 +1572,15 @@ def _variant(world, persona, kind, label) -> Variant:
 def _fill(body, value):
     if body is None:
         return None
-    return {k: (int(value) if v == "{}" else v) for k, v in body.items()}
+
+    def one(v):
+        if v == "{}":
+            return int(value)
+        if v == ["{}"]:
+            return [int(value)]
+        return v
+
+    return {k: one(v) for k, v in body.items()}
 
 
 def run_probe(world, probe: Probe, persona: Persona, variant: Variant, forms) -> Answer | None:

@@ -343,4 +343,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "OrganizationKindEnum": "partners.choices.OrganizationKind",
     "ContactRoleEnum": "partners.choices.ContactRole",
     "PartyKindEnum": ["nation", "organization"],
+    "EngagementKindEnum": "engagements.choices.EngagementKind",
+    "EngagementStatusEnum": "engagements.choices.EngagementStatus",
+    "DomainEnum": "engagements.choices.Domain",
+    "OutcomeEnum": "agreements.choices.ReviewOutcome",  # as before engagements had one
+    "EngagementOutcomeEnum": "engagements.choices.Outcome",
+    "ParticipationRoleEnum": "engagements.choices.ParticipationRole",
 }
