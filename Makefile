@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run web test lint format check clean browser bench
+.PHONY: install run web test lint format check clean browser bench bench-pg bench-micro
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,21 @@ test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## Benchmarks, run by hand (never by make test): CSV export memory, then list latency and
-## queries, each on a scratch database that is dropped afterwards. SQLite by default;
-## DATABASE_URL=postgres://postgres@127.0.0.1:5432/dca_bench for PostgreSQL. See bench/README.md.
+## Benchmarks, run by hand (never by make test); see bench/README.md.
+## bench / bench-pg: the project under gunicorn (production settings, 2 workers) against the
+## hand-written floor (bench/floor.py), on a PostgreSQL scratch database whose name contains
+## "bench" (created and dropped): BENCH_ARGS="--agreements 10000 --rounds 5" for a quick run.
+## bench-micro: the older in-process scripts (export memory, list latency), SQLite by default.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dca_bench
 bench: install
+	$(BIN)/python -c "import orjson" 2>/dev/null || $(BIN)/python -m pip install --quiet "orjson>=3.10,<4"
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/python -m bench.compare $(BENCH_ARGS)
+
+bench-pg: install
+	$(BIN)/python -c "import orjson" 2>/dev/null || $(BIN)/python -m pip install --quiet "orjson>=3.10,<4"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.compare $(BENCH_ARGS)
+
+bench-micro: install
 	$(BIN)/python -m bench.export_memory $(BENCH_EXPORT_ARGS)
 	$(BIN)/python -m bench.list_latency $(BENCH_LIST_ARGS)
 

@@ -24,6 +24,7 @@ from django import forms
 from django.db.models import (
     Case,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -203,9 +204,9 @@ def _choice_rank(field: str, values: list[str]) -> Case:
 
 
 class AgreementOrderingFilter(django_filters.OrderingFilter):
-    """``status`` in lifecycle order and ``type`` by label rather than by stored value, and
-    the reference after whatever was asked for, so that ties keep one order from page to
-    page."""
+    """``status`` in lifecycle order and ``type`` by label rather than by stored value, rows
+    without the date last when sorting by a date, and the reference after whatever was
+    asked for, so that ties keep one order from page to page."""
 
     ranks = {
         "status": lambda: _choice_rank("status", list(AgreementStatus.values)),
@@ -216,10 +217,14 @@ class AgreementOrderingFilter(django_filters.OrderingFilter):
 
     def get_ordering_value(self, param):
         descending = param.startswith("-")
-        rank = self.ranks.get(param.removeprefix("-"))
-        if rank is None:
-            return super().get_ordering_value(param)
-        return rank().desc() if descending else rank().asc()
+        name = param.removeprefix("-")
+        rank = self.ranks.get(name)
+        if rank is not None:
+            return rank().desc() if descending else rank().asc()
+        # Rows without the date (no expiry, no review due) last either way, on both
+        # databases (SQLite puts nulls first going up, PostgreSQL going down).
+        field = F(self.param_map.get(name, name))
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)

@@ -22,8 +22,11 @@ phrases"`` match words in a row, ``or`` between terms is an OR (binding looser t
   C). Words are stemmed by the ``english`` configuration.
 * SQLite: FTS5 tables with the ``porter`` stemmer (``install_sqlite_fts``), queried with a
   translation of the same syntax (``parse`` then ``fts5_match``), ranked with ``bm25`` with
-  the same weights in the same order. FTS5 has no stand-alone NOT, so a group of only
-  exclusions (``-nato``) becomes "not among the documents that match".
+  the same weights in the same order. The index is joined once (``AgreementSearchIndexRow``)
+  and ranked from that scan: bm25 re-reads its term statistics each time the index is opened,
+  so a lookup per agreement would make a common word quadratic. FTS5 has no stand-alone NOT,
+  so a group of only exclusions (``-nato``) becomes "not among the documents that match",
+  asked per document.
 
 The provision list's ``q`` (provisions alone) uses the same translation on SQLite, over the
 FTS5 table of provisions; on PostgreSQL each provision's own ``search_vector``.
@@ -329,6 +332,55 @@ class FtsRank(Expression):
         return sql, [match, *column_params]
 
 
+def _hidden_column(compiler, rowid) -> str:
+    """The FTS5 table's hidden column (named as the table), qualified by the alias the
+    query gave the joined table (``U2`` in a subquery)."""
+    alias = compiler.quote_name_unless_alias(rowid.alias)
+    return f"{alias}.{DOCUMENT_FTS.name}"
+
+
+class FtsJoinMatch(Expression):
+    """SQLite: the row of the FTS5 table joined as ``rowid`` (a column of
+    ``AgreementSearchIndexRow``) matches ``match``: the index is opened once for the whole
+    query, and bm25 (``FtsJoinRank``) is read from that same scan."""
+
+    output_field = BooleanField()
+
+    def __init__(self, rowid, match: str):
+        super().__init__()
+        self.rowid, self.match = rowid, match
+
+    def get_source_expressions(self):
+        return [self.rowid]
+
+    def set_source_expressions(self, exprs):
+        (self.rowid,) = exprs
+
+    def as_sql(self, compiler, connection):
+        return f"{_hidden_column(compiler, self.rowid)} MATCH %s", [self.match]
+
+
+class FtsJoinRank(Expression):
+    """SQLite: the bm25 relevance (higher is better) of the joined FTS5 row of
+    ``FtsJoinMatch``."""
+
+    output_field = FloatField()
+
+    def __init__(self, rowid, weights: Sequence[float]):
+        super().__init__()
+        self.rowid, self.weights = rowid, weights
+
+    def get_source_expressions(self):
+        return [self.rowid]
+
+    def set_source_expressions(self, exprs):
+        (self.rowid,) = exprs
+
+    def as_sql(self, compiler, connection):
+        weights = ", ".join(repr(float(w)) for w in self.weights)
+        return f"-bm25({_hidden_column(compiler, self.rowid)}, {weights})", []
+
+
 # The documents ---------------------------------------------------------------------------
 
 
@@ -453,6 +505,17 @@ def search_agreements(queryset: QuerySet, text: str, user) -> QuerySet:
         return queryset.filter(search_document__vector=tsquery).annotate(
             search_rank=SearchRank(F("search_document__vector"), tsquery)
         )
+    if not fts5_exclusions(query):
+        # Every group has a word that must appear: join the index once (its rows are the
+        # matches), and rank from the same scan. (IS NOT NULL makes the joins inner ones.)
+        indexed = F("search_document__index_row__document")
+        queryset = queryset.filter(
+            FtsJoinMatch(indexed, fts5_match(query)),
+            search_document__index_row__document__isnull=False,
+        )
+        return queryset.annotate(search_rank=FtsJoinRank(indexed, WEIGHTS))
+    # A group of exclusions only ("-nato") holds for the documents that do NOT match, which
+    # a join cannot express: ask the index per document.
     rowid = F("search_document__id")
     # (IS NOT NULL makes the join an inner one, as the vector's condition does on PostgreSQL)
     queryset = queryset.filter(

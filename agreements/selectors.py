@@ -8,12 +8,15 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.choices import Classification
 from accounts.groups import REGISTRY_ADMINS
+from history.models import ChangeRecord
+from partners.models import PointOfContact
 
 from .choices import ReminderKind
 from .models import Agreement, AgreementParty, PartyPeriod, Provision, Reminder
@@ -84,6 +87,20 @@ def not_readers_message(users, classification: str) -> str:
         f"Not allowed to read this {label} agreement (a person named on it needs the read "
         f"permission and clearance for {label}): {names}."
     )
+
+
+CONTACT_PERMISSION = "partners.view_pointofcontact"
+
+
+def changes_for(user, records: QuerySet[ChangeRecord] | None = None) -> QuerySet[ChangeRecord]:
+    """The change records (``records``: all) that ``user`` may read, ready to show: within
+    clearance, and a point of contact's only for those who may view contacts (the search
+    and the API leave contacts out for the others)."""
+    records = (ChangeRecord.objects.all() if records is None else records).visible_to(user)
+    if not user.has_perm(CONTACT_PERMISSION):
+        contact = ContentType.objects.get_for_model(PointOfContact)
+        records = records.exclude(changed_object_type=contact)
+    return records.for_display()
 
 
 def agreements_for(user) -> QuerySet[Agreement]:

@@ -41,7 +41,7 @@ from .choices import (
 )
 from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, Reminder, Review
-from .selectors import agreements_for, deadlines_for, in_force_counts_by_nation
+from .selectors import agreements_for, changes_for, deadlines_for, in_force_counts_by_nation
 from .statistics import agreement_counts
 from .timeline import timeline
 
@@ -77,7 +77,7 @@ def dashboard(request):
         (kind, ReminderKind(kind).label, grouped[kind]) for kind in ReminderKind.of_agreements()
     ]
 
-    changes = ChangeRecord.objects.visible_to(user).for_display()[:10]
+    changes = changes_for(user)[:10]
     today = timezone.localdate()
     partner_map = world_map(
         in_force_counts_by_nation(user, today),

@@ -27,7 +27,13 @@ from partners.world_map import world_map
 
 from .choices import ProvisionCategory
 from .models import Provision
-from .selectors import agreements_for, in_force_count, in_force_counts_by_nation
+from .selectors import (
+    CONTACT_PERMISSION,
+    agreements_for,
+    changes_for,
+    in_force_count,
+    in_force_counts_by_nation,
+)
 
 INDEX_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200
@@ -37,10 +43,19 @@ def _current(queryset, today):
     return queryset.filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
 
 
+def _contacts(user, queryset, today):
+    """The points of contact of ``queryset`` as the pages list them (the current posting
+    first on each row); None (no section) for a reader without the permission to view
+    them, as in the search and the API."""
+    if not user.has_perm(CONTACT_PERMISSION):
+        return None
+    return contacts_listed(queryset, today)
+
+
 def _history(partner, user):
-    """The partner's change records (its own and its memberships' or contacts') within
-    ``user``'s clearance."""
-    return ChangeRecord.objects.about(partner).visible_to(user).for_display()
+    """The partner's change records (its own and its memberships' or contacts') that
+    ``user`` may read."""
+    return changes_for(user, ChangeRecord.objects.about(partner))
 
 
 def _provision_bars(provisions, code: str):
@@ -173,11 +188,11 @@ def nation_detail(request, iso3: str):
         agreements_for(user).through_memberships_of(nation.pk).exclude(parties__nation=nation)
     )
     provisions = Provision.objects.visible_to(user).filter(agreement__parties__nation=nation)
-    # The current posting first on each row (``contacts_listed``); postings to this nation
-    # today, and the contacts serving it (their own span), wherever they are posted.
-    posted_here = contacts_listed(posted_to_on_day(nation, today), today)
-    from_here = contacts_listed(
-        _current(PointOfContact.objects.filter(represents=nation), today), today
+    # Postings to this nation today, and the contacts serving it (their own span),
+    # wherever they are posted.
+    posted_here = _contacts(user, posted_to_on_day(nation, today), today)
+    from_here = _contacts(
+        user, _current(PointOfContact.objects.filter(represents=nation), today), today
     )
     return render(
         request,
@@ -222,10 +237,10 @@ def organization_detail(request, acronym: str):
     provisions = Provision.objects.visible_to(user).filter(
         agreement__parties__organization=organization
     )
-    contacts = contacts_listed(
-        _current(PointOfContact.objects.filter(represents__in=member_ids), today), today
+    contacts = _contacts(
+        user, _current(PointOfContact.objects.filter(represents__in=member_ids), today), today
     )
-    posted_here = contacts_listed(posted_to_on_day(organization, today), today)
+    posted_here = _contacts(user, posted_to_on_day(organization, today), today)
     return render(
         request,
         "partners/organization.html",

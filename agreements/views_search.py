@@ -27,13 +27,12 @@ from partners.models import Nation, Organization, PointOfContact
 
 from .filtersets import AgreementFilterSet, ProvisionFilterSet
 from .models import Provision
-from .selectors import agreements_for, in_force_count
+from .selectors import CONTACT_PERMISSION, agreements_for, in_force_count
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 20
 HITS_PER_GROUP = 5
 GROUP_PAGE_SIZE = 50
-CONTACT_PERMISSION = "partners.view_pointofcontact"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from accounts.groups import ANALYSTS, EDITORS, POLICY_STAFF, sync_groups
 from agreements.choices import AgreementStatus, AgreementType, ProvisionCategory
 from agreements.models import Agreement, Review
 from partners.choices import ContactRole
-from partners.models import PointOfContact
+from partners.models import PointOfContact, Posting
 
 from .factories import (
     AgreementFactory,
@@ -96,7 +96,7 @@ def registry():
     phl = NationFactory(iso3="PHL", name="Philippines", region="Asia")
     nato = OrganizationFactory(acronym="NATO", name="North Atlantic Treaty Organization")
     MembershipFactory(nation=usa, organization=nato, joined_on=datetime.date(1949, 8, 24))
-    PointOfContact.objects.create(
+    jane = PointOfContact.objects.create(
         name="Jane Doe",
         rank="Col.",
         role=ContactRole.DEFENSE_ATTACHE,
@@ -104,6 +104,13 @@ def registry():
         posted_to=phl,
         email="jane.doe@example.org",
     )
+    # Postings with long titles, the current one and two others (the nation pages list them).
+    for place, start, end, title in (
+        ({"nation": phl}, datetime.date(2024, 8, 1), None, "Defense attaché, also accredited"),
+        ({"organization": nato}, datetime.date(2019, 8, 1), datetime.date(2023, 7, 31), ""),
+        ({"nation": usa}, datetime.date(2016, 1, 1), datetime.date(2019, 6, 30), "Desk officer"),
+    ):
+        Posting.objects.create(contact=jane, active_from=start, active_to=end, title=title, **place)
     public = AgreementFactory(
         reference="US-PH-2014-EDCA",
         title="Enhanced Defense Cooperation Agreement",
@@ -363,6 +370,7 @@ PAGES_AT_WIDTHS = [
     ("agreement", "{public}"),
     ("dashboard", "/"),
     ("nation", "/nations/USA/"),
+    ("nation-posted-here", "/nations/PHL/"),
 ]
 
 

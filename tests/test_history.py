@@ -17,7 +17,7 @@ from agreements.services import (
     review_record,
 )
 from history.models import ChangeRecord
-from partners.models import Membership, Nation, Organization, PointOfContact
+from partners.models import Membership, Nation, Organization, PointOfContact, Posting
 
 from .api_helpers import client_for
 from .factories import AgreementFactory, ProvisionFactory
@@ -31,14 +31,15 @@ def records_of(obj):
 def test_no_history_or_version_signal_receivers():
     """History and versions come from the services, never from model signals."""
     models = [Agreement, AgreementParty, Provision, Review, AgreementEvent]
-    models += [Nation, Organization, Membership, PointOfContact]
+    models += [Nation, Organization, Membership, PointOfContact, Posting]
     ours = ("agreements", "partners", "accounts", "history")
     for signal in (pre_save, post_save, pre_delete, post_delete):
         for model in models:
             for receiver in signal._live_receivers(model)[0]:
                 assert not receiver.__module__.startswith(ours), (signal, model, receiver)
-    for receiver in m2m_changed._live_receivers(Agreement.watchers.through)[0]:
-        assert not receiver.__module__.startswith(ours), receiver
+    for through in (Agreement.watchers.through, Agreement.contacts.through):
+        for receiver in m2m_changed._live_receivers(through)[0]:
+            assert not receiver.__module__.startswith(ours), receiver
 
 
 def test_change_outside_any_request_is_recorded(partners):

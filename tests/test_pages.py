@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from agreements.choices import ProvisionCategory
 from agreements.models import Agreement, AgreementEvent, Reminder, Review
-from partners.models import PointOfContact
+from partners.models import PointOfContact, Posting
 
 from .factories import (
     AgreementFactory,
@@ -283,7 +283,14 @@ def test_partner_page_query_count_does_not_grow(client, partners, viewer, url):
             nation = NationFactory()
             MembershipFactory(nation=nation, organization=nato)
             PointOfContact.objects.create(name="X", role="desk_officer", represents=nation)
-            PointOfContact.objects.create(name="Y", role="desk_officer", represents=usa)
+            posted = PointOfContact.objects.create(name="Y", role="desk_officer", represents=usa)
+            # Posted here (the nation page) and to the organization (its page) today.
+            Posting.objects.create(
+                contact=posted, nation=usa, active_from=datetime.date(2000, 1, 1)
+            )
+            Posting.objects.create(
+                contact=posted, organization=nato, active_from=datetime.date(2000, 1, 1)
+            )
             agreement = AgreementFactory(parties=[usa, nato, nation])
             ProvisionFactory(agreement=agreement)
 

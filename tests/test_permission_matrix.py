@@ -65,7 +65,7 @@ from config.filters import ModelIdsFilter
 from engagements.models import Engagement, Participation
 from engagements.services import engagement_save
 from history.models import ChangeRecord
-from partners.models import Membership, Nation, Organization, PointOfContact
+from partners.models import Membership, Nation, Organization, PointOfContact, Posting
 
 from .factories import AgreementFactory, NationFactory, OrganizationFactory, ProvisionFactory
 from .formscrape import form_data
@@ -174,6 +174,7 @@ PARAMETER_KINDS = {
     ("agreements:detail", "pk"): "agreement",
     ("api:agreement-detail", "pk"): "agreement",
     ("api:point-of-contact-detail", "pk"): "contact",
+    ("api:point-of-contact-postings", "pk"): "contact",
     ("api:engagement-detail", "pk"): "engagement",
     ("admin:auth_user_password_change", "id"): "user",
     # The admin's "view on site" takes a content type and an object: one kind fills both.
@@ -258,6 +259,7 @@ GUARDS = {
     "api:organization-detail": ("api", "partners.view_organization"),
     "api:point-of-contact-list": ("api", "partners.view_pointofcontact"),
     "api:point-of-contact-detail": ("api", "partners.view_pointofcontact"),
+    "api:point-of-contact-postings": ("api", "partners.view_pointofcontact"),
     "api:engagement-list": ("api", "engagements.view_engagement"),
     "api:engagement-detail": ("api", "engagements.view_engagement"),
     "api:engagement-export": (
@@ -771,6 +773,7 @@ def build_world() -> World:
         represents=usa,
         posted_to=phl,
     )
+    Posting.objects.create(contact=contact, nation=phl, active_from=datetime.date(2025, 7, 1))
 
     # One agreement per level, each with a provision, a review, an event, reminders and a
     # change record of its own level.
@@ -1069,6 +1072,7 @@ STATE_TABLES = [
     Organization,
     Membership,
     PointOfContact,
+    Posting,
     Engagement,
     Participation,
     Engagement.agreements.through,

@@ -529,3 +529,41 @@ def test_lost_triggers_are_made_again_after_migrate(library, analyst):
     assert install_sqlite_fts(connection, only_repair=True) == [f"{DOCUMENT_FTS.name}_insert"]
     assert refs(analyst, "zeppelin") == ["Z-LATE"]
     assert install_sqlite_fts(connection, only_repair=True) == []
+
+
+@sqlite_only
+def test_sqlite_opens_the_index_once_for_a_ranked_search(db, analyst):
+    """bm25 reads the statistics of every matched term each time the FTS5 index is opened,
+    so a lookup per agreement made a common word quadratic (about 2 s at 10,000 agreements,
+    38 ms joined; bench/list_latency.py). The ranked search joins the index once: its plan
+    has one virtual-table scan and no correlated subquery; a group of exclusions only
+    (``-nato``), which a join cannot express, keeps the lookup."""
+    Agreement.objects.bulk_create(
+        Agreement(
+            reference=f"BULK-{n:03d}",
+            title=f"Cooperation agreement {n}",
+            summary="Maritime security." + (" Zanzibar." if n == 7 else ""),
+            type=AgreementType.DCA,
+        )
+        for n in range(50)
+    )
+    rebuild_all_documents()
+
+    def plan(q):
+        request = RequestFactory().get("/", {"q": q})
+        request.user = analyst
+        filterset = AgreementFilterSet(
+            data=request.GET, queryset=agreements_for(analyst), request=request
+        )
+        assert filterset.is_valid()
+        return filterset.qs, filterset.qs.explain()
+
+    found, text = plan("maritime -zanzibar")
+    assert found.count() == 49
+    assert text.count("VIRTUAL TABLE INDEX") == 1, text
+    assert "CORRELATED" not in text, text
+    found, text = plan("zanzibar")
+    assert [a.reference for a in found] == ["BULK-007"]
+    found, text = plan("-zanzibar")
+    assert found.count() == 49
+    assert "CORRELATED" in text or "LIST SUBQUERY" in text, text

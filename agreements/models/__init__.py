@@ -18,7 +18,7 @@ from .parties import AgreementParty, PartyAct, PartyPeriod
 from .provisions import Provision, ProvisionQuerySet
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
-from .search import AgreementSearchDocument
+from .search import AgreementSearchDocument, AgreementSearchIndexRow
 
 __all__ = [
     "DATE_VALIDATORS",
@@ -31,6 +31,7 @@ __all__ = [
     "AgreementParty",
     "AgreementQuerySet",
     "AgreementSearchDocument",
+    "AgreementSearchIndexRow",
     "DueDateRule",
     "PartyAct",
     "PartyPeriod",

@@ -69,3 +69,29 @@ class AgreementSearchDocument(PythonChecks, models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement_id} levels {self.level_from}-{self.level_to}"
+
+
+class AgreementSearchIndexRow(models.Model):
+    """SQLite only: a row of the FTS5 table over the documents, so that a search can join
+    the index once (``document__index_row``) instead of asking it once per agreement: bm25
+    reads the statistics of every matched term each time the index is opened, so one
+    correlated lookup per row made a common word quadratic. The table and its triggers are
+    made by ``agreements.search.install_sqlite_fts``; nothing writes through this model."""
+
+    document = models.OneToOneField(
+        AgreementSearchDocument,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_column="rowid",
+        related_name="index_row",
+        verbose_name="document",
+    )
+
+    class Meta:
+        managed = False
+        db_table = "agreements_search_fts"
+        default_permissions = ()
+        verbose_name = "agreement search index row"
+
+    def __str__(self) -> str:
+        return f"index row {self.pk}"
