@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0009_contacts_and_posting_reminders'),
+        ('agreements', '0010_search_index_row'),
         ('engagements', '0001_initial'),
         ('partners', '0004_postings_from_contacts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
