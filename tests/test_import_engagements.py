@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from accounts.choices import Classification
 from engagements.importers import check_row_shape
 from engagements.models import Engagement, Participation
+from engagements.services import MAX_PARTICIPANTS
 from history.models import ChangeRecord
 
 from .factories import AgreementFactory, ProvisionFactory, UserFactory
@@ -210,7 +211,10 @@ def test_progress_bar_and_file_errors(edca, tmp_path, capsys):
         ({"title": "a\x00b"}, "title: must not contain a NUL character"),
         ({"participants": [{"code": "PHL", "personnel": "many"}]}, None),  # left to the service
         ({"participants": [3]}, "participants[0]: must be an object with a code, or a code"),
-        ({"participants": ["X"] * 501}, "participants: at most 500"),
+        (
+            {"participants": ["X"] * (MAX_PARTICIPANTS + 1)},
+            f"participants: at most {MAX_PARTICIPANTS}",
+        ),
     ],
 )
 def test_row_shapes(row, problem):
