@@ -170,7 +170,7 @@ def why_not_due(reminder: Reminder, today: datetime.date) -> str:
     if engagement.outcome:
         return "No longer due: the after-action outcome is recorded."
     if due_dates(engagement).get(reminder.kind) != reminder.due_on:
-        return "No longer due: the date changed."
+        return "No longer due: the date changed or the engagement's status makes it moot."
     if reminder.kind == ReminderKind.AFTER_ACTION:
         if days_before_on(reminder.kind, reminder.due_on, today) != reminder.days_before:
             return "No longer due: a later after-action reminder replaces it, or it is too late."

@@ -149,7 +149,9 @@ def test_a_moved_start_cancels_the_pending_reminder_and_the_new_date_is_reminded
     [pk] = reminders_sweep(today=TODAY)
     engagement_save(engagement=engagement, starts_on=days(1), ends_on=days(5))
     assert reminder_deliver(reminder_id=pk, today=TODAY).outcome == "cancelled"
-    assert Reminder.objects.get(pk=pk).error == "No longer due: the date changed."
+    assert Reminder.objects.get(pk=pk).error == (
+        "No longer due: the date changed or the engagement's status makes it moot."
+    )
     assert sweep() == ["sent"]
     assert [(d, s) for _, d, s, _ in sent()] == [(days(1), 1)]
 
