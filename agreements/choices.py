@@ -124,6 +124,8 @@ class ReminderKind(models.TextChoices):
     NOTICE_DEADLINE = "notice_deadline", "Notice deadline"
     REVIEW = "review", "Review"
     POSTING_END = "posting_end", "Posting ends without a successor"
+    ENGAGEMENT_START = "engagement_start", "Engagement starts"
+    AFTER_ACTION = "after_action", "After-action report due"
 
     @classmethod
     def of_agreements(cls) -> list[str]:

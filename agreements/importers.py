@@ -16,7 +16,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
     wrong shape (``check_row_shape``), is yielded as a message instead."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
-        rows = _read_jsonl(path)
+        rows = read_jsonl(path)
     elif suffix == ".csv":
         rows = _read_csv(path)
     else:
@@ -77,7 +77,7 @@ def _undecodable(line: bytes, error: UnicodeDecodeError) -> str:
     )
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | str]]:
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict | str]]:
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
@@ -133,7 +133,7 @@ _LISTS = {"parties": MAX_PARTIES, "provisions": MAX_PROVISIONS, "watchers": MAX_
 _DERIVED = ("id", "notice_deadline", "version", "created_at", "updated_at")
 
 
-def _kind(value) -> str:
+def value_kind(value) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -170,12 +170,12 @@ def _has_nul(value) -> bool:
     return False
 
 
-def _check_value(name: str, value, field, problems: list[str], *, nullable=True) -> None:
+def check_value(name: str, value, field, problems: list[str], *, nullable=True) -> None:
     if value is None and nullable:
         return
     types, label = _expected(field)
     if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-        problems.append(f"{name}: must be {label}, not {_kind(value)}")
+        problems.append(f"{name}: must be {label}, not {value_kind(value)}")
     elif _has_nul(value):
         problems.append(f"{name}: must not contain a NUL character")
 
@@ -190,15 +190,15 @@ def _check_objects(name: str, items: list, model, problems: list[str]) -> None:
             item = {"code": item}
         if not isinstance(item, dict):
             what = "an object with a code, or a code" if name == "parties" else "an object"
-            problems.append(f"{label}: must be {what}, not {_kind(item)}")
+            problems.append(f"{label}: must be {what}, not {value_kind(item)}")
             continue
         for key, value in item.items():
             if key == "code" and name == "parties":
-                _check_value(f"{label}.code", value, None, problems)
+                check_value(f"{label}.code", value, None, problems)
             elif key == "acts" and name == "parties":
                 _check_acts(f"{label}.acts", value, problems)
             elif key in fields:
-                _check_value(f"{label}.{key}", value, fields[key], problems)
+                check_value(f"{label}.{key}", value, fields[key], problems)
 
 
 def _check_acts(name: str, acts, problems: list[str]) -> None:
@@ -206,7 +206,7 @@ def _check_acts(name: str, acts, problems: list[str]) -> None:
     right; a field the database holds as not null may not be null. Unknown keys are left to
     the service."""
     if not isinstance(acts, list):
-        problems.append(f"{name}: must be a list, not {_kind(acts)}")
+        problems.append(f"{name}: must be a list, not {value_kind(acts)}")
         return
     if len(acts) > MAX_ACTS:
         problems.append(f"{name}: at most {MAX_ACTS} (got {len(acts)})")
@@ -215,12 +215,12 @@ def _check_acts(name: str, acts, problems: list[str]) -> None:
     for index, act in enumerate(acts):
         label = f"{name}[{index}]"
         if not isinstance(act, dict):
-            problems.append(f"{label}: must be an object, not {_kind(act)}")
+            problems.append(f"{label}: must be an object, not {value_kind(act)}")
             continue
         for key, value in act.items():
             if key in fields:
                 field = fields[key]
-                _check_value(f"{label}.{key}", value, field, problems, nullable=field.null)
+                check_value(f"{label}.{key}", value, field, problems, nullable=field.null)
 
 
 def check_row_shape(row: dict) -> list[str]:
@@ -240,7 +240,7 @@ def check_row_shape(row: dict) -> list[str]:
             continue
         if name in _LISTS:
             if not isinstance(value, list):
-                problems.append(f"{name}: must be a list, not {_kind(value)}")
+                problems.append(f"{name}: must be a list, not {value_kind(value)}")
             elif len(value) > _LISTS[name]:
                 problems.append(f"{name}: at most {_LISTS[name]} (got {len(value)})")
             elif name == "parties":
@@ -249,9 +249,9 @@ def check_row_shape(row: dict) -> list[str]:
                 _check_objects(name, value, Provision, problems)
             else:
                 for index, username in enumerate(value):
-                    _check_value(f"{name}[{index}]", username, None, problems, nullable=False)
+                    check_value(f"{name}[{index}]", username, None, problems, nullable=False)
         elif name in fields:
-            _check_value(name, value, fields[name], problems)
+            check_value(name, value, fields[name], problems)
     return problems
 
 
@@ -285,7 +285,7 @@ def _csv_row(raw: dict[str, str]) -> dict:
     return row
 
 
-def _format(error: ValidationError) -> str:
+def format_error(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
         return "; ".join(
             f"{key}: {' '.join(messages)}" if key != "__all__" else " ".join(messages)
@@ -294,11 +294,22 @@ def _format(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> ImportResult:
-    """Import (line number, row) pairs in one transaction; roll back if any row is bad.
-    Existing references are skipped unless ``update``."""
+def run_import(
+    rows,
+    *,
+    import_one: Callable[[dict], str],
+    key: Callable[[dict], object],
+    describe_key: Callable[[object], str],
+    progress=None,
+) -> ImportResult:
+    """Import (line number, row) pairs in one transaction and roll back if any row is bad:
+    a row that is a message (it could not be read) is an error of its line; so is a row
+    whose natural key (``key(row)``, None when it has none) appeared on an earlier line
+    (``describe_key`` names it); each other row goes to ``import_one``, which returns what
+    it did (``created``, ``skipped``…) or raises a ``ValidationError``. Shared by the
+    agreement and the engagement imports."""
     result = ImportResult()
-    seen: dict[str, int] = {}
+    seen: dict[object, int] = {}
     with transaction.atomic():
         for number, row in rows:
             if progress is not None:
@@ -306,23 +317,35 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
             if isinstance(row, str):
                 result.errors.append((number, row))
                 continue
-            reference = str(row.get("reference") or "").strip()
-            if reference and reference in seen:
+            natural = key(row)
+            if natural is not None and natural in seen:
                 result.errors.append(
-                    (number, f"reference: {reference!r} already appears on line {seen[reference]}.")
+                    (number, f"{describe_key(natural)} already appears on line {seen[natural]}.")
                 )
                 continue
-            if reference:
-                seen[reference] = number
+            if natural is not None:
+                seen[natural] = number
             try:
                 with transaction.atomic():
-                    outcome = _import_one(dict(row), actor, update=update)
+                    outcome = import_one(dict(row))
                 result.counts[outcome] += 1
             except ValidationError as exc:
-                result.errors.append((number, _format(exc)))
+                result.errors.append((number, format_error(exc)))
         if result.errors:
             transaction.set_rollback(True)
     return result
+
+
+def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> ImportResult:
+    """Import (line number, row) pairs in one transaction; roll back if any row is bad.
+    Existing references are skipped unless ``update``."""
+    return run_import(
+        rows,
+        import_one=lambda row: _import_one(row, actor, update=update),
+        key=lambda row: str(row.get("reference") or "").strip() or None,
+        describe_key=lambda reference: f"reference: {reference!r}",
+        progress=progress,
+    )
 
 
 def _import_one(row: dict, actor, *, update: bool = False) -> str:
@@ -344,16 +367,25 @@ def _import_one(row: dict, actor, *, update: bool = False) -> str:
     return "updated" if updated.version != before else "unchanged"
 
 
-def import_file(
-    path: Path, *, actor=None, progress_factory=None, update: bool = False
-) -> ImportResult:
-    rows = list(read_rows(path))
+def load_rows(rows: list, importer: Callable, *, progress_factory=None) -> ImportResult:
+    """Run ``importer(rows, progress=…)`` with a progress bar of ``len(rows)`` steps (from
+    ``progress_factory(total=…)``, when given); ``ImportFailed`` if any row was bad."""
     progress = progress_factory(total=len(rows)) if progress_factory else None
     try:
-        result = import_rows(rows, actor=actor, progress=progress, update=update)
+        result = importer(rows, progress=progress)
     finally:
         if progress is not None:
             progress.close()
     if result.errors:
         raise ImportFailed(result)
     return result
+
+
+def import_file(
+    path: Path, *, actor=None, progress_factory=None, update: bool = False
+) -> ImportResult:
+    return load_rows(
+        list(read_rows(path)),
+        lambda rows, progress: import_rows(rows, actor=actor, progress=progress, update=update),
+        progress_factory=progress_factory,
+    )

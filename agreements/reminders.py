@@ -20,7 +20,8 @@ offset whose send date is on or before today). A sweep that missed days sends th
 a burst of the older ones; an offset already delivered is never sent again.
 
 Subjects: a reminder is about an agreement or about something else that has dates (a posting
-of a point of contact: ``agreements.posting_reminders``). Each subject is a ``Subject``: its
+of a point of contact: ``agreements.posting_reminders``; an engagement:
+``engagements.reminders``). Each subject is a ``Subject``: its
 ``Reminder`` foreign key, what is due on a day, why a recorded row is no longer due, and its
 message. The agreement subject is defined here; the others are listed in ``SUBJECT_MODULES``
 (each module has a ``SUBJECT``), and the sweep, the plan and delivery go through all of them.
@@ -118,16 +119,20 @@ def subject_field(subject) -> str:
 class Subject:
     """What a reminder can be about: ``field`` (its ``Reminder`` foreign key); ``due(today)``,
     every delivery due that day, sent or not; ``why_not_due(reminder, today)``, why a recorded
-    row is no longer due ("" when it is); ``message(reminder, today)``, the email."""
+    row is no longer due ("" when it is); ``message(reminder, today)``, the email.
+    ``open_after(today)``, when given: the rows of this subject still to deliver although
+    their date has passed (a reminder that goes out after the date it is about, such as an
+    overdue report); other rows wait only until their date."""
 
     field: str
     due: Callable[[datetime.date], Iterable[DueReminder]]
     why_not_due: Callable[[Reminder, datetime.date], str]
     message: Callable[[Reminder, datetime.date], EmailMultiAlternatives]
+    open_after: Callable[[datetime.date], Q] | None = None
 
 
 # The modules of the other subjects, each with a ``SUBJECT``.
-SUBJECT_MODULES = ("agreements.posting_reminders",)
+SUBJECT_MODULES = ("agreements.posting_reminders", "engagements.reminders")
 
 
 def subjects() -> dict[str, Subject]:
@@ -244,9 +249,10 @@ def reminders_plan(*, today: datetime.date | None = None) -> list[DueReminder]:
     due = list(reminders_due(today=today))
     recorded = set()
     for field in {d.field for d in due}:
+        mine = [d for d in due if d.field == field]
         rows = Reminder.objects.filter(
-            **{f"{field}_id__in": {d.subject.pk for d in due if d.field == field}},
-            due_on__gte=today,
+            **{f"{field}_id__in": {d.subject.pk for d in mine}},
+            due_on__in={d.due_on for d in mine},
         ).values_list(f"{field}_id", "kind", "due_on", "days_before", "recipient")
         recorded |= {(field, *row) for row in rows}
     return [d for d in due if d.key not in recorded]
@@ -262,11 +268,16 @@ def reminders_sweep(*, today: datetime.date | None = None) -> list[int]:
 
 
 def reminders_waiting(*, today: datetime.date) -> list[int]:
-    """Rows still to deliver: pending, or failed with retries left; dates not yet passed;
-    not claimed by a worker that may still be alive."""
+    """Rows still to deliver: pending, or failed with retries left; dates not yet passed
+    (or, for a reminder after its date, its subject's ``open_after``); not claimed by a
+    worker that may still be alive."""
     stale = timezone.now() - datetime.timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT)
+    still_open = Q(due_on__gte=today)
+    for subject in subjects().values():
+        if subject.open_after is not None:
+            still_open |= Q(**{f"{subject.field}__isnull": False}) & subject.open_after(today)
     return list(
-        Reminder.objects.filter(due_on__gte=today)
+        Reminder.objects.filter(still_open)
         .filter(
             Q(status=ReminderStatus.PENDING)
             | Q(status=ReminderStatus.FAILED, attempts__lte=settings.REMINDER_MAX_RETRIES)
@@ -354,7 +365,11 @@ def reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) ->
         return Delivery(DeliveryOutcome.BUSY, retry_in=retry_in)
     mine = Reminder.objects.filter(pk=reminder_id, claim_token=token)
     reminder = Reminder.objects.select_related(
-        "agreement__owner", "posting__contact", "posting__nation", "posting__organization"
+        "agreement__owner",
+        "posting__contact",
+        "posting__nation",
+        "posting__organization",
+        "engagement__owner",
     ).get(pk=reminder_id)
     reason = subjects()[reminder.subject_field].why_not_due(reminder, today)
     if reason:

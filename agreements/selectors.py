@@ -26,28 +26,32 @@ READ_PERMISSION = "agreements.view_agreement"
 PERMISSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def _agreement_links(model) -> list[str]:
-    """The foreign keys of ``model`` to an agreement (a party, a review, a watcher row…)."""
+def _classified_links(model) -> list[str]:
+    """The foreign keys of ``model`` to a classified record, one whose queryset has
+    ``visible_to`` (an agreement for a party, a review, a watcher row; an agreement or an
+    engagement for a reminder)."""
     return [
         field.name
         for field in model._meta.concrete_fields
-        if field.many_to_one and field.related_model is Agreement
+        if field.many_to_one and hasattr(field.related_model._default_manager.all(), "visible_to")
     ]
 
 
 def has_clearance_rule(model) -> bool:
     """Whether some rows of ``model`` may be out of a user's reach."""
-    return hasattr(model._default_manager.all(), "visible_to") or bool(_agreement_links(model))
+    return hasattr(model._default_manager.all(), "visible_to") or bool(_classified_links(model))
 
 
 def rows_visible_to(queryset: QuerySet, user) -> QuerySet:
     """The rows of ``queryset``, of any model, that ``user`` may see: the model's own
     ``visible_to`` when it has one; for a record that belongs to an agreement (a party, a
-    review, an event, a reminder, a watcher row), its agreement's; any other row is visible."""
+    review, an event, a reminder, a watcher row) or to another classified record (a reminder
+    about an engagement), that record's; any other row is visible."""
     if hasattr(queryset, "visible_to"):
         return queryset.visible_to(user)
-    for name in _agreement_links(queryset.model):
-        within = Q(**{f"{name}__in": Agreement.objects.visible_to(user)})
+    for name in _classified_links(queryset.model):
+        related = queryset.model._meta.get_field(name).related_model
+        within = Q(**{f"{name}__in": related._default_manager.visible_to(user)})
         if queryset.model._meta.get_field(name).null:
             # A row about something else (a reminder about a posting) keeps that one's rule.
             within |= Q(**{f"{name}__isnull": True})
@@ -211,8 +215,8 @@ def sees_every_reminder(user) -> bool:
 
 def reminders_for(user, *, every: bool | None = None) -> QuerySet[Reminder]:
     """The reminders sent to ``user`` (by account or email address), or every reminder for a
-    registry admin; always only reminders of agreements the user may see (and those about
-    postings, which carry no classification: ``rows_visible_to``)."""
+    registry admin; always only reminders of agreements and engagements the user may see (and
+    those about postings, which carry no classification: ``rows_visible_to``)."""
     reminders = rows_visible_to(Reminder.objects.all(), user)
     if every is None:
         every = sees_every_reminder(user)

@@ -1,4 +1,5 @@
-"""Browser pages for policy staff: dashboard, agreement page, deadlines and calendar feed.
+"""Browser pages for policy staff: dashboard, agreement page, deadlines and calendar feed
+(with the user's engagements).
 
 Every read goes through ``visible_to(user)`` (directly or through ``agreements/selectors.py``),
 so a record above the user's clearance is never shown, counted or drawn in a chart."""
@@ -25,7 +26,7 @@ from accounts.services import calendar_token_regenerate, calendar_token_revoke
 from config.charts import bars, year_columns
 from config.pages import engagement_list_url, list_url
 from engagements.selectors import READ_PERMISSION as ENGAGEMENT_READ_PERMISSION
-from engagements.selectors import activities_under, dashboard_engagements
+from engagements.selectors import activities_under, calendar_engagements_for, dashboard_engagements
 from history.models import ChangeRecord
 from partners.models import Nation, PointOfContact
 from partners.world_map import world_map
@@ -247,16 +248,61 @@ def calendar_token(request):
     return redirect(f"{reverse('agreements:deadlines')}#calendar")
 
 
+ENGAGEMENT_EVENT_STATUS = {"proposed": "TENTATIVE"}  # the others: CONFIRMED
+
+
+def _engagement_event(engagement, *, stamp, host: str) -> Event:
+    """One engagement as an all-day event over its days (DTEND is the day after the last)."""
+    event = Event()
+    event.add("uid", f"engagement-{engagement.pk}@{host}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", engagement.starts_on)
+    event.add("dtend", engagement.last_day + datetime.timedelta(days=1))
+    event.add("summary", engagement.title)
+    place = [engagement.location] if engagement.location else []
+    if engagement.location_nation_id and engagement.location_nation.name not in place:
+        place.append(engagement.location_nation.name)
+    if place:
+        event.add("location", ", ".join(place))
+    partners = ", ".join(str(p.partner) for p in engagement.participants.all())
+    description = f"{engagement.get_kind_display()}, {engagement.get_status_display().lower()}."
+    if partners:
+        description += f" Participants: {partners}."
+    event.add("description", description)
+    event.add("url", f"{settings.SITE_URL.rstrip('/')}/engagements/{engagement.pk}/")
+    event.add("categories", ["Engagement", engagement.get_kind_display()])
+    event.add("status", ENGAGEMENT_EVENT_STATUS.get(engagement.status, "CONFIRMED"))
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
 @require_GET
 def calendar_feed(request, key: str):
-    """The user's deadlines as iCalendar. No session: the secret key in the URL is the
-    authentication, and the feed holds only what that user may see."""
+    """The user's deadlines, and the engagements they own or watch, as iCalendar. No
+    session: the secret key in the URL is the authentication, and the feed holds only what
+    that user may see (the deadlines with the agreements' read permission, the engagements
+    with the engagements')."""
     token = CalendarToken.objects.select_related("user").filter(key=key).first()
     user = token.user if token else None
-    if user is None or not user.is_active or not user.has_perm("agreements.view_agreement"):
+    if (
+        user is None
+        or not user.is_active
+        or not (
+            user.has_perm("agreements.view_agreement")
+            or user.has_perm(ENGAGEMENT_READ_PERMISSION)
+        )
+    ):
         raise Http404("No such calendar.")
-    rows = deadlines_for(
-        user, within=settings.REGISTRY_CALENDAR_DAYS, queryset=Agreement.objects.all()
+    rows = []
+    if user.has_perm("agreements.view_agreement"):
+        rows = deadlines_for(
+            user, within=settings.REGISTRY_CALENDAR_DAYS, queryset=Agreement.objects.all()
+        )
+    today = timezone.localdate()
+    engagements = calendar_engagements_for(
+        user,
+        first=today - datetime.timedelta(days=settings.REGISTRY_CALENDAR_PAST_DAYS),
+        last=today + datetime.timedelta(days=settings.REGISTRY_CALENDAR_DAYS),
     )
     calendar = Calendar()
     calendar.add("prodid", "-//DCA Registry//Deadlines//EN")
@@ -280,6 +326,8 @@ def calendar_feed(request, key: str):
         event.add("categories", [deadline.label])
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
+    for engagement in engagements:
+        calendar.add_component(_engagement_event(engagement, stamp=stamp, host=host))
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
     response["Cache-Control"] = "private, no-store"

@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import ExtractYear
 
 from accounts.choices import Classification
@@ -18,6 +18,7 @@ from agreements.selectors import PERMISSION_BACKEND
 from partners.models import PointOfContact
 
 from .activity import dormant_years, with_activity
+from .choices import EngagementStatus
 from .models import Engagement, Participation
 
 READ_PERMISSION = "engagements.view_engagement"
@@ -65,16 +66,46 @@ def engagements_for(user) -> QuerySet[Engagement]:
     )
 
 
+def calendar_engagements_for(user, *, first, last) -> QuerySet[Engagement]:
+    """The engagements on ``user``'s calendar feed: those they own or watch and may see,
+    with a day from ``first`` to ``last``, not cancelled or postponed (they will not take
+    place on those dates), with the location nation and the participants fetched up front."""
+    if not user.has_perm(READ_PERMISSION):
+        return Engagement.objects.none()
+    mine = Q(owner=user) | Q(
+        pk__in=Engagement.watchers.through.objects.filter(user=user).values("engagement_id")
+    )
+    return (
+        Engagement.objects.visible_to(user)
+        .during(first, last)
+        .filter(mine)
+        .exclude(status__in=[EngagementStatus.CANCELLED, EngagementStatus.POSTPONED])
+        .select_related("location_nation")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=Participation.objects.select_related("nation", "organization"),
+            )
+        )
+        .order_by("starts_on", "title", "pk")
+    )
+
+
 def users_with_read_permission() -> QuerySet:
     return get_user_model().objects.with_perm(READ_PERMISSION, backend=PERMISSION_BACKEND)
 
 
-def readers_among(users, classification: str) -> list:
+def readers_among(users, classification: str, *, permitted: set[int] | None = None) -> list:
     """Those of ``users`` who may read an engagement of ``classification``: active, holding
-    the read permission and cleared for it (who may be named on it, and told about it)."""
+    the read permission and cleared for it (who may be named on it, and told about it:
+    ``engagements.reminders``). ``permitted``: the ids of the users holding the permission,
+    when already looked up (the reminder sweep does it once for all engagements)."""
     users = [user for user in users if user is not None]
-    ids = [user.pk for user in users]
-    permitted = set(users_with_read_permission().filter(pk__in=ids).values_list("pk", flat=True))
+    if permitted is None:
+        ids = [user.pk for user in users]
+        permitted = set(
+            users_with_read_permission().filter(pk__in=ids).values_list("pk", flat=True)
+        )
     return [user for user in users if user.pk in permitted and user.is_cleared_for(classification)]
 
 

@@ -6,6 +6,7 @@ what one of them writes (a sign-in, an edit, a second load) is undone after it."
 
 import datetime
 import io
+import json
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,10 +18,12 @@ from accounts.groups import POLICY_STAFF
 from accounts.models import User
 from agreements.choices import EventKind
 from agreements.lifecycle import lifecycle_run
-from agreements.management.commands.setup_demo import DATA
+from agreements.management.commands.setup_demo import DATA, DEMO_ENGAGEMENTS
 from agreements.models import Agreement, Provision
 from agreements.registry_check import registry_findings
 from agreements.services import agreement_save
+from engagements.models import Engagement
+from engagements.services import engagement_save
 from history.models import ChangeRecord
 
 from .module_data import module_transaction
@@ -107,8 +110,48 @@ def test_demo_passes_the_registry_check_once_the_lifecycle_has_run(demo):
     assert "No inconsistencies found." in out.getvalue()
 
 
+def test_demo_loads_real_engagements_with_sources_and_links(demo):
+    engagements = Engagement.objects.prefetch_related(
+        "agreements", "provisions__agreement", "participants__nation"
+    )
+    assert engagements.count() >= 10
+    assert "demo_engagements.jsonl: 14 created, 0 skipped" in demo
+    for engagement in engagements:
+        assert engagement.source_url.startswith("https://"), engagement.title
+        assert engagement.summary, engagement.title
+        # Past engagements, completed, with no made-up after-action outcome.
+        assert engagement.status == "completed" and engagement.ends_on < CHECK_DAY
+        assert engagement.after_action_due_on is None and engagement.outcome == ""
+        linked = {a.reference for a in engagement.agreements.all()}
+        assert all(p.agreement.reference in linked for p in engagement.provisions.all())
+        assert len(engagement.participants.all()) >= 2, engagement.title
+    by_title = {e.title: e for e in engagements}
+    balikatan = by_title["Balikatan 2024"]
+    assert {a.reference for a in balikatan.agreements.all()} >= {"US-PH-2014-EDCA"}
+    assert "PHL" in {p.code for p in balikatan.participants.all()}
+    # Cobra Gold's treaty basis is only inferred, RIMPAC's not known: no link for either.
+    assert not by_title["Cobra Gold 2026"].agreements.exists()
+    assert not by_title["RIMPAC 2024"].agreements.exists()
+    assert set(Engagement.objects.values_list("classification", flat=True)) == {"unclassified"}
+
+
+def test_every_demo_engagement_line_has_a_source_and_links_that_exist(demo):
+    lines = [json.loads(line) for line in DEMO_ENGAGEMENTS.read_text().splitlines() if line]
+    assert len(lines) == Engagement.objects.count()
+    references = set(Agreement.objects.values_list("reference", flat=True))
+    for row in lines:
+        assert row["source_url"].startswith("https://"), row["title"]
+        assert set(row["agreements"]) <= references, row["title"]
+        for provision in row["provisions"]:
+            assert provision["agreement"] in row["agreements"]
+            assert Provision.objects.filter(
+                agreement__reference=provision["agreement"], category=provision["category"]
+            ).exists(), (row["title"], provision)
+
+
 def test_demo_twice_changes_nothing(demo, capsys):
     versions = sorted(Agreement.objects.values_list("reference", "version"))
+    engagements = sorted(Engagement.objects.values_list("title", "starts_on", "version"))
     history = ChangeRecord.objects.count()
     call_command("setup_demo")
     out = capsys.readouterr().out
@@ -116,7 +159,9 @@ def test_demo_twice_changes_nothing(demo, capsys):
     exercises = Agreement.objects.filter(title__startswith="EXERCISE").count()
     assert f"demo_agreements.jsonl: 0 created, {real} skipped" in out
     assert f"demo_exercise_records.jsonl: 0 created, {exercises} skipped" in out
+    assert f"demo_engagements.jsonl: 0 created, {len(engagements)} skipped" in out
     assert sorted(Agreement.objects.values_list("reference", "version")) == versions
+    assert sorted(Engagement.objects.values_list("title", "starts_on", "version")) == engagements
     assert ChangeRecord.objects.count() == history
 
 
@@ -190,3 +235,13 @@ def test_setup_demo_leaves_existing_demo_users_alone(demo, capsys):
     assert policy.check_password("policy-demo-2026")
     policy_line = next(line for line in out.splitlines() if line.startswith("  policy "))
     assert "existing" not in policy_line
+
+
+def test_setup_demo_again_keeps_an_edited_engagement(demo, capsys):
+    editor = User.objects.get(username="editor")
+    engagement = Engagement.objects.get(title="Keen Sword 25")
+    engagement_save(engagement=engagement, actor=editor, summary="Edited.", source="test")
+    call_command("setup_demo")
+    assert "demo_engagements.jsonl: 0 created," in capsys.readouterr().out
+    engagement.refresh_from_db()
+    assert (engagement.summary, engagement.version) == ("Edited.", 2)

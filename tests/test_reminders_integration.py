@@ -31,9 +31,10 @@ from agreements.reminders import reminder_deliver, reminders_sweep
 from agreements.tasks import sweep_reminders
 from config.celery import app as celery_app
 
-from .factories import AgreementFactory, UserFactory
+from .factories import AgreementFactory, EngagementFactory, UserFactory
 
 READ = ["agreements.view_agreement"]  # reminders go only to people who may read
+READ_ENGAGEMENTS = ["engagements.view_engagement"]
 REDIS_URL = "redis://127.0.0.1:6379/2"  # db 2: this suite's own
 DEADLINE = 40  # seconds any single wait may take
 
@@ -193,6 +194,60 @@ def test_worker_on_redis_sends_the_sweeps_emails(workers):
     text = messages[0].get_payload()[0].get_payload()
     assert f"https://registry.example.test/agreements/{agreement.pk}/" in text
     assert "expires on" in text
+
+
+def test_worker_on_redis_sends_engagement_reminders_once_to_those_cleared(workers):
+    owner = UserFactory(
+        username="owner", clearance=Classification.SECRET, permissions=READ_ENGAGEMENTS
+    )
+    cleared = UserFactory(
+        username="cleared", clearance=Classification.CONFIDENTIAL, permissions=READ_ENGAGEMENTS
+    )
+    uncleared = UserFactory(
+        username="uncleared", clearance=Classification.RESTRICTED, permissions=READ_ENGAGEMENTS
+    )
+    agreements_only = UserFactory(  # may read agreements, not engagements
+        username="papers", clearance=Classification.SECRET, permissions=READ
+    )
+    starting = EngagementFactory(
+        title="Exercise starting in a week",
+        owner=owner,
+        classification=Classification.CONFIDENTIAL,
+        starts_on=today() + datetime.timedelta(days=7),
+        ends_on=today() + datetime.timedelta(days=12),
+    )
+    starting.watchers.set([cleared, uncleared, agreements_only])
+    EngagementFactory(
+        title="Exercise with its report a week overdue",
+        owner=owner,
+        status="completed",
+        starts_on=today() - datetime.timedelta(days=30),
+        ends_on=today() - datetime.timedelta(days=20),
+        after_action_due_on=today() - datetime.timedelta(days=7),
+    )
+    workers.start()
+    broker = workers.env["CELERY_BROKER_URL"]
+    send_to_broker(broker, sweep_reminders)
+
+    sent = Reminder.objects.filter(status=ReminderStatus.SENT)
+    wait_for(lambda: sent.count() == 3, "three engagement reminders sent", workers)
+    messages = wait_for(lambda: len(workers.emails()) >= 3 and workers.emails(), "three emails")
+    subjects = [" ".join(str(m["Subject"]).split()) for m in messages]  # unfolded
+    titles = [subject.rsplit("): ", 1)[-1] for subject in subjects]
+    assert sorted(zip((m["To"] for m in messages), titles, strict=True)) == [
+        ("cleared@example.org", "Exercise starting in a week"),
+        ("owner@example.org", "Exercise starting in a week"),
+        ("owner@example.org", "Exercise with its report a week overdue"),
+    ]
+    assert sorted(sent.values_list("kind", "days_before")) == [
+        ("after_action", -7),
+        ("engagement_start", 7),
+        ("engagement_start", 7),
+    ]
+    # A second sweep on the same day sends nothing again.
+    send_to_broker(broker, sweep_reminders)
+    time.sleep(3)
+    assert Reminder.objects.count() == 3 and len(workers.emails()) == 3
 
 
 def test_two_sweeps_at_the_same_moment_send_each_reminder_once(postgres):

@@ -104,6 +104,7 @@ class ReminderAdmin(ClearanceAdminMixin, admin.ModelAdmin):
     list_display = (
         "agreement",
         "posting",
+        "engagement",
         "kind",
         "due_on",
         "days_before",
@@ -117,8 +118,14 @@ class ReminderAdmin(ClearanceAdminMixin, admin.ModelAdmin):
         "posting__contact",
         "posting__nation",
         "posting__organization",
+        "engagement",
     )
-    search_fields = ("agreement__reference", "posting__contact__name", "recipient")
+    search_fields = (
+        "agreement__reference",
+        "posting__contact__name",
+        "engagement__title",
+        "recipient",
+    )
     date_hierarchy = "due_on"
 
     def has_add_permission(self, request):

@@ -264,6 +264,7 @@ REMINDER_LIST = OpenApiExample(
         "id": 310,
         "agreement": EDCA_REF,
         "posting": None,
+        "engagement": None,
         "kind": "review",
         "due_on": "2027-02-03",
         "days_before": 30,

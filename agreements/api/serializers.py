@@ -87,7 +87,8 @@ class ContactShortSerializer(serializers.Serializer):
 
 
 class EngagementRefSerializer(serializers.Serializer):
-    """An engagement under an agreement, in short (``engagements`` on an agreement)."""
+    """An engagement in short: under an agreement (``engagements``), or what a reminder is
+    about."""
 
     id = serializers.IntegerField(read_only=True)
     title = serializers.CharField(read_only=True)
@@ -188,11 +189,13 @@ class PostingRefSerializer(serializers.Serializer):
 
 
 class ReminderSerializer(serializers.ModelSerializer):
-    """A reminder, about an agreement or (kind ``posting_end``) a posting: the other is
-    null."""
+    """A reminder, about an agreement, a posting (kind ``posting_end``) or an engagement
+    (kinds ``engagement_start`` and ``after_action``, whose ``days_before`` is negative when
+    it went out after the report's due date): the other two are null."""
 
     agreement = AgreementRefSerializer(read_only=True, allow_null=True)
     posting = PostingRefSerializer(read_only=True, allow_null=True)
+    engagement = EngagementRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Reminder
@@ -200,6 +203,7 @@ class ReminderSerializer(serializers.ModelSerializer):
             "id",
             "agreement",
             "posting",
+            "engagement",
             "kind",
             "due_on",
             "days_before",
@@ -212,7 +216,11 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 class AgreementReminderSerializer(ReminderSerializer):
     class Meta(ReminderSerializer.Meta):
-        fields = [f for f in ReminderSerializer.Meta.fields if f not in ("agreement", "posting")]
+        fields = [
+            f
+            for f in ReminderSerializer.Meta.fields
+            if f not in ("agreement", "posting", "engagement")
+        ]
 
 
 class ChangeRecordSerializer(serializers.ModelSerializer):

@@ -360,7 +360,7 @@ class ProvisionListView(generics.ListAPIView):
 )
 class ReminderListView(generics.ListAPIView):
     """The reminders sent to you (every reminder, for registry admins), only for agreements
-    you may see."""
+    and engagements you may see."""
 
     permission_model = Reminder
     queryset = Reminder.objects.none()  # the model, for the schema
@@ -368,7 +368,7 @@ class ReminderListView(generics.ListAPIView):
 
     def get_queryset(self):
         return reminders_for(self.request.user).select_related(
-            "agreement", "posting__nation", "posting__organization"
+            "agreement", "posting__nation", "posting__organization", "engagement"
         )
 
 

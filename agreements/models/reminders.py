@@ -16,7 +16,7 @@ from .agreements import Agreement
 # (``reminder_one_subject``). A new subject adds its field here, to the constraint below
 # and a unique constraint of its own, and a module of candidates and messages to
 # ``agreements.reminders.SUBJECTS``.
-SUBJECT_FIELDS = ("agreement", "posting")
+SUBJECT_FIELDS = ("agreement", "posting", "engagement")
 
 
 def _exactly_one(fields) -> Q:
@@ -43,9 +43,21 @@ class Reminder(PythonChecks, models.Model):
         related_name="reminders",
         verbose_name="posting",
     )
+    engagement = models.ForeignKey(
+        "engagements.Engagement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name="engagement",
+    )
     kind = models.CharField("kind", max_length=16, choices=ReminderKind.choices)
     due_on = models.DateField("due on", help_text="The date the reminder warns of.")
-    days_before = models.IntegerField("days before")
+    days_before = models.IntegerField(
+        "days before",
+        help_text="How many days before the date it went out; negative: days after it (an "
+        "overdue after-action report).",
+    )
     recipient = models.EmailField("recipient")
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -81,6 +93,10 @@ class Reminder(PythonChecks, models.Model):
                 fields=["posting", "kind", "due_on", "days_before", "recipient"],
                 name="reminder_posting_delivered_once",
             ),
+            models.UniqueConstraint(
+                fields=["engagement", "kind", "due_on", "days_before", "recipient"],
+                name="reminder_engagement_delivered_once",
+            ),
             models.CheckConstraint(
                 condition=_exactly_one(SUBJECT_FIELDS), name="reminder_one_subject"
             ),
@@ -102,5 +118,5 @@ class Reminder(PythonChecks, models.Model):
 
     @property
     def subject(self):
-        """What the reminder is about: its agreement or its posting."""
+        """What the reminder is about: its agreement, its posting or its engagement."""
         return getattr(self, self.subject_field)

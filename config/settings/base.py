@@ -149,8 +149,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
-# How far ahead the personal calendar feed looks.
+# How far ahead the personal calendar feed looks, and how far back it keeps the engagements
+# that have ended.
 REGISTRY_CALENDAR_DAYS = 730
+REGISTRY_CALENDAR_PAST_DAYS = 365
 
 # Celery ------------------------------------------------------------------------------------
 # The broker: kombu's filesystem transport by default (no server; one machine), Redis or
@@ -202,6 +204,15 @@ REMINDER_OFFICE_MAX_CLASSIFICATION = env(
 # posting reminders.
 POSTINGS_OFFICE_EMAIL = env("POSTINGS_OFFICE_EMAIL", default="postings-office@localhost")
 POSTING_END_REMINDER_DAYS = env.int("POSTING_END_REMINDER_DAYS", default=60)
+# Engagements (engagements/reminders.py): the owner and watchers are told this many days
+# before an engagement starts, and of its after-action report on the day it is due and this
+# many days after (until the outcome is recorded). A sweep that missed the day of the last
+# after-action reminder still sends it up to ENGAGEMENT_AFTER_ACTION_CATCH_UP_DAYS later.
+ENGAGEMENT_REMINDER_OFFSETS = env.list("ENGAGEMENT_REMINDER_OFFSETS", cast=int, default=[30, 7, 1])
+ENGAGEMENT_AFTER_ACTION_OFFSETS = env.list(
+    "ENGAGEMENT_AFTER_ACTION_OFFSETS", cast=int, default=[0, 7]
+)
+ENGAGEMENT_AFTER_ACTION_CATCH_UP_DAYS = env.int("ENGAGEMENT_AFTER_ACTION_CATCH_UP_DAYS", default=7)
 # A delivery claimed longer ago than this is taken to belong to a dead worker and may be taken
 # again. Keep it above CELERY_TASK_TIME_LIMIT, so a live delivery's claim never goes stale.
 REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60)

@@ -51,7 +51,10 @@ class LinkedProvisionSerializer(serializers.ModelSerializer):
         fields = ["id", "category", "title", "article", "agreement"]
 
 
-class ContactShortSerializer(serializers.ModelSerializer):
+class EngagementContactSerializer(serializers.ModelSerializer):
+    """A point of contact involved, in short (its own schema component: the agreements API
+    has a ContactShort of another shape)."""
+
     class Meta:
         model = PointOfContact
         fields = ["id", "name", "rank", "role"]
@@ -92,7 +95,7 @@ class EngagementDetailSerializer(EngagementListSerializer):
     clearance left out), the people, and the version the reader sees."""
 
     provisions = LinkedProvisionSerializer(source="visible_provisions", many=True, read_only=True)
-    contacts = ContactShortSerializer(many=True, read_only=True)
+    contacts = EngagementContactSerializer(many=True, read_only=True)
     owner = serializers.SerializerMethodField()
     watchers = serializers.SerializerMethodField()
     version = serializers.SerializerMethodField(help_text="The ETag's number.")

@@ -39,10 +39,12 @@ class Command(BaseCommand):
             plan = reminders_plan(today=today)
             self.stdout.write(f"Would send {len(plan)} reminder(s) as of {today.isoformat()}:")
             for due in plan:
-                days = f"{due.days_before} day{'' if due.days_before == 1 else 's'}"
+                count = abs(due.days_before)
+                days = f"{count} day{'' if count == 1 else 's'}"
+                side = "after" if due.days_before < 0 else "before"
                 self.stdout.write(
-                    f"  {due.name}  {due.kind:<15} due {due.due_on.isoformat()} "
-                    f"({days} before)  to {due.recipient}"
+                    f"  {due.name}  {due.kind:<16} due {due.due_on.isoformat()} "
+                    f"({days} {side})  to {due.recipient}"
                 )
             return
         counts = {"sent": 0, "failed": 0, "other": 0}

@@ -8,13 +8,18 @@ from accounts.demo import create_demo_users
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_FILES = ("demo_agreements.jsonl", "demo_exercise_records.jsonl")
+# Real engagements under the demo agreements (engagements/data/DEMO_SOURCES.md), loaded after
+# them: they link agreements by reference.
+ENGAGEMENT_DATA = Path(__file__).resolve().parents[3] / "engagements" / "data"
+DEMO_ENGAGEMENTS = ENGAGEMENT_DATA / "demo_engagements.jsonl"
 
 
 class Command(BaseCommand):
     help = (
-        "Load reference data, then create the demo agreements and demo users that are missing, "
-        "and print the logins. Safe to run again: an agreement already in the registry "
-        "(matched on reference) and an existing demo user are left exactly as they are."
+        "Load reference data, then create the demo agreements, engagements and demo users that "
+        "are missing, and print the logins. Safe to run again: an agreement already in the "
+        "registry (matched on reference), an engagement (matched on title and first day) and "
+        "an existing demo user are left exactly as they are."
     )
 
     def handle(self, *args, **options):
@@ -25,6 +30,9 @@ class Command(BaseCommand):
         logins = create_demo_users()
         for name in DEMO_FILES:
             call_command("import_agreements", str(DATA / name), "--no-progress", stdout=self.stdout)
+        call_command(
+            "import_engagements", str(DEMO_ENGAGEMENTS), "--no-progress", stdout=self.stdout
+        )
         self.stdout.write("")
         site = settings.SITE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Demo logins ({site}/):"))
