@@ -288,8 +288,7 @@ def calendar_feed(request, key: str):
         user is None
         or not user.is_active
         or not (
-            user.has_perm("agreements.view_agreement")
-            or user.has_perm(ENGAGEMENT_READ_PERMISSION)
+            user.has_perm("agreements.view_agreement") or user.has_perm(ENGAGEMENT_READ_PERMISSION)
         )
     ):
         raise Http404("No such calendar.")
