@@ -15,7 +15,7 @@ from .common import (
     SearchIndex,
 )
 from .parties import AgreementParty, PartyAct, PartyPeriod
-from .provisions import Provision, ProvisionQuerySet
+from .provisions import Provision, ProvisionQuerySet, provision_vector
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
 from .search import AgreementSearchDocument, AgreementSearchIndexRow
@@ -40,4 +40,5 @@ __all__ = [
     "Reminder",
     "Review",
     "SearchIndex",
+    "provision_vector",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from accounts.choices import Classification
 from accounts.clearance import levels_for
@@ -24,6 +24,15 @@ class ProvisionQuerySet(models.QuerySet):
         if levels is None:
             return self
         return self.filter(classification__in=levels, agreement__classification__in=levels)
+
+
+def provision_vector(provision) -> SearchVector:
+    """The search vector of a provision's title and text as they are in memory, as an
+    expression an INSERT can hold (the same vector ``Provision.save`` stores from the
+    columns)."""
+    return SearchVector(
+        Value(provision.title), Value(provision.text), weight="C", config=SEARCH_CONFIG
+    )
 
 
 class Provision(PythonChecks, models.Model):
