@@ -28,7 +28,7 @@ from config import jsonlimits
 from .choices import ProvisionCategory
 from .limits import MAX_ACTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from .models import Agreement, AgreementParty, PartyAct, Provision
-from .services import agreement_save, resolve_links
+from .services import LINKS, AgreementBatch, agreement_save, resolve_links
 
 SOURCE = "import_agreements"
 
@@ -294,11 +294,30 @@ def _format(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+# Rows checked and not yet written, at most: each batch is written with a few bulk INSERTs and
+# one insert of its change records (``AgreementBatch``).
+BATCH_SIZE = 100
+
+
 def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> ImportResult:
     """Import (line number, row) pairs in one transaction; roll back if any row is bad.
-    Existing references are skipped unless ``update``."""
+    Existing references are skipped unless ``update``.
+
+    Each row is checked as ``agreement_save`` checks it, its errors reported by line; new
+    agreements are written in batches (``AgreementBatch``: the records ``agreement_save``
+    would write, one insert of change records per batch). A row that names an agreement of
+    the batch (``supersedes``, ``parent``, or its reference to update) has the batch
+    written first, so it reads what the rows before it made, as one by one; so does a row
+    that updates an agreement."""
     result = ImportResult()
     seen: dict[str, int] = {}
+    rows = list(rows)
+    importing = _Importing(
+        actor=actor,
+        update=update,
+        batch=AgreementBatch(actor=actor, source=SOURCE),
+        stored=_stored_references(rows),
+    )
     with transaction.atomic():
         for number, row in rows:
             if progress is not None:
@@ -315,33 +334,72 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
             if reference:
                 seen[reference] = number
             try:
-                with transaction.atomic():
-                    outcome = _import_one(dict(row), actor, update=update)
+                outcome = importing.row(dict(row))
                 result.counts[outcome] += 1
             except ValidationError as exc:
                 result.errors.append((number, _format(exc)))
+            if len(importing.batch) >= BATCH_SIZE:
+                importing.flush()
+        importing.flush()
         if result.errors:
             transaction.set_rollback(True)
     return result
 
 
-def _import_one(row: dict, actor, *, update: bool = False) -> str:
-    if not update:
+def _stored_references(rows) -> set[str]:
+    """The references of the rows that are already in the registry (a query per 500)."""
+    references = sorted(
+        {
+            str(row.get("reference") or "").strip()
+            for _, row in rows
+            if isinstance(row, dict) and str(row.get("reference") or "").strip()
+        }
+    )
+    stored: set[str] = set()
+    for start in range(0, len(references), 500):
+        chunk = references[start : start + 500]
+        stored.update(
+            Agreement.objects.filter(reference__in=chunk).values_list("reference", flat=True)
+        )
+    return stored
+
+
+@dataclass
+class _Importing:
+    actor: object
+    update: bool
+    batch: AgreementBatch
+    stored: set[str]  # references in the registry (read at the start, or written since)
+
+    def flush(self) -> None:
+        self.stored.update(agreement.reference for agreement in self.batch.save())
+
+    def row(self, row: dict) -> str:
+        """Import one row: "skipped", "created", "updated" or "unchanged"."""
         reference = str(row.get("reference") or "").strip()
-        if reference and Agreement.objects.filter(reference=reference).exists():
+        if reference in self.batch.references:
+            self.flush()  # a reference generated for an earlier row: as if it were saved
+        if not self.update and reference in self.stored:
             return "skipped"
-    row = resolve_links(row, actor)
-    row.pop("id", None)
-    for derived in ("notice_deadline", "version", "created_at", "updated_at", "url"):
-        row.pop(derived, None)
-    reference = str(row.get("reference") or "").strip()
-    existing = Agreement.objects.filter(reference=reference).first() if reference else None
-    if existing is None:
-        agreement_save(actor=actor, source=SOURCE, **row)
-        return "created"
-    before = existing.version
-    updated = agreement_save(agreement=existing, actor=actor, source=SOURCE, **row)
-    return "updated" if updated.version != before else "unchanged"
+        if any(
+            isinstance(row.get(name), str) and row[name] in self.batch.references for name in LINKS
+        ):
+            self.flush()  # it names an agreement of the batch: write that first
+        row = resolve_links(row, self.actor)
+        row.pop("id", None)
+        for derived in ("notice_deadline", "version", "created_at", "updated_at", "url"):
+            row.pop(derived, None)
+        existing = None
+        if reference in self.stored:
+            existing = Agreement.objects.filter(reference=reference).first()
+        if existing is None:
+            self.batch.add(**row)
+            return "created"
+        self.flush()  # an update may reclassify what the batch's records name: in order
+        before = existing.version
+        with transaction.atomic():
+            updated = agreement_save(agreement=existing, actor=self.actor, source=SOURCE, **row)
+        return "updated" if updated.version != before else "unchanged"
 
 
 def import_file(

@@ -478,7 +478,7 @@ class AgreementBatch:
     def save(self) -> list[Agreement]:
         checked, self.checked, self.references = self.checked, [], set()
         if checked:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 _create(checked, source=self.source)
         return [c.agreement for c in checked]
 
