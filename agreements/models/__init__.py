@@ -15,7 +15,7 @@ from .common import (
     SearchIndex,
 )
 from .parties import AgreementParty, PartyAct, PartyPeriod
-from .provisions import Provision, ProvisionQuerySet, provision_vector
+from .provisions import PROVISION_VECTOR, Provision, ProvisionQuerySet
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
 from .search import AgreementSearchDocument, AgreementSearchIndexRow
@@ -39,6 +39,6 @@ __all__ = [
     "ProvisionQuerySet",
     "Reminder",
     "Review",
+    "PROVISION_VECTOR",
     "SearchIndex",
-    "provision_vector",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import Q
 
 from accounts.choices import Classification
 from accounts.clearance import levels_for
@@ -26,13 +26,9 @@ class ProvisionQuerySet(models.QuerySet):
         return self.filter(classification__in=levels, agreement__classification__in=levels)
 
 
-def provision_vector(provision) -> SearchVector:
-    """The search vector of a provision's title and text as they are in memory, as an
-    expression an INSERT can hold (the same vector ``Provision.save`` stores from the
-    columns)."""
-    return SearchVector(
-        Value(provision.title), Value(provision.text), weight="C", config=SEARCH_CONFIG
-    )
+# What a provision's search vector is made of (``Provision.save``; the write path's UPDATE of
+# the provisions it inserted together).
+PROVISION_VECTOR = SearchVector("title", "text", weight="C", config=SEARCH_CONFIG)
 
 
 class Provision(PythonChecks, models.Model):
@@ -71,7 +67,7 @@ class Provision(PythonChecks, models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        _update_search_vector(self, SearchVector("title", "text", weight="C", config=SEARCH_CONFIG))
+        _update_search_vector(self, PROVISION_VECTOR)
 
     def clean(self):
         try:

@@ -19,13 +19,13 @@ from history.recorder import Recorder, label, raise_records, snapshot
 from ..choices import AgreementStatus
 from ..limits import MAX_CONTACTS, MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from ..models import (
+    PROVISION_VECTOR,
     Agreement,
     AgreementEvent,
     AgreementParty,
     PartyAct,
     PartyPeriod,
     Provision,
-    provision_vector,
 )
 from ..search import uses_postgres
 from .acts import ACT_FIELDS, periods_of, rebuild_periods, write_acts
@@ -170,17 +170,21 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
         leftover.delete()
 
 
-def _insert_provisions(provisions: list) -> None:
-    """One INSERT for new provisions, their search vectors in it (PostgreSQL; on SQLite
-    the FTS5 table follows by trigger), as ``Provision.save`` stores them one by one."""
+def _insert_provisions(provisions: list, agreements: list | None = None) -> None:
+    """One INSERT for new provisions, then (PostgreSQL) one UPDATE that gives them the
+    search vector ``Provision.save`` stores, from their columns (on SQLite the FTS5 table
+    follows by trigger). ``agreements``: when the provisions are all those of these (new)
+    agreements, which then name them in the UPDATE."""
     if not provisions:
         return
-    postgres = uses_postgres(Provision.objects.db)
-    for provision in provisions:
-        provision.search_vector = provision_vector(provision) if postgres else None
     Provision.objects.bulk_create(provisions)
-    for provision in provisions:
-        provision.search_vector = None  # stored in the row; not kept in memory
+    if not uses_postgres(Provision.objects.db):
+        return
+    if agreements is not None:
+        new = Provision.objects.filter(agreement__in=agreements)
+    else:
+        new = Provision.objects.filter(pk__in=[p.pk for p in provisions])
+    new.update(search_vector=PROVISION_VECTOR)
 
 
 def _replace_events(agreement: Agreement, plan: list, recorder: Recorder, *, keep: bool) -> None:
@@ -571,7 +575,7 @@ def _create(checked: list[_Checked], *, source: str) -> None:
     for c in checked:
         periods += periods_of(c.agreement, [(party, a) for _, party, a in c.party_plan])
     PartyPeriod.objects.bulk_create(periods)
-    _insert_provisions(provisions)
+    _insert_provisions(provisions, [c.agreement for c in checked])
     AgreementEvent.objects.bulk_create(events)
 
     watcher_rows, contact_rows, written = [], [], []

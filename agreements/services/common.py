@@ -5,6 +5,7 @@ records in one insert)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -190,20 +191,22 @@ def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) 
 
 def _finish_created(written: list[tuple[Agreement, Recorder, list]]) -> None:
     """Close the writes that created these agreements, together: ``written`` holds each new
-    agreement, its recorder and its provisions as written. One UPDATE for the versions, one
-    INSERT for the search documents (from the provisions in memory) and one for every
-    change record."""
+    agreement, its recorder and its provisions as written. An UPDATE of the versions (one per
+    set of values: mostly one), one INSERT for the search documents (from the provisions in
+    memory) and one for every change record."""
     now = timezone.now()
     for agreement, recorder, _ in written:
         _bump(agreement, recorder.records, created=True, now=now)
     agreements = [agreement for agreement, _, _ in written]
-    if len(agreements) == 1:
-        (agreement,) = agreements
-        Agreement.objects.filter(pk=agreement.pk).update(
-            **{name: getattr(agreement, name) for name in VERSION_FIELDS}
-        )
-    else:
-        Agreement.objects.bulk_update(agreements, VERSION_FIELDS, batch_size=500)
+    # New agreements mostly share their version fields (the same levels see them): one UPDATE
+    # for each set of values.
+    groups: dict[str, list[Agreement]] = {}
+    for agreement in agreements:
+        values = {name: getattr(agreement, name) for name in VERSION_FIELDS}
+        groups.setdefault(json.dumps(values, default=str, sort_keys=True), []).append(agreement)
+    for same in groups.values():
+        values = {name: getattr(same[0], name) for name in VERSION_FIELDS}
+        Agreement.objects.filter(pk__in=[a.pk for a in same]).update(**values)
     write_documents(
         agreements,
         provisions={agreement.pk: provisions for agreement, _, provisions in written},
