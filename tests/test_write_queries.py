@@ -15,7 +15,8 @@ from accounts.choices import Classification
 from agreements.importers import BATCH_SIZE, SOURCE, import_file
 from agreements.models import Agreement, AgreementSearchDocument, Provision
 from agreements.search import write_documents
-from agreements.services import agreement_save, resolve_links
+from agreements.services import AgreementBatch, agreement_save, resolve_links
+from agreements.services.agreements import VECTORS_IN_INSERT
 from history.models import ChangeRecord
 from partners.models import PointOfContact
 
@@ -112,11 +113,16 @@ def test_the_create_answers_with_the_bytes_a_read_returns(partners, registrar, e
 
 
 @pytest.mark.postgres
-def test_provisions_written_together_hold_the_vector_save_stores(partners, editor):
+@pytest.mark.parametrize("count", [3, VECTORS_IN_INSERT + 1], ids=["in the INSERT", "UPDATE"])
+def test_provisions_written_together_hold_the_vector_save_stores(partners, editor, count):
     if connection.vendor != "postgresql":
         pytest.skip("the provision's own vector is PostgreSQL's")
-    saved = agreement_save(**{**create_payload(3, "VECTORS"), "actor": editor})
-    provisions = list(Provision.objects.filter(agreement=saved).order_by("pk"))
+    batch = AgreementBatch(actor=editor)
+    for k in range(3):  # count provisions or a few more, in three agreements
+        batch.add(**create_payload(-(-count // 3), f"V-{k}"))
+    batch.save()
+    provisions = list(Provision.objects.order_by("pk"))
+    assert len(provisions) >= count
     bulk = [p.search_vector for p in provisions]
     for provision in provisions:
         provision.save()  # one by one: the vector recomputed from the columns

@@ -143,6 +143,9 @@ class AgreementViewSet(viewsets.ModelViewSet):
     filterset_class = AgreementFilterSet
     lookup_value_regex = r"\d+"
     pagination_class = CursorOrPagePagination
+    # The permission check needs the model only, not the queryset (which asks whether the
+    # user sees every reminder).
+    permission_model = Agreement
 
     def get_queryset(self):
         user = self.request.user

@@ -26,6 +26,7 @@ from ..models import (
     PartyAct,
     PartyPeriod,
     Provision,
+    provision_vector,
 )
 from ..search import uses_postgres
 from .acts import ACT_FIELDS, periods_of, rebuild_periods, write_acts
@@ -170,15 +171,26 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
         leftover.delete()
 
 
+# Up to this many new provisions, their search vectors are computed in the INSERT (one round
+# trip); more, and one UPDATE from their columns is cheaper than an expression per row.
+VECTORS_IN_INSERT = 50
+
+
 def _insert_provisions(provisions: list, agreements: list | None = None) -> None:
-    """One INSERT for new provisions, then (PostgreSQL) one UPDATE that gives them the
-    search vector ``Provision.save`` stores, from their columns (on SQLite the FTS5 table
-    follows by trigger). ``agreements``: when the provisions are all those of these (new)
-    agreements, which then name them in the UPDATE."""
+    """One INSERT for new provisions, with the search vector ``Provision.save`` stores
+    (PostgreSQL; on SQLite the FTS5 table follows by trigger): in the INSERT for a few, by
+    one UPDATE from their columns for many. ``agreements``: when the provisions are all
+    those of these (new) agreements, which then name them in the UPDATE."""
     if not provisions:
         return
+    postgres = uses_postgres(Provision.objects.db)
+    in_insert = postgres and len(provisions) <= VECTORS_IN_INSERT
+    for provision in provisions:
+        provision.search_vector = provision_vector(provision) if in_insert else None
     Provision.objects.bulk_create(provisions)
-    if not uses_postgres(Provision.objects.db):
+    for provision in provisions:
+        provision.search_vector = None  # stored in the row; not kept in memory
+    if not postgres or in_insert:
         return
     if agreements is not None:
         new = Provision.objects.filter(agreement__in=agreements)
