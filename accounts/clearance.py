@@ -18,15 +18,23 @@ def levels_for(user) -> list[str] | None:
     return Classification.up_to(user.clearance)
 
 
+def _is_level(value) -> bool:
+    try:
+        Classification.rank(value)
+    except ValueError:
+        return False
+    return True
+
+
 def highest(*levels: str | None) -> str:
     """The most sensitive of ``levels`` (unclassified when none is given)."""
-    known = [level for level in levels if level in Classification.values]
+    known = [level for level in levels if _is_level(level)]
     return max(known, key=Classification.rank, default=Classification.UNCLASSIFIED)
 
 
 def lowest(*levels: str | None) -> str:
     """The least sensitive of ``levels`` (unclassified when none is given)."""
-    known = [level for level in levels if level in Classification.values]
+    known = [level for level in levels if _is_level(level)]
     return min(known, key=Classification.rank, default=Classification.UNCLASSIFIED)
 
 

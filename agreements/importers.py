@@ -28,7 +28,7 @@ from config import jsonlimits
 from .choices import ProvisionCategory
 from .limits import MAX_ACTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
 from .models import Agreement, AgreementParty, PartyAct, Provision
-from .services import agreement_save, resolve_links
+from .services import LINKS, AgreementBatch, agreement_save, resolve_links
 
 SOURCE = "import_agreements"
 
@@ -301,13 +301,19 @@ def run_import(
     key: Callable[[dict], object],
     describe_key: Callable[[object], str],
     progress=None,
+    after_row: Callable[[], None] | None = None,
+    finish: Callable[[], None] | None = None,
+    savepoint: bool = True,
 ) -> ImportResult:
     """Import (line number, row) pairs in one transaction and roll back if any row is bad:
     a row that is a message (it could not be read) is an error of its line; so is a row
     whose natural key (``key(row)``, None when it has none) appeared on an earlier line
     (``describe_key`` names it); each other row goes to ``import_one``, which returns what
-    it did (``created``, ``skipped``…) or raises a ``ValidationError``. Shared by the
-    agreement and the engagement imports."""
+    it did (``created``, ``skipped``…) or raises a ``ValidationError`` (in a savepoint of
+    its own unless ``savepoint`` is false: an importer that only checks rows and writes
+    them later, in batches, needs none). ``after_row`` runs after each row and ``finish``
+    after the last (to write a batch). Shared by the agreement and the engagement
+    imports."""
     result = ImportResult()
     seen: dict[object, int] = {}
     with transaction.atomic():
@@ -326,45 +332,116 @@ def run_import(
             if natural is not None:
                 seen[natural] = number
             try:
-                with transaction.atomic():
+                if savepoint:
+                    with transaction.atomic():
+                        outcome = import_one(dict(row))
+                else:
                     outcome = import_one(dict(row))
                 result.counts[outcome] += 1
             except ValidationError as exc:
                 result.errors.append((number, format_error(exc)))
+            if after_row is not None:
+                after_row()
+        if finish is not None:
+            finish()
         if result.errors:
             transaction.set_rollback(True)
     return result
 
 
+# Rows checked and not yet written, at most: each batch is written with a few bulk INSERTs and
+# one insert of its change records (``AgreementBatch``).
+BATCH_SIZE = 100
+
+
 def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> ImportResult:
     """Import (line number, row) pairs in one transaction; roll back if any row is bad.
-    Existing references are skipped unless ``update``."""
+    Existing references are skipped unless ``update``.
+
+    Each row is checked as ``agreement_save`` checks it, its errors reported by line; new
+    agreements are written in batches (``AgreementBatch``: the records ``agreement_save``
+    would write, one insert of change records per batch). A row that names an agreement of
+    the batch (``supersedes``, ``parent``, or its reference to update) has the batch
+    written first, so it reads what the rows before it made, as one by one; so does a row
+    that updates an agreement."""
+    rows = list(rows)
+    importing = _Importing(
+        actor=actor,
+        update=update,
+        batch=AgreementBatch(actor=actor, source=SOURCE),
+        stored=_stored_references(rows),
+    )
+
+    def after_row() -> None:
+        if len(importing.batch) >= BATCH_SIZE:
+            importing.flush()
+
     return run_import(
         rows,
-        import_one=lambda row: _import_one(row, actor, update=update),
+        import_one=importing.row,
         key=lambda row: str(row.get("reference") or "").strip() or None,
         describe_key=lambda reference: f"reference: {reference!r}",
         progress=progress,
+        after_row=after_row,
+        finish=importing.flush,
+        savepoint=False,
     )
 
 
-def _import_one(row: dict, actor, *, update: bool = False) -> str:
-    if not update:
+def _stored_references(rows) -> set[str]:
+    """The references of the rows that are already in the registry (a query per 500)."""
+    references = sorted(
+        {
+            str(row.get("reference") or "").strip()
+            for _, row in rows
+            if isinstance(row, dict) and str(row.get("reference") or "").strip()
+        }
+    )
+    stored: set[str] = set()
+    for start in range(0, len(references), 500):
+        chunk = references[start : start + 500]
+        stored.update(
+            Agreement.objects.filter(reference__in=chunk).values_list("reference", flat=True)
+        )
+    return stored
+
+
+@dataclass
+class _Importing:
+    actor: object
+    update: bool
+    batch: AgreementBatch
+    stored: set[str]  # references in the registry (read at the start, or written since)
+
+    def flush(self) -> None:
+        self.stored.update(agreement.reference for agreement in self.batch.save())
+
+    def row(self, row: dict) -> str:
+        """Import one row: "skipped", "created", "updated" or "unchanged"."""
         reference = str(row.get("reference") or "").strip()
-        if reference and Agreement.objects.filter(reference=reference).exists():
+        if reference in self.batch.references:
+            self.flush()  # a reference generated for an earlier row: as if it were saved
+        if not self.update and reference in self.stored:
             return "skipped"
-    row = resolve_links(row, actor)
-    row.pop("id", None)
-    for derived in ("notice_deadline", "version", "created_at", "updated_at", "url"):
-        row.pop(derived, None)
-    reference = str(row.get("reference") or "").strip()
-    existing = Agreement.objects.filter(reference=reference).first() if reference else None
-    if existing is None:
-        agreement_save(actor=actor, source=SOURCE, **row)
-        return "created"
-    before = existing.version
-    updated = agreement_save(agreement=existing, actor=actor, source=SOURCE, **row)
-    return "updated" if updated.version != before else "unchanged"
+        if any(
+            isinstance(row.get(name), str) and row[name] in self.batch.references for name in LINKS
+        ):
+            self.flush()  # it names an agreement of the batch: write that first
+        row = resolve_links(row, self.actor)
+        row.pop("id", None)
+        for derived in ("notice_deadline", "version", "created_at", "updated_at", "url"):
+            row.pop(derived, None)
+        existing = None
+        if reference in self.stored:
+            existing = Agreement.objects.filter(reference=reference).first()
+        if existing is None:
+            self.batch.add(**row)
+            return "created"
+        self.flush()  # an update may reclassify what the batch's records name: in order
+        before = existing.version
+        with transaction.atomic():
+            updated = agreement_save(agreement=existing, actor=self.actor, source=SOURCE, **row)
+        return "updated" if updated.version != before else "unchanged"
 
 
 def load_rows(rows: list, importer: Callable, *, progress_factory=None) -> ImportResult:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
@@ -421,6 +421,8 @@ def _vector(heading: str, summary: str, body: str):
 def write_documents(
     agreements: Iterable,
     *,
+    provisions: Mapping[int, Iterable] | None = None,
+    replace: bool = True,
     document_model=AgreementSearchDocument,
     provision_model=Provision,
     using: str = "default",
@@ -428,32 +430,50 @@ def write_documents(
 ) -> int:
     """Rewrite the search documents of ``agreements`` (saved rows, as they are now): three
     queries for the lot (their provisions, the delete, the insert), or a few more in
-    batches. The models can be a migration's historical ones. Returns the rows written."""
+    batches. ``provisions``: each agreement's provisions (saved records) when the caller
+    holds them all, so they are not read again; ``replace=False`` when the agreements have
+    no documents yet (just created), so nothing is deleted. The models can be a migration's
+    historical ones. Returns the rows written.
+
+    A document lists provisions by category, article and id, compared in Python (not by
+    the database's collation), so the text is the same whichever way it was built."""
     agreements = list(agreements)
     if not agreements:
         return 0
     postgres = uses_postgres(using)
     ids = [a.pk for a in agreements]
-    provisions = defaultdict(list)
-    rows = (
-        provision_model._default_manager.using(using)
-        .filter(agreement_id__in=ids)
-        .order_by("agreement_id", "category", "article", "id")
-        .values_list("agreement_id", "classification", "title", "text")
-    )
-    for agreement_id, *provision in rows:
-        provisions[agreement_id].append(provision)
+    if provisions is None:
+        provisions = defaultdict(list)
+        rows = (
+            provision_model._default_manager.using(using)
+            .filter(agreement_id__in=ids)
+            .order_by()
+            .values_list(
+                "agreement_id", "category", "article", "id", "classification", "title", "text"
+            )
+        )
+        for agreement_id, *provision in rows:
+            provisions[agreement_id].append(tuple(provision))
+    else:
+        provisions = {
+            pk: [(p.category, p.article, p.pk, p.classification, p.title, p.text) for p in rows]
+            for pk, rows in provisions.items()
+        }
     documents = []
     for agreement in agreements:
-        for low, high, heading, summary, body in documents_of(agreement, provisions[agreement.pk]):
+        ordered = sorted(provisions.get(agreement.pk, ()), key=lambda row: row[:3])
+        texts = [row[3:] for row in ordered]
+        for low, high, heading, summary, body in documents_of(agreement, texts):
             document = document_model(agreement_id=agreement.pk, level_from=low, level_to=high)
             if postgres:
                 document.vector = _vector(heading, summary, body)
             else:
                 document.heading, document.summary, document.body = heading, summary, body
             documents.append(document)
-    document_model._default_manager.using(using).filter(agreement_id__in=ids).delete()
-    document_model._default_manager.using(using).bulk_create(documents, batch_size=batch_size)
+    manager = document_model._default_manager.using(using)
+    if replace:
+        manager.filter(agreement_id__in=ids).delete()
+    manager.bulk_create(documents, batch_size=batch_size)
     return len(documents)
 
 

@@ -136,14 +136,23 @@ class Recorder:
         return {record.classification for record in self.records}
 
     def save(self) -> list[ChangeRecord]:
-        if not self.records:
-            return []
-        now = timezone.now()
-        for record in self.records:
-            record.at = now
-        saved = ChangeRecord.objects.bulk_create(self.records)
-        self.records = []
-        return saved
+        return save_records([self])
+
+
+def save_records(recorders: Iterable[Recorder]) -> list[ChangeRecord]:
+    """Save the records of several writes (an import's batch, each aggregate its own
+    recorder) in one INSERT, in order, all at the same moment."""
+    recorders = list(recorders)
+    records = [record for recorder in recorders for record in recorder.records]
+    if not records:
+        return []
+    now = timezone.now()
+    for record in records:
+        record.at = now
+    saved = ChangeRecord.objects.bulk_create(records)
+    for recorder in recorders:
+        recorder.records = []
+    return saved
 
 
 def raise_records(obj, classification: str, *, include_related: bool = True) -> int:

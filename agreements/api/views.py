@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -145,6 +145,9 @@ class AgreementViewSet(viewsets.ModelViewSet):
     filterset_class = AgreementFilterSet
     lookup_value_regex = r"\d+"
     pagination_class = CursorOrPagePagination
+    # The permission check needs the model only, not the queryset (which asks whether the
+    # user sees every reminder).
+    permission_model = Agreement
 
     def get_queryset(self):
         user = self.request.user
@@ -203,7 +206,23 @@ class AgreementViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         data = write_data(request, partial=False)
         agreement = agreement_save(actor=request.user, source="api", **data)
-        return self._detail(agreement.pk, status.HTTP_201_CREATED)
+        # The new agreement as written: its parties, events and watchers are in memory
+        # (agreement_save leaves them loaded); its provisions and contacts, which the
+        # response lists in the database's order, are read. It has no reminders or
+        # engagements yet.
+        agreement.visible_provisions = list(
+            Provision.objects.visible_to(request.user).filter(agreement=agreement)
+        )
+        agreement.visible_reminders = []
+        agreement.visible_engagements = []
+        prefetch_related_objects(
+            [agreement],
+            Prefetch("contacts", queryset=PointOfContact.objects.select_related("represents")),
+        )
+        serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        response["ETag"] = etag_of(agreement, request.user)
+        return response
 
     @update_schema("Replace an agreement", examples.AGREEMENT_PUT)
     def update(self, request, *args, **kwargs):

@@ -15,7 +15,7 @@ from .common import (
     SearchIndex,
 )
 from .parties import AgreementParty, PartyAct, PartyPeriod
-from .provisions import Provision, ProvisionQuerySet
+from .provisions import PROVISION_VECTOR, Provision, ProvisionQuerySet, provision_vector
 from .reminders import Reminder
 from .reviews import AgreementEvent, Review
 from .search import AgreementSearchDocument, AgreementSearchIndexRow
@@ -39,5 +39,7 @@ __all__ = [
     "ProvisionQuerySet",
     "Reminder",
     "Review",
+    "PROVISION_VECTOR",
     "SearchIndex",
+    "provision_vector",
 ]

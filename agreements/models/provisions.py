@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from accounts.choices import Classification
 from accounts.clearance import levels_for
@@ -24,6 +24,19 @@ class ProvisionQuerySet(models.QuerySet):
         if levels is None:
             return self
         return self.filter(classification__in=levels, agreement__classification__in=levels)
+
+
+# What a provision's search vector is made of (``Provision.save``; the write path's UPDATE of
+# the provisions it inserted together).
+PROVISION_VECTOR = SearchVector("title", "text", weight="C", config=SEARCH_CONFIG)
+
+
+def provision_vector(provision) -> SearchVector:
+    """``PROVISION_VECTOR`` of a provision's title and text as they are in memory: an
+    expression an INSERT can hold."""
+    return SearchVector(
+        Value(provision.title), Value(provision.text), weight="C", config=SEARCH_CONFIG
+    )
 
 
 class Provision(PythonChecks, models.Model):
@@ -62,7 +75,7 @@ class Provision(PythonChecks, models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        _update_search_vector(self, SearchVector("title", "text", weight="C", config=SEARCH_CONFIG))
+        _update_search_vector(self, PROVISION_VECTOR)
 
     def clean(self):
         try:

@@ -7,7 +7,7 @@ nested row), write, bump the version once per write and record what changed, the
 in one insert (``history.recorder``). Nothing is written unless everything is valid.
 """
 
-from .agreements import agreement_delete, agreement_save
+from .agreements import AgreementBatch, agreement_delete, agreement_save
 from .children import (
     event_record,
     party_acts_save,
@@ -33,6 +33,7 @@ from .plan import generate_reference, party_set_errors, resolve_links
 
 __all__ = [
     "AGREEMENT_FIELDS",
+    "AgreementBatch",
     "EVENT_FIELDS",
     "LINKS",
     "PARTY_FIELDS",

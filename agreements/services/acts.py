@@ -157,16 +157,18 @@ def write_acts(
     existing: list[PartyAct],
     agreement: Agreement,
     recorder: Recorder,
-) -> None:
-    """Make the party's stored acts the planned ones, recording each change."""
+) -> list[PartyAct]:
+    """Make the party's stored acts the planned ones, recording each change; new acts in
+    one INSERT. Returns the party's acts now."""
     remaining = {_key(a): a for a in existing}
+    steps, new = [], []
     for act in acts:
         current = remaining.pop(_key(act), None)
         if current is None:
             act.pk = None
             act.party = party
-            act.save()
-            recorder.created(act, snapshot(act, ACT_FIELDS), related=agreement)
+            new.append(act)
+            steps.append((act, None, None))
             continue
         before = snapshot(current, ACT_FIELDS)
         for name in ACT_FIELDS:
@@ -174,10 +176,17 @@ def write_acts(
         after = snapshot(current, ACT_FIELDS)
         if after != before:
             current.save(update_fields=list(ACT_FIELDS))
-            recorder.updated(current, before, after, related=agreement)
+        steps.append((current, before, after))
+    PartyAct.objects.bulk_create(new)
+    for act, before, after in steps:
+        if before is None:
+            recorder.created(act, snapshot(act, ACT_FIELDS), related=agreement)
+        else:
+            recorder.updated(act, before, after, related=agreement)
     for leftover in remaining.values():
         recorder.deleted(leftover, snapshot(leftover, ACT_FIELDS), related=agreement)
         leftover.delete()
+    return [act for act, _, _ in steps]
 
 
 def rebuild_periods_locked(agreement_id: int) -> bool:
@@ -200,33 +209,49 @@ def rebuild_periods_of_nation(sender=None, *, nation, **kwargs) -> int:
     return sum(rebuild_periods_locked(pk) for pk in ids)
 
 
-def rebuild_periods(agreement: Agreement) -> bool:
-    """Store every party's status periods as its acts now say (derived data: no history).
-    True when they changed."""
-    parties = list(agreement.parties.select_related("nation").prefetch_related("acts"))
-    acts_of = {party.pk: list(party.acts.all()) for party in parties}
-    binds = party_acts.signature_binds(acts_of.values(), len(parties))
+def periods_of(agreement: Agreement, parties) -> list[PartyPeriod]:
+    """The status periods of ``agreement``'s parties as their acts say: ``parties`` are
+    ``(party, its acts)`` pairs of saved parties (their nations loaded), in memory."""
+    parties = list(parties)
+    binds = party_acts.signature_binds([acts for _, acts in parties], len(parties))
     wanted = []
-    for party in parties:
+    for party, acts in parties:
         periods = party_acts.party_periods(
-            acts_of[party.pk],
+            acts,
             agreement_in_force_on=agreement.entered_into_force_on,
             signature_binds=binds,
         )
-        nation = party.nation
+        nation = party.nation if party.nation_id else None
         first, last = (nation.valid_from, nation.valid_to) if nation else (None, None)
         for period in party_acts.within(periods, first, last):
-            wanted.append((party.pk, period.status, period.starts_on, period.ends_on))
+            wanted.append(
+                PartyPeriod(
+                    agreement=agreement,
+                    party=party,
+                    status=period.status,
+                    starts_on=period.starts_on,
+                    ends_on=period.ends_on,
+                )
+            )
+    return wanted
+
+
+def rebuild_periods(agreement: Agreement, parties=None) -> bool:
+    """Store every party's status periods as its acts now say (derived data: no history).
+    True when they changed. ``parties``: the ``(party, acts)`` pairs when the caller holds
+    them all (read from the database otherwise)."""
+    if parties is None:
+        rows = agreement.parties.select_related("nation").prefetch_related("acts")
+        parties = [(party, list(party.acts.all())) for party in rows]
+    wanted = periods_of(agreement, parties)
+    key = [(p.party_id, p.status, p.starts_on, p.ends_on) for p in wanted]
     stored = list(
         PartyPeriod.objects.filter(agreement=agreement)
         .order_by("party_id", "starts_on")
         .values_list("party_id", "status", "starts_on", "ends_on")
     )
-    if sorted(stored) == sorted(wanted):
+    if sorted(stored) == sorted(key):
         return False
     PartyPeriod.objects.filter(agreement=agreement).delete()
-    PartyPeriod.objects.bulk_create(
-        PartyPeriod(agreement=agreement, party_id=p, status=s, starts_on=a, ends_on=b)
-        for p, s, a, b in wanted
-    )
+    PartyPeriod.objects.bulk_create(wanted)
     return True

@@ -1,9 +1,12 @@
 """``agreement_save`` and ``agreement_delete``: an agreement with its parties, provisions,
-events and watchers, validated as a whole, written, and recorded."""
+events and watchers, validated as a whole, written, and recorded; ``AgreementBatch``: new
+agreements checked one by one and written together (the import)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,8 +18,18 @@ from history.recorder import Recorder, label, raise_records, snapshot
 
 from ..choices import AgreementStatus
 from ..limits import MAX_CONTACTS, MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
-from ..models import Agreement, Provision
-from .acts import ACT_FIELDS, rebuild_periods, write_acts
+from ..models import (
+    PROVISION_VECTOR,
+    Agreement,
+    AgreementEvent,
+    AgreementParty,
+    PartyAct,
+    PartyPeriod,
+    Provision,
+    provision_vector,
+)
+from ..search import uses_postgres
+from .acts import ACT_FIELDS, periods_of, rebuild_periods, write_acts
 from .common import (
     AGREEMENT_FIELDS,
     EVENT_FIELDS,
@@ -26,6 +39,7 @@ from .common import (
     REVIEW_FIELDS,
     StaleVersion,
     _finish,
+    _finish_created,
     _merge,
     _raise_agreement_records,
     version_seen_by,
@@ -45,19 +59,6 @@ from .plan import (
 )
 
 
-def _save_new(agreement: Agreement, generated: bool) -> None:
-    """Insert, retrying a generated reference that another writer took in the meantime."""
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                agreement.save()
-            return
-        except IntegrityError:
-            if attempt == 4 or not generated:
-                raise
-            agreement.reference = generate_reference(agreement)
-
-
 def contact_label(contact) -> str:
     """How history names a responsible contact: names repeat, so with its id."""
     return f"{contact} (#{contact.pk})"
@@ -69,19 +70,21 @@ PARTY_HISTORY = ("nation", "organization", *PARTY_FIELDS)
 EVENT_HISTORY = EVENT_FIELDS
 
 
-def _replace_parties(agreement: Agreement, plan: list, recorder: Recorder) -> None:
+def _replace_parties(agreement: Agreement, plan: list, recorder: Recorder) -> list:
+    """Make the planned parties the agreement's, recording each change; new parties in one
+    INSERT. Returns the parties now, each with its acts: ``(party, acts)``."""
     existing = {
         p.code: p
         for p in agreement.parties.select_related("nation", "organization").prefetch_related("acts")
     }
+    steps, new = [], []
     for code, party, acts in plan:
         current = existing.pop(code, None)
         if current is None:
             party.pk = None
             party.agreement = agreement
-            party.save()
-            recorder.created(party, snapshot(party, PARTY_HISTORY), related=agreement)
-            write_acts(party, acts, [], agreement, recorder)
+            new.append(party)
+            steps.append((party, acts, None, None))
             continue
         before = snapshot(current, PARTY_HISTORY)
         for name in PARTY_FIELDS:
@@ -89,13 +92,23 @@ def _replace_parties(agreement: Agreement, plan: list, recorder: Recorder) -> No
         after = snapshot(current, PARTY_HISTORY)
         if after != before:
             current.save(update_fields=list(PARTY_FIELDS))
-            recorder.updated(current, before, after, related=agreement)
-        write_acts(current, acts, list(current.acts.all()), agreement, recorder)
+        steps.append((current, acts, before, after))
+    AgreementParty.objects.bulk_create(new)
+    now = []
+    for party, acts, before, after in steps:
+        if before is None:
+            recorder.created(party, snapshot(party, PARTY_HISTORY), related=agreement)
+            stored = write_acts(party, acts, [], agreement, recorder)
+        else:
+            recorder.updated(party, before, after, related=agreement)
+            stored = write_acts(party, acts, list(party.acts.all()), agreement, recorder)
+        now.append((party, stored))
     for leftover in existing.values():
         for act in leftover.acts.all():
             recorder.deleted(act, snapshot(act, ACT_FIELDS), related=agreement)
         recorder.deleted(leftover, snapshot(leftover, PARTY_HISTORY), related=agreement)
         leftover.delete()
+    return now
 
 
 def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recorder) -> None:
@@ -103,6 +116,7 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
     if actor is not None:
         visible = visible.visible_to(actor)
     remaining = {p.pk: p for p in visible}
+    steps, new = [], []
     for provision_id, provision in plan:
         current = remaining.pop(provision_id, None) if provision_id else None
         if current is None and not provision_id:
@@ -115,13 +129,8 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
             if provision_id:
                 raise ValidationError({"provisions": [f"No provision {provision_id} here."]})
             provision.agreement = agreement
-            provision.save()
-            recorder.created(
-                provision,
-                snapshot(provision, PROVISION_FIELDS),
-                related=agreement,
-                levels=[provision.classification],
-            )
+            new.append(provision)
+            steps.append((provision, None, None))
             continue
         before = snapshot(current, PROVISION_FIELDS)
         for name in PROVISION_FIELDS:
@@ -129,18 +138,29 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
         after = snapshot(current, PROVISION_FIELDS)
         if after != before:
             current.save()
+            if Classification.rank(after["classification"]) > Classification.rank(
+                before["classification"]
+            ):
+                raise_records(current, after["classification"], include_related=False)
+        steps.append((current, before, after))
+    _insert_provisions(new)
+    for provision, before, after in steps:
+        if before is None:
+            recorder.created(
+                provision,
+                snapshot(provision, PROVISION_FIELDS),
+                related=agreement,
+                levels=[provision.classification],
+            )
+        else:
             recorder.updated(
-                current,
+                provision,
                 before,
                 after,
                 related=agreement,
                 levels=[before["classification"], after["classification"]],
                 bump_from=lowest(before["classification"], after["classification"]),
             )
-            if Classification.rank(after["classification"]) > Classification.rank(
-                before["classification"]
-            ):
-                raise_records(current, after["classification"], include_related=False)
     for leftover in remaining.values():
         recorder.deleted(
             leftover,
@@ -151,12 +171,41 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
         leftover.delete()
 
 
+# Up to this many new provisions, their search vectors are computed in the INSERT (one round
+# trip); more, and one UPDATE from their columns is cheaper than an expression per row.
+VECTORS_IN_INSERT = 50
+
+
+def _insert_provisions(provisions: list, agreements: list | None = None) -> None:
+    """One INSERT for new provisions, with the search vector ``Provision.save`` stores
+    (PostgreSQL; on SQLite the FTS5 table follows by trigger): in the INSERT for a few, by
+    one UPDATE from their columns for many. ``agreements``: when the provisions are all
+    those of these (new) agreements, which then name them in the UPDATE."""
+    if not provisions:
+        return
+    postgres = uses_postgres(Provision.objects.db)
+    in_insert = postgres and len(provisions) <= VECTORS_IN_INSERT
+    for provision in provisions:
+        provision.search_vector = provision_vector(provision) if in_insert else None
+    Provision.objects.bulk_create(provisions)
+    for provision in provisions:
+        provision.search_vector = None  # stored in the row; not kept in memory
+    if not postgres or in_insert:
+        return
+    if agreements is not None:
+        new = Provision.objects.filter(agreement__in=agreements)
+    else:
+        new = Provision.objects.filter(pk__in=[p.pk for p in provisions])
+    new.update(search_vector=PROVISION_VECTOR)
+
+
 def _replace_events(agreement: Agreement, plan: list, recorder: Recorder, *, keep: bool) -> None:
     """Write the planned events; unless ``keep``, delete the agreement's other events. An
     event given without an id takes the place of a current one of the same kind and date
     (so re-importing a file changes nothing), as provisions do by category, title and
     article."""
     remaining = {} if keep else {e.pk: e for e in agreement.events.all()}
+    steps, new = [], []
     for event_id, event in plan:
         current = remaining.pop(event_id, None) if event_id else None
         if current is None and not event_id:
@@ -168,8 +217,8 @@ def _replace_events(agreement: Agreement, plan: list, recorder: Recorder, *, kee
                 raise ValidationError({"events": [f"No event {event_id} here."]})
             event.pk = None
             event.agreement = agreement
-            event.save()
-            recorder.created(event, snapshot(event, EVENT_HISTORY), related=agreement)
+            new.append(event)
+            steps.append((event, None, None))
             continue
         before = snapshot(current, EVENT_HISTORY)
         for name in EVENT_FIELDS:
@@ -177,7 +226,13 @@ def _replace_events(agreement: Agreement, plan: list, recorder: Recorder, *, kee
         after = snapshot(current, EVENT_HISTORY)
         if after != before:
             current.save(update_fields=list(EVENT_FIELDS))
-            recorder.updated(current, before, after, related=agreement)
+        steps.append((current, before, after))
+    AgreementEvent.objects.bulk_create(new)
+    for event, before, after in steps:
+        if before is None:
+            recorder.created(event, snapshot(event, EVENT_HISTORY), related=agreement)
+        else:
+            recorder.updated(event, before, after, related=agreement)
     for leftover in remaining.values():
         recorder.deleted(leftover, snapshot(leftover, EVENT_HISTORY), related=agreement)
         leftover.delete()
@@ -186,37 +241,44 @@ def _replace_events(agreement: Agreement, plan: list, recorder: Recorder, *, kee
 # The agreement aggregate ------------------------------------------------------------------
 
 
-@transaction.atomic
-def agreement_save(
-    *,
-    agreement: Agreement | None = None,
-    actor=None,
-    source: str = "",
-    expected_version: int | None = None,
-    parties: Iterable | None = None,
-    provisions: Iterable | None = None,
-    events: Iterable | None = None,
-    add_events: Iterable | None = None,
-    watchers: Iterable | None = None,
-    contact_ids: Iterable | None = None,
-    validate_only: bool = False,
-    **fields,
-) -> Agreement | None:
-    """Create (``agreement=None``) or change an agreement with its children, all or nothing.
+@dataclass
+class _Checked:
+    """One agreement write that passed every check, not written yet."""
 
-    ``fields`` are agreement fields (raw or Python values; links as records, see
-    ``resolve_links``). ``parties`` (codes, ``{"code": ..., dates}`` or unsaved
-    ``AgreementParty`` rows), ``provisions`` and ``events`` (dicts with an optional ``id``,
-    or rows), when given, replace the current ones; provisions above the actor's clearance
-    are left alone, and so are ``supersedes`` and ``parent`` when they point at an agreement
-    above it. ``add_events`` are added to the timeline. ``watchers`` (users or their ids)
-    and ``contact_ids`` (the responsible desk officers: points of contact or their ids),
-    when given, replace the current ones. ``expected_version`` is the version
-    the caller read (``StaleVersion`` when it moved). The version goes up, once, only if
-    something changed, and the change records are written with it. With ``validate_only``
-    it stops after the checks (raising what they find), holding the agreement's row lock
-    for the rest of the transaction.
-    """
+    agreement: Agreement
+    creating: bool
+    generated: bool
+    actor: Any
+    fields_before: dict
+    links_before: dict
+    watchers_before: list
+    contacts_before: list
+    level_before: str | None
+    watchers: list | None
+    contacts: list | None
+    party_plan: list | None
+    provision_plan: list | None
+    event_plan: list | None
+    added_plan: list | None
+
+
+def _check(
+    *,
+    agreement,
+    actor,
+    expected_version,
+    parties,
+    provisions,
+    events,
+    add_events,
+    watchers,
+    contact_ids,
+    fields,
+    pending=None,
+    partners=None,
+) -> _Checked:
+    """Every check of ``agreement_save``, before anything is written (the agreement's row
+    is locked for a change). Raises the ValidationError of everything found."""
     creating = agreement is None or agreement.pk is None
     errors: dict[str, list[str]] = {}
     rows = {
@@ -266,7 +328,7 @@ def agreement_save(
     _merge(errors, _apply_fields(agreement, fields))
     generated = creating and not agreement.reference
     if not errors:
-        _validate_agreement(agreement, actor, errors)
+        _validate_agreement(agreement, actor, errors, pending)
 
     _merge(errors, _people_errors(agreement, before, rows["watchers"], creating))
     contacts = None
@@ -275,7 +337,7 @@ def agreement_save(
 
     party_plan = None
     if rows["parties"] is not None or creating:
-        party_plan, party_errors = _build_parties(agreement, rows["parties"] or [])
+        party_plan, party_errors = _build_parties(agreement, rows["parties"] or [], partners)
         _merge(errors, party_errors)
         codes = [code for code, *_ in party_plan]
         check_set = not party_errors
@@ -301,64 +363,355 @@ def agreement_save(
         _merge(errors, {k.replace("events", "add_events", 1): v for k, v in more.items()})
     if errors:
         raise ValidationError(errors)
+    if creating:
+        # A new agreement has no provisions or events an id could name.
+        for name, plan in (("provision", provision_plan), ("event", event_plan)):
+            named = next((row_id for row_id, _ in plan or () if row_id), None)
+            if named:
+                raise ValidationError({f"{name}s": [f"No {name} {named} here."]})
+    return _Checked(
+        agreement=agreement,
+        creating=creating,
+        generated=generated,
+        actor=actor,
+        fields_before=before,
+        links_before=before_links,
+        watchers_before=before_watchers,
+        contacts_before=before_contacts,
+        level_before=before_level,
+        watchers=rows["watchers"],
+        contacts=contacts,
+        party_plan=party_plan,
+        provision_plan=provision_plan,
+        event_plan=event_plan,
+        added_plan=added_plan,
+    )
+
+
+@transaction.atomic
+def agreement_save(
+    *,
+    agreement: Agreement | None = None,
+    actor=None,
+    source: str = "",
+    expected_version: int | None = None,
+    parties: Iterable | None = None,
+    provisions: Iterable | None = None,
+    events: Iterable | None = None,
+    add_events: Iterable | None = None,
+    watchers: Iterable | None = None,
+    contact_ids: Iterable | None = None,
+    validate_only: bool = False,
+    **fields,
+) -> Agreement | None:
+    """Create (``agreement=None``) or change an agreement with its children, all or nothing.
+
+    ``fields`` are agreement fields (raw or Python values; links as records, see
+    ``resolve_links``). ``parties`` (codes, ``{"code": ..., dates}`` or unsaved
+    ``AgreementParty`` rows), ``provisions`` and ``events`` (dicts with an optional ``id``,
+    or rows), when given, replace the current ones; provisions above the actor's clearance
+    are left alone, and so are ``supersedes`` and ``parent`` when they point at an agreement
+    above it. ``add_events`` are added to the timeline. ``watchers`` (users or their ids)
+    and ``contact_ids`` (the responsible desk officers: points of contact or their ids),
+    when given, replace the current ones. ``expected_version`` is the version
+    the caller read (``StaleVersion`` when it moved). The version goes up, once, only if
+    something changed, and the change records are written with it. With ``validate_only``
+    it stops after the checks (raising what they find), holding the agreement's row lock
+    for the rest of the transaction.
+
+    A new agreement comes back with its parties (their acts and periods), events, reviews
+    (none) and watchers loaded as written (``prefetch_related``'s cache), so showing it
+    reads only its provisions and contacts again."""
+    checked = _check(
+        agreement=agreement,
+        actor=actor,
+        expected_version=expected_version,
+        parties=parties,
+        provisions=provisions,
+        events=events,
+        add_events=add_events,
+        watchers=watchers,
+        contact_ids=contact_ids,
+        fields=fields,
+    )
     if validate_only:
         return None
+    if checked.creating:
+        _create([checked], source=source)
+        return checked.agreement
+    _update(checked, source=source)
+    return checked.agreement
 
-    recorder = Recorder(
-        actor=actor, source=source, floor=highest(before_level, agreement.classification)
-    )
+
+class AgreementBatch:
+    """New agreements written together, as ``agreement_save`` writes one (an import's
+    batch): ``add`` checks one (``agreement_save``'s arguments, without ``agreement``) and
+    raises its ValidationError, or keeps it; ``save`` writes those kept with a few bulk
+    INSERTs for the lot (agreements, parties, acts, periods, provisions, events, watchers,
+    contacts, search documents), one UPDATE of their versions and ONE insert of every
+    change record. The records are those ``agreement_save`` would have written one by one.
+    References given or generated in the batch count as taken for the next ones; partners
+    found by code are remembered. Call inside a transaction."""
+
+    def __init__(self, *, actor=None, source: str = ""):
+        self.actor, self.source = actor, source
+        self.checked: list[_Checked] = []
+        self.references: set[str] = set()
+        self._partners: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.checked)
+
+    def add(
+        self,
+        *,
+        parties=None,
+        provisions=None,
+        events=None,
+        add_events=None,
+        watchers=None,
+        contact_ids=None,
+        **fields,
+    ) -> Agreement:
+        checked = _check(
+            agreement=None,
+            actor=self.actor,
+            expected_version=None,
+            parties=parties,
+            provisions=provisions,
+            events=events,
+            add_events=add_events,
+            watchers=watchers,
+            contact_ids=contact_ids,
+            fields=fields,
+            pending=self.references,
+            partners=self._partners,
+        )
+        self.checked.append(checked)
+        self.references.add(checked.agreement.reference)
+        return checked.agreement
+
+    def save(self) -> list[Agreement]:
+        checked, self.checked, self.references = self.checked, [], set()
+        if checked:
+            with transaction.atomic(savepoint=False):
+                _create(checked, source=self.source)
+        return [c.agreement for c in checked]
+
+
+# Writing -----------------------------------------------------------------------------------
+
+
+def _insert_agreements(checked: list[_Checked]) -> None:
+    """One INSERT for the new agreements; a generated reference that another writer took
+    in the meantime is generated again (in a savepoint, only when one was generated)."""
+    agreements = [c.agreement for c in checked]
+    for agreement in agreements:
+        agreement.notice_deadline = agreement.compute_notice_deadline()  # as save() does
+    if not any(c.generated for c in checked):
+        Agreement.objects.bulk_create(agreements)
+        return
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                Agreement.objects.bulk_create(agreements)
+            return
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            for agreement in agreements:
+                agreement.pk = None
+            given = {c.agreement.reference for c in checked if not c.generated}
+            for c in checked:
+                if c.generated:
+                    c.agreement.reference = generate_reference(c.agreement, given)
+                    given.add(c.agreement.reference)
+
+
+def _watcher_labels(wanted: dict) -> list:
+    """The labels of the watchers (users or ids) named in a write, read only for ids."""
+    users = [w for w in wanted.values() if hasattr(w, "get_username")]
+    ids = [pk for pk, w in wanted.items() if not hasattr(w, "get_username")]
+    if ids:
+        users += list(get_user_model().objects.filter(pk__in=ids))
+    return sorted(label(u) for u in users), users
+
+
+def _agreement_changes(checked: _Checked) -> dict:
+    """The agreement's own record of the write: its fields, watchers and contacts."""
+    agreement, before = checked.agreement, checked.fields_before
     after = snapshot(agreement, AGREEMENT_FIELDS)
-    if creating:
-        _save_new(agreement, generated)
-    elif after != before:
-        agreement.save()
     changes = {name: [before.get(name), value] for name, value in after.items()}
-    changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
-    if rows["watchers"] is not None:
-        wanted = {getattr(w, "pk", w): w for w in rows["watchers"]}
-        after_watchers = sorted(label(u) for u in get_user_model().objects.filter(pk__in=wanted))
-        if after_watchers != before_watchers:
-            agreement.watchers.set(list(wanted))
-            changes["watchers"] = [before_watchers, after_watchers]
-    if contacts is not None:
-        after_contacts = sorted(contact_label(c) for c in contacts)
-        if after_contacts != before_contacts:
-            agreement.contacts.set(contacts)
-            changes["contacts"] = [before_contacts, after_contacts]
-    # A record names a linked agreement only when the link itself changed.
-    linked = [getattr(before_links.get(n), "classification", None) for n in LINKS if n in changes]
+    return {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+
+
+def _linked_levels(checked: _Checked, changes: dict) -> list:
+    """A record names a linked agreement only when the link itself changed."""
+    agreement = checked.agreement
+    linked = [
+        getattr(checked.links_before.get(n), "classification", None) for n in LINKS if n in changes
+    ]
     linked += [
         getattr(getattr(agreement, n), "classification", None) for n in LINKS if n in changes
     ]
-    if creating:
+    return linked
+
+
+def _create(checked: list[_Checked], *, source: str) -> None:
+    """Write new agreements with their children: one INSERT per kind of row for them all,
+    then close the writes together (``_finish_created``)."""
+    _insert_agreements(checked)
+    parties, acts, provisions, events = [], [], [], []
+    for c in checked:
+        agreement = c.agreement
+        for _, party, _ in c.party_plan:
+            party.pk = None
+            party.agreement = agreement
+            parties.append(party)
+        for _, provision in c.provision_plan or ():
+            provision.agreement = agreement
+            provisions.append(provision)
+        for _, event in [*(c.event_plan or ()), *(c.added_plan or ())]:
+            event.pk = None
+            event.agreement = agreement
+            events.append(event)
+    AgreementParty.objects.bulk_create(parties)
+    for c in checked:
+        for _, party, planned in c.party_plan:
+            for act in planned:
+                act.pk = None
+                act.party = party
+                acts.append(act)
+    PartyAct.objects.bulk_create(acts)
+    periods = []
+    for c in checked:
+        periods += periods_of(c.agreement, [(party, a) for _, party, a in c.party_plan])
+    PartyPeriod.objects.bulk_create(periods)
+    _insert_provisions(provisions, [c.agreement for c in checked])
+    AgreementEvent.objects.bulk_create(events)
+
+    watcher_rows, contact_rows, written = [], [], []
+    watchers_through = Agreement.watchers.through
+    contacts_through = Agreement.contacts.through
+    for c in checked:
+        agreement = c.agreement
+        recorder = Recorder(actor=c.actor, source=source, floor=agreement.classification)
+        changes = _agreement_changes(c)
+        users = []
+        if c.watchers is not None:
+            wanted = {getattr(w, "pk", w): w for w in c.watchers}
+            after_watchers, users = _watcher_labels(wanted)
+            if after_watchers:
+                watcher_rows += [
+                    watchers_through(agreement_id=agreement.pk, user_id=pk) for pk in wanted
+                ]
+                changes["watchers"] = [[], after_watchers]
+        if c.contacts:
+            contact_rows += [
+                contacts_through(agreement_id=agreement.pk, pointofcontact_id=contact.pk)
+                for contact in c.contacts
+            ]
+            changes["contacts"] = [[], sorted(contact_label(x) for x in c.contacts)]
+        linked = _linked_levels(c, changes)
         changes = {k: v for k, v in changes.items() if v[1] not in (None, "", [], False)}
         recorder.add(agreement, "create", changes, levels=linked)
-    else:
-        recorder.add(
-            agreement,
-            "update",
-            changes,
-            levels=linked,
-            bump_from=lowest(before_level, agreement.classification),
-        )
+        for _, party, planned in c.party_plan:
+            recorder.created(party, snapshot(party, PARTY_HISTORY), related=agreement)
+            for act in planned:
+                recorder.created(act, snapshot(act, ACT_FIELDS), related=agreement)
+        new_provisions = [provision for _, provision in c.provision_plan or ()]
+        for provision in new_provisions:
+            recorder.created(
+                provision,
+                snapshot(provision, PROVISION_FIELDS),
+                related=agreement,
+                levels=[provision.classification],
+            )
+        new_events = [event for _, event in [*(c.event_plan or ()), *(c.added_plan or ())]]
+        for event in new_events:
+            recorder.created(event, snapshot(event, EVENT_HISTORY), related=agreement)
+        written.append((agreement, recorder, new_provisions))
+        _keep_written(c, [p for p in periods if p.agreement is agreement], new_events, users)
+    watchers_through.objects.bulk_create(watcher_rows)
+    contacts_through.objects.bulk_create(contact_rows)
+    _finish_created(written)
 
-    if party_plan is not None:
-        _replace_parties(agreement, party_plan, recorder)
-    if party_plan is not None or "entered_into_force_on" in changes:
-        rebuild_periods(agreement)
-    if provision_plan is not None:
-        _replace_provisions(agreement, provision_plan, actor, recorder)
-    if event_plan is not None:
-        _replace_events(agreement, event_plan, recorder, keep=False)
-    if added_plan is not None:
-        _replace_events(agreement, added_plan, recorder, keep=True)
 
-    if before_level and Classification.rank(agreement.classification) > Classification.rank(
-        before_level
-    ):
-        _raise_agreement_records(agreement, {before.get("reference"), agreement.reference})
-    _finish(agreement, recorder, created=creating)
-    return agreement
+def _prefetched(instance, name: str, rows) -> None:
+    """Fill ``instance``'s cache of the relation ``name`` with ``rows``, as
+    ``prefetch_related`` does."""
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    instance._prefetched_objects_cache[name] = queryset
+
+
+def _keep_written(checked: _Checked, periods: list, events: list, users: list) -> None:
+    """Leave a new agreement's children in memory as written, as ``prefetch_related`` would
+    load them (each list in its model's order); its provisions, and its contacts when it has
+    some, are left to be read (they are ordered by text, as the database compares it)."""
+    agreement = checked.agreement
+    agreement._prefetched_objects_cache = {}
+    for _, party, planned in checked.party_plan:
+        party._prefetched_objects_cache = {}
+        _prefetched(party, "acts", sorted(planned, key=lambda a: (a.date, a.pk)))
+        mine = [p for p in periods if p.party is party]
+        _prefetched(party, "periods", sorted(mine, key=lambda p: p.starts_on))
+    _prefetched(agreement, "parties", [party for _, party, _ in checked.party_plan])
+    _prefetched(agreement, "events", sorted(events, key=lambda e: (e.date, e.pk)))
+    _prefetched(agreement, "reviews", [])
+    named = {getattr(w, "pk", w) for w in checked.watchers or ()}
+    if len(users) == len(named):
+        _prefetched(agreement, "watchers", users)
+    if not checked.contacts:
+        _prefetched(agreement, "contacts", [])
+
+
+def _update(checked: _Checked, *, source: str) -> None:
+    """Write a change to an existing agreement and its children, and close it."""
+    agreement, actor = checked.agreement, checked.actor
+    before_level = checked.level_before
+    recorder = Recorder(
+        actor=actor, source=source, floor=highest(before_level, agreement.classification)
+    )
+    if snapshot(agreement, AGREEMENT_FIELDS) != checked.fields_before:
+        agreement.save()
+    changes = _agreement_changes(checked)
+    if checked.watchers is not None:
+        wanted = {getattr(w, "pk", w): w for w in checked.watchers}
+        after_watchers, _ = _watcher_labels(wanted)
+        if after_watchers != checked.watchers_before:
+            agreement.watchers.set(list(wanted))
+            changes["watchers"] = [checked.watchers_before, after_watchers]
+    if checked.contacts is not None:
+        after_contacts = sorted(contact_label(c) for c in checked.contacts)
+        if after_contacts != checked.contacts_before:
+            agreement.contacts.set(checked.contacts)
+            changes["contacts"] = [checked.contacts_before, after_contacts]
+    recorder.add(
+        agreement,
+        "update",
+        changes,
+        levels=_linked_levels(checked, changes),
+        bump_from=lowest(before_level, agreement.classification),
+    )
+
+    parties = None
+    if checked.party_plan is not None:
+        parties = _replace_parties(agreement, checked.party_plan, recorder)
+    if checked.party_plan is not None or "entered_into_force_on" in changes:
+        rebuild_periods(agreement, parties)
+    if checked.provision_plan is not None:
+        _replace_provisions(agreement, checked.provision_plan, actor, recorder)
+    if checked.event_plan is not None:
+        _replace_events(agreement, checked.event_plan, recorder, keep=False)
+    if checked.added_plan is not None:
+        _replace_events(agreement, checked.added_plan, recorder, keep=True)
+
+    if Classification.rank(agreement.classification) > Classification.rank(before_level):
+        references = {checked.fields_before.get("reference"), agreement.reference}
+        _raise_agreement_records(agreement, references)
+    _finish(agreement, recorder)
 
 
 @transaction.atomic

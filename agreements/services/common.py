@@ -5,19 +5,20 @@ records in one insert)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.choices import Classification
 from history.models import ChangeAction, ChangeRecord
-from history.recorder import Recorder, raise_records
+from history.recorder import Recorder, raise_records, save_records
 
 from ..models import Agreement, Provision
-from ..search import refresh_documents
+from ..search import refresh_documents, write_documents
 
 # What a writer may set. Derived from the models: a new editable field is writable (and
 # recorded in history) without being listed again here.
@@ -76,6 +77,45 @@ def coerce_fields(model, data: Mapping[str, Any], prefix: str = "") -> tuple[dic
     return values, errors
 
 
+def full_clean(obj, *, exclude=(), validate_unique: bool = True) -> None:
+    """``obj.full_clean(exclude=...)``, except that a foreign key set to a record read from
+    the database (the partner of a code, a linked agreement found by its reference) is not
+    looked up again: Django asks the database whether each one exists. The database still
+    holds every foreign key on write."""
+    exclude = set(exclude)
+    loaded = {
+        field.name
+        for field in obj._meta.concrete_fields
+        if field.many_to_one
+        and not field.get_limit_choices_to()
+        and field.is_cached(obj)
+        and getattr(obj, field.name) is not None
+        and not getattr(obj, field.name)._state.adding
+    }
+    errors: dict = {}
+    try:
+        obj.clean_fields(exclude=exclude | loaded)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    exclude |= {name for name in errors if name != NON_FIELD_ERRORS}
+    if validate_unique:
+        try:
+            obj.validate_unique(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        exclude |= {name for name in errors if name != NON_FIELD_ERRORS}
+    try:
+        obj.validate_constraints(exclude=exclude)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def check_clearance(actor, classification: str, field: str = "classification") -> None:
     """An actor may not write a record above their own clearance."""
     if actor is None or classification not in Classification.values:
@@ -108,19 +148,11 @@ def _changes_search(records) -> bool:
     return False
 
 
-def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) -> None:
-    """Close a write: bump the version, rewrite the search documents when searched text
-    changed, save the change records in one insert.
-
-    Each clearance level that can see something of the write (a record at or below it, or
-    a record whose visibility changed at or below it: ``Recorder.add(bump_from=...)``) takes
-    the new version number and time; the others keep theirs. The number is the agreement's
-    own counter, so what a reader sees never repeats an earlier ETag."""
-    if not recorder.records:
-        return
-    now = timezone.now()
+def _bump(agreement: Agreement, records, *, created: bool, now) -> None:
+    """Give ``agreement`` (in memory) its new version, revisions and update time for a write
+    that made ``records`` (see ``_finish``)."""
     lowest = min(
-        (getattr(r, "bump_from", None) or r.classification for r in recorder.records),
+        (getattr(r, "bump_from", None) or r.classification for r in records),
         key=Classification.rank,
     )
     agreement.version = 1 if created else agreement.version + 1
@@ -133,12 +165,54 @@ def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) 
     agreement.revisions = revisions
     if created or Classification.rank(lowest) <= Classification.rank(agreement.classification):
         agreement.updated_at = now
+
+
+VERSION_FIELDS = ("version", "revisions", "updated_at")
+
+
+def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) -> None:
+    """Close a write: bump the version, rewrite the search documents when searched text
+    changed, save the change records in one insert.
+
+    Each clearance level that can see something of the write (a record at or below it, or
+    a record whose visibility changed at or below it: ``Recorder.add(bump_from=...)``) takes
+    the new version number and time; the others keep theirs. The number is the agreement's
+    own counter, so what a reader sees never repeats an earlier ETag."""
+    if not recorder.records:
+        return
+    _bump(agreement, recorder.records, created=created, now=timezone.now())
     Agreement.objects.filter(pk=agreement.pk).update(
-        version=agreement.version, revisions=agreement.revisions, updated_at=agreement.updated_at
+        **{name: getattr(agreement, name) for name in VERSION_FIELDS}
     )
     if _changes_search(recorder.records):
         refresh_documents(agreement)
     recorder.save()
+
+
+def _finish_created(written: list[tuple[Agreement, Recorder, list]]) -> None:
+    """Close the writes that created these agreements, together: ``written`` holds each new
+    agreement, its recorder and its provisions as written. An UPDATE of the versions (one per
+    set of values: mostly one), one INSERT for the search documents (from the provisions in
+    memory) and one for every change record."""
+    now = timezone.now()
+    for agreement, recorder, _ in written:
+        _bump(agreement, recorder.records, created=True, now=now)
+    agreements = [agreement for agreement, _, _ in written]
+    # New agreements mostly share their version fields (the same levels see them): one UPDATE
+    # for each set of values.
+    groups: dict[str, list[Agreement]] = {}
+    for agreement in agreements:
+        values = {name: getattr(agreement, name) for name in VERSION_FIELDS}
+        groups.setdefault(json.dumps(values, default=str, sort_keys=True), []).append(agreement)
+    for same in groups.values():
+        values = {name: getattr(same[0], name) for name in VERSION_FIELDS}
+        Agreement.objects.filter(pk__in=[a.pk for a in same]).update(**values)
+    write_documents(
+        agreements,
+        provisions={agreement.pk: provisions for agreement, _, provisions in written},
+        replace=False,
+    )
+    save_records([recorder for _, recorder, _ in written])
 
 
 def _raise_agreement_records(agreement: Agreement, references: set[str]) -> None:

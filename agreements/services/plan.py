@@ -32,6 +32,7 @@ from .common import (
     _merge,
     check_clearance,
     coerce_fields,
+    full_clean,
 )
 
 
@@ -48,12 +49,15 @@ def party_set_errors(status: str, codes: Iterable[str]) -> list[str]:
     return errors
 
 
-def generate_reference(agreement: Agreement) -> str:
+def generate_reference(agreement: Agreement, reserved: Iterable[str] = ()) -> str:
+    """The next free reference of the agreement's type and year (``DCA-2014-0003``);
+    ``reserved``: references already given out but not saved yet (an import's batch)."""
     year = (agreement.signed_on or datetime.date.today()).year
     prefix = f"{(agreement.type or 'agr').upper().replace('_', '-')}-{year}-"
     taken = Agreement.objects.filter(reference__startswith=prefix).values_list(
         "reference", flat=True
     )
+    taken = [*taken, *(r for r in reserved if r.startswith(prefix))]
     numbers = [int(r[len(prefix) :]) for r in taken if r[len(prefix) :].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
@@ -152,10 +156,11 @@ def _as_list(rows, name: str, errors: dict) -> list | None:
     return list(rows)
 
 
-def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
+def _build_parties(agreement: Agreement, parties: list, known=None) -> tuple[list, dict]:
     """The planned parties as ``(code, unsaved party, its acts)``. A party's ``acts``, when
     given, are all its acts; otherwise its shorthand dates change the acts it has (an
-    ``AgreementParty`` row states all four dates)."""
+    ``AgreementParty`` row states all four dates). ``known``: partners already found by
+    code (a dict the caller keeps across writes, filled here)."""
     built, errors = [], {}
     given_acts = sum(
         len(data["acts"])
@@ -194,7 +199,12 @@ def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
             if acts is None:
                 continue
         rows.append((prefix, code, None, data, None, acts))
-    partners = partners_by_codes([code for _, code, party, *_ in rows if party is None])
+    codes = [code for _, code, party, *_ in rows if party is None]
+    known = {} if known is None else known
+    missing = [code for code in codes if code not in known]
+    if missing:
+        known.update(partners_by_codes(missing))
+    partners = {code: known[code] for code in codes if code in known}
     existing = {}
     if agreement.pk:
         existing = {
@@ -230,7 +240,7 @@ def _build_parties(agreement: Agreement, parties: list) -> tuple[list, dict]:
         for name, value in party_acts.shorthand_dates(acts).items():
             setattr(party, name, value)
         try:
-            party.full_clean(exclude=["agreement"], validate_unique=False)
+            full_clean(party, exclude=["agreement"], validate_unique=False)
         except ValidationError as exc:
             _merge(errors, _errors_of(exc, prefix))
         built.append((party.code, party, acts))
@@ -275,7 +285,7 @@ def _build_provisions(agreement: Agreement, provisions: list, actor) -> tuple[li
             continue
         provision_id, provision = row
         try:
-            provision.full_clean(exclude=["agreement"])
+            full_clean(provision, exclude=["agreement"])
             check_clearance(actor, provision.classification)
         except ValidationError as exc:
             _merge(errors, _errors_of(exc, prefix))
@@ -294,7 +304,7 @@ def _build_events(agreement: Agreement, events: list, actor) -> tuple[list, dict
         if event.pk is None and event.created_by_id is None:
             event.created_by = actor
         try:
-            event.full_clean(exclude=["agreement", "created_by"])
+            full_clean(event, exclude=["agreement", "created_by"])
         except ValidationError as exc:
             _merge(errors, _errors_of(exc, prefix))
         built.append((event_id, event))
@@ -338,13 +348,19 @@ def _apply_fields(agreement: Agreement, fields: Mapping[str, Any]) -> dict:
     return errors
 
 
-def _validate_agreement(agreement: Agreement, actor, errors: dict) -> None:
+def _validate_agreement(agreement: Agreement, actor, errors: dict, pending=None) -> None:
+    """The agreement's own rules. ``pending``: references of agreements checked but not
+    saved yet (an import's batch), which count as taken."""
+    pending = pending or set()
     if not agreement.reference:
-        agreement.reference = generate_reference(agreement)
+        agreement.reference = generate_reference(agreement, pending)
     try:
-        agreement.full_clean(exclude=["watchers"])
+        full_clean(agreement, exclude=["watchers"])
     except ValidationError as exc:
         _merge(errors, _errors_of(exc))
+    if agreement.reference in pending and "reference" not in errors:
+        taken = agreement.unique_error_message(Agreement, ("reference",))
+        errors.setdefault("reference", []).extend(taken.messages)
     try:
         check_clearance(actor, agreement.classification)
     except ValidationError as exc:
