@@ -36,6 +36,7 @@ from partners.models import Nation, PointOfContact
 from partners.selectors import partners_by_codes
 
 from .choices import EngagementStatus, ParticipationRole
+from .link_history import provision_label
 from .models import Engagement, Participation
 from .selectors import not_readers_message, readers_among, visible_agreements, visible_provisions
 
@@ -303,7 +304,7 @@ def _provision_level(provision: Provision) -> str:
 
 
 def _provision_label(provision: Provision) -> str:
-    return f"{provision.agreement.reference}: {provision}"
+    return provision_label(provision.agreement.reference, provision.article, provision.title)
 
 
 def _contact_label(contact: PointOfContact) -> str:

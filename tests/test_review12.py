@@ -1,0 +1,78 @@
+"""Review of issue 12 (engagements, attaché postings): each test here failed before its fix."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from agreements.services import agreement_save, provision_save
+from engagements.services import engagement_delete, engagement_save
+from history.models import ChangeRecord
+
+from .factories import AgreementFactory, ProvisionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _save(actor, **kwargs):
+    kwargs.setdefault("title", "Balikatan 2026")
+    kwargs.setdefault("kind", "exercise")
+    kwargs.setdefault("starts_on", datetime.date(2026, 4, 20))
+    kwargs.setdefault("ends_on", datetime.date(2026, 5, 9))
+    kwargs.setdefault("participants", ["PHL", "USA"])
+    return engagement_save(actor=actor, source="test", **kwargs)
+
+
+def _history_seen_by(user, engagement) -> str:
+    return str([r.changes for r in ChangeRecord.objects.about(engagement).visible_to(user)])
+
+
+# History of links to a record classified higher later ---------------------------------------
+
+
+def test_an_agreement_classified_higher_leaves_no_trace_in_engagement_history(
+    registrar, viewer, partners, frozen_today
+):
+    agreement = AgreementFactory(reference="LATER-SECRET")
+    provision = ProvisionFactory(agreement=agreement, title="Clause of it")
+    engagement = _save(registrar, agreement_ids=[agreement.pk], provision_ids=[provision.pk])
+    assert "LATER-SECRET" in _history_seen_by(viewer, engagement)
+    provision_save(
+        provision=provision, agreement=agreement, actor=registrar, classification="secret"
+    )
+    agreement_save(agreement=agreement, actor=registrar, classification="secret")
+    seen = _history_seen_by(viewer, engagement)
+    assert "LATER-SECRET" not in seen and "Clause of it" not in seen
+    # The cleared still read it all.
+    assert "LATER-SECRET" in _history_seen_by(registrar, engagement)
+
+
+def test_a_provision_classified_higher_leaves_no_trace_in_engagement_history(
+    registrar, viewer, partners, frozen_today
+):
+    agreement = AgreementFactory(reference="OPEN-A")
+    provision = ProvisionFactory(agreement=agreement, title="Becomes secret")
+    other = ProvisionFactory(agreement=agreement, title="Stays open")
+    engagement = _save(registrar, agreement_ids=[agreement.pk], provision_ids=[provision.pk])
+    later = _save(
+        registrar, title="Another", agreement_ids=[agreement.pk], provision_ids=[other.pk]
+    )
+    provision_save(
+        provision=provision, agreement=agreement, actor=registrar, classification="secret"
+    )
+    assert "Becomes secret" not in _history_seen_by(viewer, engagement)
+    assert "Stays open" in _history_seen_by(viewer, later)  # only the records naming it rise
+    # Through the agreement's own write too, and a deleted engagement's last record.
+    engagement_delete(engagement=later, actor=registrar)
+    agreement_save(
+        agreement=agreement,
+        actor=registrar,
+        provisions=[
+            {f: getattr(p, f) for f in ("id", "category", "title", "article", "text")}
+            | {"classification": "confidential" if p == other else p.classification}
+            for p in agreement.provisions.all()
+        ],
+    )
+    deleted = ChangeRecord.objects.filter(action="delete", changed_object_type__model="engagement")
+    assert not deleted.visible_to(viewer).filter(changes__has_key="provisions").exists()
