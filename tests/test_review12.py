@@ -76,3 +76,46 @@ def test_a_provision_classified_higher_leaves_no_trace_in_engagement_history(
     )
     deleted = ChangeRecord.objects.filter(action="delete", changed_object_type__model="engagement")
     assert not deleted.visible_to(viewer).filter(changes__has_key="provisions").exists()
+
+
+# Ids too large for the database: a 400 or an error by line, never a crash ---------------------
+
+
+def test_ids_too_large_for_the_database_are_errors(editor, partners, frozen_today, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from agreements.importers import ImportFailed
+    from engagements.importers import import_file
+
+    from .api_helpers import client_for
+
+    huge = 10**30
+    agreement = AgreementFactory(reference="US-PH-2014-EDCA")
+    for links in ({"agreement_ids": [huge]}, {"contact_ids": [huge]}):
+        with pytest.raises(ValidationError):
+            _save(editor, **links)
+    with pytest.raises(ValidationError) as excinfo:
+        agreement_save(agreement=agreement, actor=editor, contact_ids=[huge])
+    assert "contact_ids" in excinfo.value.message_dict
+    response = client_for(editor).patch(
+        f"/api/v1/agreements/{agreement.pk}/", {"contacts": [huge]}, format="json"
+    )
+    assert response.status_code == 400 and "contacts[0]" in response.json()
+
+    base = '{"title": "Talks", "kind": "staff_talks", "starts_on": "2026-09-01", '
+    path = tmp_path / "engagements.jsonl"
+    path.write_text(
+        "\n".join(
+            base + tail
+            for tail in (
+                f'"agreements": [{huge}]}}',
+                f'"contacts": [{huge}]}}',
+                f'"provisions": [{{"agreement": {huge}, "category": "training"}}]}}',
+            )
+        )
+    )
+    with pytest.raises(ImportFailed) as failed:
+        import_file(path)
+    result = failed.value.result
+    assert [number for number, _ in result.errors] == [1, 2, 3]
+    assert all("not an id" in message for _, message in result.errors), result.errors
