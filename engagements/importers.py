@@ -247,6 +247,10 @@ def _links(row: dict) -> dict:
 
 
 def _import_one(row: dict, actor, *, update: bool = False) -> str:
+    if isinstance(row.get("title"), str):
+        # Stored as the natural key reads it (and as the API stores it), so that a second
+        # run finds it.
+        row["title"] = row["title"].strip()
     existing = _existing(row)
     if existing is not None and not update:
         return "skipped"

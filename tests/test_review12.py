@@ -119,3 +119,17 @@ def test_ids_too_large_for_the_database_are_errors(editor, partners, frozen_toda
     result = failed.value.result
     assert [number for number, _ in result.errors] == [1, 2, 3]
     assert all("not an id" in message for _, message in result.errors), result.errors
+
+
+def test_a_title_with_spaces_around_is_imported_once(partners, frozen_today, tmp_path):
+    from engagements.importers import import_file
+    from engagements.models import Engagement
+
+    path = tmp_path / "engagements.jsonl"
+    path.write_text(
+        '{"title": "  Staff talks ", "kind": "staff_talks", "starts_on": "2026-09-01"}\n'
+    )
+    import_file(path)
+    second = import_file(path)
+    assert second.counts["skipped"] == 1
+    assert list(Engagement.objects.values_list("title", flat=True)) == ["Staff talks"]
