@@ -133,3 +133,32 @@ def test_a_title_with_spaces_around_is_imported_once(partners, frozen_today, tmp
     second = import_file(path)
     assert second.counts["skipped"] == 1
     assert list(Engagement.objects.values_list("title", flat=True)) == ["Staff talks"]
+
+
+# Postings ----------------------------------------------------------------------------------
+
+
+def test_a_posting_over_before_this_one_ends_is_no_successor(partners, frozen_today, settings):
+    from agreements.reminders import reminders_plan
+    from partners.models import Posting
+    from partners.services import point_of_contact_save
+
+    settings.POSTINGS_OFFICE_EMAIL = "office@example.org"
+
+    def attache(name, start, end):
+        point_of_contact_save(
+            name=name,
+            role="defense_attache",
+            represents="USA",
+            postings=[{"code": "PHL", "active_from": start, "active_to": end}],
+        )
+
+    attache("Long serving", "2020-01-01", "2026-08-01")  # ends in 47 days
+    attache("Stand-in", "2021-01-01", "2021-06-30")  # began later, long over
+    attache("Overlapping", "2022-01-01", "2026-08-01")  # began later, ends the same day
+    plans = reminders_plan(today=frozen_today)
+    assert sorted(p.subject.contact.name for p in plans) == ["Long serving", "Overlapping"]
+    long_serving = Posting.objects.get(contact__name="Long serving")
+    assert not long_serving.has_successor()
+    attache("Next", "2026-07-15", None)  # takes over: both have their successor
+    assert reminders_plan(today=frozen_today) == [] and long_serving.has_successor()
