@@ -162,3 +162,41 @@ def test_a_posting_over_before_this_one_ends_is_no_successor(partners, frozen_to
     assert not long_serving.has_successor()
     attache("Next", "2026-07-15", None)  # takes over: both have their successor
     assert reminders_plan(today=frozen_today) == [] and long_serving.has_successor()
+
+
+def test_swapping_two_postings_is_an_error_not_a_crash(editor, partners, frozen_today):
+    from partners.services import point_of_contact_save
+
+    from .api_helpers import client_for
+
+    contact = point_of_contact_save(
+        name="Col X",
+        role="defense_attache",
+        represents="USA",
+        postings=[
+            {"code": "PHL", "active_from": "2025-01-01"},
+            {"code": "JPN", "active_from": "2025-01-01"},
+        ],
+    )
+    jpn, phl = sorted(contact.postings.all(), key=lambda p: p.code)
+    swapped = [
+        {"id": jpn.pk, "code": "PHL", "active_from": "2025-01-01"},
+        {"id": phl.pk, "code": "JPN", "active_from": "2025-01-01"},
+    ]
+    url = f"/api/v1/points-of-contact/{contact.pk}/"
+    response = client_for(editor).patch(url, {"postings": swapped}, format="json")
+    assert response.status_code == 400, response.content
+    assert "postings[0]" in response.json()
+    assert sorted(contact.postings.values_list("pk", "nation__iso3")) == sorted(
+        [(jpn.pk, "JPN"), (phl.pk, "PHL")]
+    )
+    # One moving onto a place another leaves in the same write, listed first: written.
+    moved = [
+        {"id": jpn.pk, "code": "PHL", "active_from": "2025-01-01"},
+        {"id": phl.pk, "code": "PHL", "active_from": "2024-06-01"},
+    ]
+    response = client_for(editor).patch(url, {"postings": moved}, format="json")
+    assert response.status_code == 200, response.content
+    assert sorted(contact.postings.values_list("pk", "active_from")) == sorted(
+        [(jpn.pk, datetime.date(2025, 1, 1)), (phl.pk, datetime.date(2024, 6, 1))]
+    )
