@@ -19,7 +19,7 @@ from history.models import ChangeRecord
 from partners.models import PointOfContact
 
 from .choices import ReminderKind
-from .models import Agreement, AgreementParty, PartyPeriod, Provision, Reminder
+from .models import DUE_DATE_RULES, Agreement, AgreementParty, PartyPeriod, Provision, Reminder
 
 # The permission to read agreements, and the backend that holds it (groups, users).
 READ_PERMISSION = "agreements.view_agreement"
@@ -179,17 +179,38 @@ class Deadline:
         return ReminderKind(self.kind).label
 
 
+# What a deadline shows of its agreement (reference, titles, its page) and what the due-date
+# rule reads (status, the dates, what makes a date moot): every other column stays in the
+# database, and nothing is prefetched.
+DEADLINE_FIELDS = tuple(
+    dict.fromkeys(
+        ["id", "reference", "title", "short_title", "status"]
+        + [rule.field for rule in DUE_DATE_RULES]
+        + [rule.moot_once for rule in DUE_DATE_RULES if rule.moot_once]
+    )
+)
+
+
 def deadlines_for(
-    user, *, within: int, today: datetime.date | None = None, queryset=None
+    user, *, within: int, today: datetime.date | None = None, with_parties: bool = False
 ) -> list[Deadline]:
     """The due dates (``Agreement.due_dates()``) from today up to ``within`` days ahead
-    across the agreements ``user`` may see, soonest first."""
+    across the agreements ``user`` may see, soonest first. Each deadline's agreement holds
+    only ``DEADLINE_FIELDS`` (one query, whatever the number of agreements) and, with
+    ``with_parties`` (the deadlines page shows them), its parties (one more)."""
     today = today or timezone.localdate()
     end = today + datetime.timedelta(days=within)
-    base = queryset if queryset is not None else agreements_for(user)
+    candidates = Agreement.objects.visible_to(user).due_between(today, end).only(*DEADLINE_FIELDS)
+    if with_parties:
+        candidates = candidates.prefetch_related(
+            Prefetch(
+                "parties",
+                queryset=AgreementParty.objects.select_related("nation", "organization"),
+            )
+        )
     deadlines = [
         Deadline(kind, due_on, agreement)
-        for agreement in base.visible_to(user).due_between(today, end)
+        for agreement in candidates
         for kind, due_on in agreement.due_dates().items()
         if today <= due_on <= end
     ]

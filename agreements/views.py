@@ -66,7 +66,7 @@ def dashboard(request):
         lambda year: list_url(signed_after=f"{year}-01-01", signed_before=f"{year}-12-31"),
     )
 
-    deadlines = deadlines_for(user, within=DASHBOARD_DAYS, queryset=Agreement.objects.all())
+    deadlines = deadlines_for(user, within=DASHBOARD_DAYS)
     grouped = {kind: [] for kind in ReminderKind.of_agreements()}
     for deadline in deadlines:
         grouped[deadline.kind].append(deadline)
@@ -197,7 +197,7 @@ def deadlines(request):
     if kind and kind not in ReminderKind.of_agreements():
         kind_error = "Choose one of the kinds listed."
         kind = ""
-    rows = deadlines_for(request.user, within=within)
+    rows = deadlines_for(request.user, within=within, with_parties=True)
     if kind:
         rows = [d for d in rows if d.kind == kind]
     token = CalendarToken.objects.filter(user=request.user).first()
@@ -244,9 +244,7 @@ def calendar_feed(request, key: str):
     user = token.user if token else None
     if user is None or not user.is_active or not user.has_perm("agreements.view_agreement"):
         raise Http404("No such calendar.")
-    rows = deadlines_for(
-        user, within=settings.REGISTRY_CALENDAR_DAYS, queryset=Agreement.objects.all()
-    )
+    rows = deadlines_for(user, within=settings.REGISTRY_CALENDAR_DAYS)
     calendar = Calendar()
     calendar.add("prodid", "-//DCA Registry//Deadlines//EN")
     calendar.add("version", "2.0")
