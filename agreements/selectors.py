@@ -9,7 +9,17 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -99,9 +109,10 @@ def changes_for(user, records: QuerySet[ChangeRecord] | None = None) -> QuerySet
     return records.for_display()
 
 
-def agreements_for(user) -> QuerySet[Agreement]:
-    """Agreements the user may see, with parties and visible provisions fetched up front."""
-    return Agreement.objects.visible_to(user).prefetch_related(
+def agreement_prefetches(user) -> list[Prefetch]:
+    """What every agreement list and page shows besides the agreement: its parties and the
+    provisions the user may see (``visible_provisions``)."""
+    return [
         Prefetch(
             "parties",
             queryset=AgreementParty.objects.select_related("nation", "organization"),
@@ -111,7 +122,49 @@ def agreements_for(user) -> QuerySet[Agreement]:
             queryset=Provision.objects.visible_to(user),
             to_attr="visible_provisions",
         ),
-    )
+    ]
+
+
+def agreements_for(user) -> QuerySet[Agreement]:
+    """Agreements the user may see, with parties and visible provisions fetched up front."""
+    return Agreement.objects.visible_to(user).prefetch_related(*agreement_prefetches(user))
+
+
+def _related_model(lookup: str):
+    model = Agreement
+    for name in lookup.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreement:
+    """The one agreement of ``queryset`` matching ``lookup`` (``Agreement.DoesNotExist``
+    otherwise) with the ``related`` lookups (names or ``Prefetch``) fetched, in as few round
+    trips as the data allows: the agreement's query also says, for each lookup, whether it
+    has any row (an ``EXISTS`` each, on indexed foreign keys), and only those that have one
+    are fetched, the others set to empty without a query. A page of one agreement with no
+    reviews, events, reminders, watchers or contacts costs one query for each relation it
+    does have instead of one for every relation it might have."""
+    related = [r if isinstance(r, Prefetch) else Prefetch(r) for r in related]
+    flags = {
+        f"_has_related_{i}": Exists(
+            Agreement.objects.filter(pk=OuterRef("pk"), **{f"{r.prefetch_through}__isnull": False})
+        )
+        for i, r in enumerate(related)
+    }
+    agreement = queryset.prefetch_related(None).annotate(**flags).get(**lookup)
+    fetch = []
+    for flag, r in zip(flags, related, strict=True):
+        if getattr(agreement, flag):
+            fetch.append(r)
+        else:
+            rows = r.queryset
+            if rows is None:
+                rows = _related_model(r.prefetch_through)._default_manager.all()
+            empty = rows.none()  # evaluated without a query
+            fetch.append(Prefetch(r.prefetch_through, queryset=empty, to_attr=r.to_attr))
+    prefetch_related_objects([agreement], *fetch)
+    return agreement
 
 
 # Agreements in force with a partner --------------------------------------------------------
@@ -233,13 +286,19 @@ def sees_every_reminder(user) -> bool:
 def reminders_for(user, *, every: bool | None = None) -> QuerySet[Reminder]:
     """The reminders sent to ``user`` (by account or email address), or every reminder for a
     registry admin; always only reminders of agreements the user may see (and those about
-    postings, which carry no classification: ``rows_visible_to``)."""
+    postings, which carry no classification: ``rows_visible_to``). Whether the user is a
+    registry admin (``sees_every_reminder``) is asked inside the reminders' own query, not
+    in one of its own."""
     reminders = rows_visible_to(Reminder.objects.all(), user)
-    if every is None:
-        every = sees_every_reminder(user)
+    if every is None and user.is_authenticated and user.is_superuser:
+        every = True
+    if every is None and not user.has_perm("agreements.view_reminder"):
+        every = False
     if not every:
         own = Q(recipient_user=user)
         if user.email:
             own |= Q(recipient__iexact=user.email)
+        if every is None:  # holds the permission: a registry admin sees every reminder
+            own |= Q(Exists(user.groups.filter(name=REGISTRY_ADMINS)))
         reminders = reminders.filter(own)
     return reminders

@@ -320,7 +320,12 @@ SELECT a.id, a.reference, a.title, a.type, a.status, a.classification, a.signed_
         FROM agreements_reminder m WHERE m.agreement_id = a.id
           AND (m.recipient_user_id = %(user)s OR UPPER(m.recipient) = UPPER(%(email)s))),
        (SELECT json_agg(wu.username) FROM agreements_agreement_watchers w
-        JOIN accounts_user wu ON wu.id = w.user_id WHERE w.agreement_id = a.id)
+        JOIN accounts_user wu ON wu.id = w.user_id WHERE w.agreement_id = a.id),
+       (SELECT json_agg(json_build_array(c.id, c.name, c.rank, c.role, cn.iso3)
+                        ORDER BY cn.name, c.name)
+        FROM agreements_agreement_contacts ac
+        JOIN partners_pointofcontact c ON c.id = ac.pointofcontact_id
+        JOIN partners_nation cn ON cn.id = c.represents_id WHERE ac.agreement_id = a.id)
 FROM agreements_agreement a
 LEFT JOIN agreements_agreement s ON s.id = a.supersedes_id
 LEFT JOIN agreements_agreement p ON p.id = a.parent_id
@@ -396,10 +401,21 @@ def agreement_detail(request: Request, pk: int):
         events,
         reminders,
         watchers,
+        contacts,
     ) = row
-    offsets, revisions, parties, provisions, reviews, events, reminders, watchers = (
+    offsets, revisions, parties, provisions, reviews, events, reminders, watchers, contacts = (
         _json(v)
-        for v in (offsets, revisions, parties, provisions, reviews, events, reminders, watchers)
+        for v in (
+            offsets,
+            revisions,
+            parties,
+            provisions,
+            reviews,
+            events,
+            reminders,
+            watchers,
+            contacts,
+        )
     )
     parties, provisions = parties or [], provisions or []
     level = LEVELS[rank]
@@ -455,6 +471,17 @@ def agreement_detail(request: Request, pk: int):
         "parent": _ref(request, *links[4:8], rank),
         "owner": owner,
         "watchers": sorted(watchers or []),
+        "contacts": [
+            {
+                "id": c_id,
+                "name": c_name,
+                "rank": c_rank,
+                "role": c_role,
+                "represents": c_iso3,
+                "url": request.link(f"/api/v1/points-of-contact/{c_id}/"),
+            }
+            for c_id, c_name, c_rank, c_role, c_iso3 in contacts or []
+        ],
         "office_email": office_email,
         "reminder_offsets": offsets,
         "lateral": "bilateral" if count == 2 else "multilateral" if count > 2 else "",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import Prefetch, ProtectedError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -32,7 +33,13 @@ from ..models import (
     Reminder,
     Review,
 )
-from ..selectors import agreements_for, deadlines_for, reminders_for
+from ..selectors import (
+    agreement_prefetches,
+    agreements_for,
+    deadlines_for,
+    one_with_related,
+    reminders_for,
+)
 from ..services import StaleVersion, agreement_delete, agreement_save, version_seen_by
 from ..services import review_record as record_review
 from . import examples
@@ -140,16 +147,23 @@ class AgreementViewSet(viewsets.ModelViewSet):
     """Agreements you may see. Writes take parties and provisions in the same request, all
     or nothing."""
 
+    permission_model = Agreement  # the permission check needs no queryset
+
     filterset_class = AgreementFilterSet
     lookup_value_regex = r"\d+"
     pagination_class = CursorOrPagePagination
 
     def get_queryset(self):
         user = self.request.user
-        queryset = agreements_for(user)
         if self.action == "list":
-            return queryset
-        return queryset.select_related("supersedes", "parent", "owner").prefetch_related(
+            return agreements_for(user)
+        return Agreement.objects.visible_to(user).select_related("supersedes", "parent", "owner")
+
+    def detail_related(self) -> list:
+        """What the detail shows besides the agreement (``one_with_related``)."""
+        user = self.request.user
+        return [
+            *agreement_prefetches(user),
             "parties__acts",
             "parties__periods",
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
@@ -161,7 +175,19 @@ class AgreementViewSet(viewsets.ModelViewSet):
             ),
             "watchers",
             Prefetch("contacts", queryset=PointOfContact.objects.select_related("represents")),
-        )
+        ]
+
+    def get_object(self, pk=None):
+        """The agreement of the URL (or ``pk``) with what the detail shows, in one query
+        per relation that has rows; out of reach is a 404."""
+        try:
+            agreement = one_with_related(
+                self.get_queryset(), self.detail_related(), pk=pk or self.kwargs["pk"]
+            )
+        except (Agreement.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404("No agreement matches the given query.") from exc
+        self.check_object_permissions(self.request, agreement)
+        return agreement
 
     def filter_queryset(self, queryset):
         if self.action != "list":
@@ -174,7 +200,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
         return AgreementDetailSerializer
 
     def _detail(self, pk, status_code=status.HTTP_200_OK, headers=None):
-        agreement = self.get_queryset().get(pk=pk)
+        agreement = self.get_object(pk)
         serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
         response = Response(serializer.data, status=status_code, headers=headers)
         response["ETag"] = etag_of(agreement, self.request.user)
