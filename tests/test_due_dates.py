@@ -4,6 +4,7 @@ the API's ``deadlines/`` and the reminder sweep), and the sweep only reads the a
 could remind anyone about."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -334,3 +335,23 @@ def test_deadline_surfaces_run_as_many_queries_for_one_agreement_as_for_ten(
     one = count()
     AgreementFactory.create_batch(9, owner=analyst, office_email="", **SOON)
     assert count() == one
+
+
+def test_the_api_deadlines_are_what_the_serializer_says(analyst, frozen_today):
+    """``deadline_rows`` builds the API's rows as dicts: the same JSON as
+    ``DeadlineSerializer``, key order included."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from agreements.api.views import DeadlineSerializer, deadline_rows
+
+    AgreementFactory.create_batch(2, owner=analyst, office_email="", **SOON)
+    deadlines = deadlines_for(analyst, within=90)
+    request = Request(APIRequestFactory().get("/api/v1/deadlines/", secure=True))
+    request.parser_context = {"kwargs": {}}
+    fast = deadline_rows(deadlines, request)
+    slow = DeadlineSerializer(deadlines, many=True, context={"request": request}).data
+    assert len(fast) == 6
+    assert json.dumps(fast) == json.dumps(slow)
+    body = client_for(analyst).get("/api/v1/deadlines/").json()
+    assert body["count"] == 6 and body["results"][0]["agreement"]["url"].startswith("http")

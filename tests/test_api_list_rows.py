@@ -1,0 +1,71 @@
+"""The list's page of rows (``AgreementListRows``) is built as dicts straight from the
+agreements; it must say exactly what DRF's field-by-field serialization of
+``AgreementListSerializer`` says, key order included, and cost no query per row."""
+
+import datetime
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from agreements.api.serializers import AgreementListRows, AgreementListSerializer
+from agreements.selectors import agreements_for
+
+from .api_helpers import client_for
+from .factories import AgreementFactory, ProvisionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mixed(partners):
+    AgreementFactory(parties=[partners["USA"], partners["NATO"]], expires_on=None)
+    a = AgreementFactory(
+        parties=[partners["PHL"], partners["USA"], partners["NATO"]],
+        expires_on=datetime.date(2031, 2, 3),
+        notice_period_days=30,
+        next_review_on=datetime.date(2027, 1, 1),
+    )
+    ProvisionFactory(agreement=a, category="logistics")
+    ProvisionFactory(agreement=a, category="training", classification="secret")  # above viewer
+    AgreementFactory(parties=[], signed_on=None, entered_into_force_on=None, status="draft")
+
+
+def both(user):
+    request = APIRequestFactory().get("/api/v1/agreements/", secure=True)
+    request.user = user
+    from rest_framework.request import Request
+
+    context = {"request": Request(request), "format": None}
+    rows = list(agreements_for(user).order_by("pk"))
+    fast = AgreementListSerializer(rows, many=True, context=context)
+    assert isinstance(fast, AgreementListRows)
+    slow = serializers.ListSerializer(child=AgreementListSerializer(), context=context)
+    return fast.data, slow.to_representation(rows), rows
+
+
+def test_rows_are_what_drf_serializes(mixed, viewer):
+    fast, slow, rows = both(viewer)
+    assert len(rows) == 3
+    assert json.dumps(fast) == json.dumps(slow)  # the same keys, in the same order
+    assert [r["provision_categories"] for r in fast] == [[], ["logistics"], []]
+
+
+def test_no_query_per_row(mixed, viewer):
+    rows = list(agreements_for(viewer))
+    request = APIRequestFactory().get("/api/v1/agreements/")
+    from rest_framework.request import Request
+
+    with CaptureQueriesContext(connection) as ctx:
+        data = AgreementListSerializer(rows, many=True, context={"request": Request(request)}).data
+    assert len(data) == 3
+    assert len(ctx) == 0
+
+
+def test_a_format_suffix_keeps_drf_path(mixed, viewer):
+    body = client_for(viewer).get("/api/v1/agreements/", {"format": "json"}).json()
+    assert body["count"] == 3
+    assert body["results"][0]["url"].endswith(f"/api/v1/agreements/{body['results'][0]['id']}/")
