@@ -5,11 +5,14 @@ Every function takes the user and applies the clearance rule through ``visible_t
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
     IntegerField,
@@ -20,6 +23,7 @@ from django.db.models import (
     Subquery,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -109,19 +113,20 @@ def changes_for(user, records: QuerySet[ChangeRecord] | None = None) -> QuerySet
     return records.for_display()
 
 
-def agreement_prefetches(user) -> list[Prefetch]:
+def agreement_prefetches(user, *, provision_text: bool = False) -> list[Prefetch]:
     """What every agreement list and page shows besides the agreement: its parties and the
-    provisions the user may see (``visible_provisions``)."""
+    provisions the user may see (``visible_provisions``). A list shows only the provisions'
+    categories, so only those are read (not their text or search vector) unless
+    ``provision_text`` (an agreement's own page and detail)."""
+    provisions = Provision.objects.visible_to(user)
+    if not provision_text:
+        provisions = provisions.only("id", "agreement_id", "category")
     return [
         Prefetch(
             "parties",
             queryset=AgreementParty.objects.select_related("nation", "organization"),
         ),
-        Prefetch(
-            "provisions",
-            queryset=Provision.objects.visible_to(user),
-            to_attr="visible_provisions",
-        ),
+        Prefetch("provisions", queryset=provisions, to_attr="visible_provisions"),
     ]
 
 
@@ -137,6 +142,37 @@ def _related_model(lookup: str):
     return model
 
 
+@functools.cache
+def _has_rows_sql(lookup: str, vendor: str) -> str:
+    """``EXISTS (…)``: whether the agreement of the outer query has a row at the end of
+    ``lookup`` (``reviews``, ``watchers``, ``parties__acts``…): a join of the tables on the
+    way, by their indexed foreign keys. Written once per lookup (compiling the same thing
+    through the ORM on every request cost more than the round trips it saves)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    model, tables, where = Agreement, [], ""
+    previous = quote(Agreement._meta.db_table)
+    for step, name in enumerate(lookup.split("__")):
+        field = model._meta.get_field(name)
+        alias = quote(f"has_{step}")
+        if field.many_to_many and not field.auto_created and not step:  # watchers, contacts
+            table, column = field.m2m_db_table(), field.m2m_column_name()
+            target = Agreement._meta.pk.column
+        elif field.one_to_many:  # a reverse foreign key: Agreement.parties, Party.acts
+            table, column = field.related_model._meta.db_table, field.field.column
+            target = field.field.target_field.column
+        else:
+            raise ValueError(f"{lookup}: {name} is not a relation to many rows")
+        model = field.related_model
+        condition = f"{alias}.{quote(column)} = {previous}.{quote(target)}"
+        previous = alias
+        if step:
+            tables.append(f"JOIN {quote(table)} {alias} ON {condition}")
+        else:
+            tables.append(f"{quote(table)} {alias}")
+            where = condition
+    return f"EXISTS (SELECT 1 FROM {' '.join(tables)} WHERE {where})"
+
+
 def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreement:
     """The one agreement of ``queryset`` matching ``lookup`` (``Agreement.DoesNotExist``
     otherwise) with the ``related`` lookups (names or ``Prefetch``) fetched, in as few round
@@ -146,9 +182,10 @@ def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreem
     reviews, events, reminders, watchers or contacts costs one query for each relation it
     does have instead of one for every relation it might have."""
     related = [r if isinstance(r, Prefetch) else Prefetch(r) for r in related]
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
     flags = {
-        f"_has_related_{i}": Exists(
-            Agreement.objects.filter(pk=OuterRef("pk"), **{f"{r.prefetch_through}__isnull": False})
+        f"_has_related_{i}": RawSQL(
+            _has_rows_sql(r.prefetch_through, vendor), (), output_field=BooleanField()
         )
         for i, r in enumerate(related)
     }

@@ -113,7 +113,7 @@ def dashboard(request):
 def agreement_detail(request, pk: int):
     user = request.user
     related = [
-        *agreement_prefetches(user),
+        *agreement_prefetches(user, provision_text=True),
         "parties__acts",
         "parties__periods",
         Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),

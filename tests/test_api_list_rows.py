@@ -4,6 +4,7 @@ agreements; it must say exactly what DRF's field-by-field serialization of
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -69,3 +70,25 @@ def test_a_format_suffix_keeps_drf_path(mixed, viewer):
     body = client_for(viewer).get("/api/v1/agreements/", {"format": "json"}).json()
     assert body["count"] == 3
     assert body["results"][0]["url"].endswith(f"/api/v1/agreements/{body['results'][0]['id']}/")
+
+
+def provision_columns(sql: list[str]) -> set[str]:
+    (query,) = [q for q in sql if q.startswith('SELECT "agreements_provision"')]
+    return set(re.findall(r'"agreements_provision"\."(\w+)"', query.split(" FROM ")[0]))
+
+
+def test_the_list_reads_only_the_provisions_categories(mixed, viewer):
+    """A list shows the categories of the provisions: their text and search vector stay in
+    the database; the detail reads them."""
+    api = client_for(viewer)
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.get("/api/v1/agreements/").status_code == 200
+    assert provision_columns([q["sql"] for q in ctx]) == {"id", "agreement_id", "category"}
+    (pk,) = [
+        r["id"]
+        for r in api.get("/api/v1/agreements/").json()["results"]
+        if r["provision_categories"]
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.get(f"/api/v1/agreements/{pk}/").status_code == 200
+    assert {"text", "title", "article"} <= provision_columns([q["sql"] for q in ctx])

@@ -165,7 +165,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
         """What the detail shows besides the agreement (``one_with_related``)."""
         user = self.request.user
         return [
-            *agreement_prefetches(user),
+            *agreement_prefetches(user, provision_text=True),
             "parties__acts",
             "parties__periods",
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
