@@ -92,3 +92,17 @@ def test_the_list_reads_only_the_provisions_categories(mixed, viewer):
     with CaptureQueriesContext(connection) as ctx:
         assert api.get(f"/api/v1/agreements/{pk}/").status_code == 200
     assert {"text", "title", "article"} <= provision_columns([q["sql"] for q in ctx])
+
+
+def test_the_list_reads_only_the_agreement_columns_it_shows(mixed, viewer):
+    with CaptureQueriesContext(connection) as ctx:
+        body = client_for(viewer).get("/api/v1/agreements/", {"ordering": "-expires_on"}).json()
+    assert body["count"] == 3
+    (page,) = [
+        q["sql"]
+        for q in ctx
+        if q["sql"].startswith('SELECT "agreements_agreement"."id"') and "COUNT" not in q["sql"]
+    ]
+    columns = set(re.findall(r'"agreements_agreement"\."(\w+)"', page.split(" FROM ")[0]))
+    assert columns == set(AgreementListRows.columns)
+    assert "summary" not in columns and "search_vector" not in columns

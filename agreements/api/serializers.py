@@ -105,6 +105,9 @@ class AgreementListRows(serializers.ListSerializer):
     and a ``reverse()`` per row (the detail address is reversed once per page). With a
     format suffix in the URL, DRF's own path."""
 
+    # The agreement's columns a list item reads.
+    columns = ("id", "reference", "title", "type", "status", "classification", *_LIST_DATES)
+
     def to_representation(self, data):
         request = self.context.get("request")
         if request is None or self.context.get("format"):

@@ -47,6 +47,7 @@ from ..services import review_record as record_review
 from . import examples
 from .serializers import (
     AgreementDetailSerializer,
+    AgreementListRows,
     AgreementListSerializer,
     AgreementRefSerializer,
     AgreementWriteSerializer,
@@ -158,7 +159,8 @@ class AgreementViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return agreements_for(user)
+            # Only the columns a list item shows (not the summary or the search vector).
+            return agreements_for(user).only(*AgreementListRows.columns)
         return Agreement.objects.visible_to(user).select_related("supersedes", "parent", "owner")
 
     def detail_related(self) -> list:
