@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from .models import Agreement, AgreementParty, Provision
 
-EXPORT_CHUNK = 500
+EXPORT_CHUNK = 2000
 
 EXPORT_COLUMNS = (
     "id",
