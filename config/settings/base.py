@@ -281,6 +281,9 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # default (its table made by `manage.py createcachetable`, which `make run` runs); Redis at
 # scale, e.g. CACHE_URL=redis://redis.example.org:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://registry_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # The same table and behaviour, with a set in one statement (config/cache.py).
+    CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"
 
 # Brute-force protection (django-axes): a username tried from one address is locked out after
 # LOGIN_FAILURE_LIMIT failures for LOGIN_COOLOFF_MINUTES, on the login page, the admin (which
