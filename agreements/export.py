@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections import defaultdict
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from .models import Agreement, AgreementParty, Provision
+from .models import Agreement
+from .selectors import parties_by_agreement, visible_categories_by_agreement
 
 EXPORT_CHUNK = 2000
 
@@ -82,34 +82,6 @@ def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
         yield chunk
 
 
-def _parties_of(ids: list[int]) -> dict[int, list[str]]:
-    """{agreement id: its parties' codes (ISO alpha-3 or acronym), in the parties' order}."""
-    parties = defaultdict(list)
-    rows = (
-        AgreementParty.objects.filter(agreement_id__in=ids)
-        .order_by("agreement_id", "id")
-        .values_list("agreement_id", "nation_id", "nation__iso3", "organization__acronym")
-    )
-    for agreement_id, nation_id, iso3, acronym in rows:
-        parties[agreement_id].append((iso3 if nation_id else acronym) or "")
-    return parties
-
-
-def _categories_of(ids: list[int], user) -> dict[int, set[str]]:
-    """{agreement id: the categories of its provisions that ``user`` may see}."""
-    categories = defaultdict(set)
-    rows = (
-        Provision.objects.visible_to(user)
-        .filter(agreement_id__in=ids)
-        .order_by()
-        .values_list("agreement_id", "category")
-        .distinct()
-    )
-    for agreement_id, category in rows:
-        categories[agreement_id].add(category)
-    return categories
-
-
 def export_lines(
     agreements: QuerySet[Agreement], *, user, chunk: int | None = None
 ) -> Iterator[str]:
@@ -124,10 +96,12 @@ def export_lines(
     rows = agreements.prefetch_related(None).values_list(*ROW_FIELDS).iterator(chunk_size=size)
     for rows_of_chunk in _chunks(rows, size):
         ids = [row[0] for row in rows_of_chunk]
-        parties, categories = _parties_of(ids), _categories_of(ids, user)
+        parties = parties_by_agreement(ids)
+        categories = visible_categories_by_agreement(ids, user)
         for row in rows_of_chunk:
             pk = row[0]
-            yield writer.writerow(export_row(row, parties.get(pk, ()), categories.get(pk, ())))
+            codes = [code for code, _, _ in parties.get(pk, ())]
+            yield writer.writerow(export_row(row, codes, categories.get(pk, ())))
 
 
 def csv_text(columns, rows) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -133,6 +134,46 @@ def agreement_prefetches(user, *, provision_text: bool = False) -> list[Prefetch
 def agreements_for(user) -> QuerySet[Agreement]:
     """Agreements the user may see, with parties and visible provisions fetched up front."""
     return Agreement.objects.visible_to(user).prefetch_related(*agreement_prefetches(user))
+
+
+def parties_by_agreement(ids) -> dict[int, list[tuple[str, str, str]]]:
+    """{agreement id: its parties as (code, name, kind), in the parties' order} for the
+    agreements ``ids``, in one flat query (no model instances): what a list row or an export
+    line shows of them."""
+    parties = defaultdict(list)
+    rows = (
+        AgreementParty.objects.filter(agreement_id__in=ids)
+        .order_by("agreement_id", "id")
+        .values_list(
+            "agreement_id",
+            "nation_id",
+            "nation__iso3",
+            "nation__name",
+            "organization__acronym",
+            "organization__name",
+        )
+    )
+    for agreement_id, nation_id, iso3, nation_name, acronym, organization_name in rows:
+        if nation_id:
+            parties[agreement_id].append((iso3, nation_name, "nation"))
+        else:
+            parties[agreement_id].append((acronym or "", organization_name or "", "organization"))
+    return parties
+
+
+def visible_categories_by_agreement(ids, user) -> dict[int, set[str]]:
+    """{agreement id: the categories of its provisions ``user`` may see}, one flat query."""
+    categories = defaultdict(set)
+    rows = (
+        Provision.objects.visible_to(user)
+        .filter(agreement_id__in=ids)
+        .order_by()
+        .values_list("agreement_id", "category")
+        .distinct()
+    )
+    for agreement_id, category in rows:
+        categories[agreement_id].add(category)
+    return categories
 
 
 def _related_model(lookup: str):

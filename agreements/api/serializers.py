@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -26,6 +27,11 @@ from ..models import (
     Provision,
     Reminder,
     Review,
+)
+from ..selectors import (
+    agreement_prefetches,
+    parties_by_agreement,
+    visible_categories_by_agreement,
 )
 from ..services import AGREEMENT_FIELDS, PARTY_FIELDS, PROVISION_FIELDS, resolve_links
 
@@ -99,20 +105,26 @@ _SENTINEL_PK = 999_999_999
 
 
 class AgreementListRows(serializers.ListSerializer):
-    """A page of list items, built as dicts straight from the prefetched agreements: what
-    ``AgreementListSerializer`` gives field by field (the same keys in the same order, the
-    same values: ``tests/test_api_list_rows.py``), without a serializer field call per cell
-    and a ``reverse()`` per row (the detail address is reversed once per page). With a
-    format suffix in the URL, DRF's own path."""
+    """A page of list items, built as dicts: what ``AgreementListSerializer`` gives field by
+    field (the same keys in the same order, the same values: ``tests/test_api_list_rows.py``)
+    from the page's agreements (only ``columns``) and, for the whole page, their parties and
+    visible provision categories in one flat query each (no party, nation or provision
+    objects), without a serializer field call per cell or a ``reverse()`` per row. With a
+    format suffix in the URL, DRF's own path (the relations prefetched)."""
 
     # The agreement's columns a list item reads.
     columns = ("id", "reference", "title", "type", "status", "classification", *_LIST_DATES)
 
     def to_representation(self, data):
         request = self.context.get("request")
+        rows = list(data.all() if hasattr(data, "all") else data)
         if request is None or self.context.get("format"):
-            return super().to_representation(data)
-        rows = data.all() if hasattr(data, "all") else data
+            if rows and not hasattr(rows[0], "visible_provisions"):
+                prefetch_related_objects(rows, *agreement_prefetches(request.user))
+            return super().to_representation(rows)
+        ids = [a.pk for a in rows]
+        parties = parties_by_agreement(ids)
+        categories = visible_categories_by_agreement(ids, request.user)
         head, tail = request.build_absolute_uri(
             reverse("api:agreement-detail", args=[_SENTINEL_PK])
         ).rsplit(str(_SENTINEL_PK), 1)
@@ -126,10 +138,10 @@ class AgreementListRows(serializers.ListSerializer):
                 "classification": a.classification,
                 **{name: _iso(getattr(a, name)) for name in _LIST_DATES},
                 "parties": [
-                    {"code": p.code, "name": p.partner.name, "kind": p.kind}
-                    for p in a.parties.all()
+                    {"code": code, "name": name, "kind": kind}
+                    for code, name, kind in parties.get(a.pk, ())
                 ],
-                "provision_categories": sorted({p.category for p in a.visible_provisions}),
+                "provision_categories": sorted(categories.get(a.pk, ())),
                 "url": f"{head}{a.pk}{tail}",
             }
             for a in rows

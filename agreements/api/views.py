@@ -37,7 +37,6 @@ from ..models import (
 )
 from ..selectors import (
     agreement_prefetches,
-    agreements_for,
     deadlines_for,
     one_with_related,
     reminders_for,
@@ -159,8 +158,9 @@ class AgreementViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            # Only the columns a list item shows (not the summary or the search vector).
-            return agreements_for(user).only(*AgreementListRows.columns)
+            # Only the columns a list item shows (not the summary or the search vector); the
+            # page's parties and provision categories are read by ``AgreementListRows``.
+            return Agreement.objects.visible_to(user).only(*AgreementListRows.columns)
         return Agreement.objects.visible_to(user).select_related("supersedes", "parent", "owner")
 
     def detail_related(self) -> list:
