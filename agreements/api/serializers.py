@@ -119,7 +119,7 @@ class AgreementListRows(serializers.ListSerializer):
         request = self.context.get("request")
         rows = list(data.all() if hasattr(data, "all") else data)
         if request is None or self.context.get("format"):
-            if rows and not hasattr(rows[0], "visible_provisions"):
+            if request is not None and rows and not hasattr(rows[0], "visible_provisions"):
                 prefetch_related_objects(rows, *agreement_prefetches(request.user))
             return super().to_representation(rows)
         ids = [a.pk for a in rows]
