@@ -8,6 +8,7 @@ import datetime
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -26,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Classification
@@ -322,23 +324,51 @@ DEADLINE_FIELDS = tuple(
 )
 
 
+class DeadlineAgreement(NamedTuple):
+    """What a deadline shows of its agreement, read as a tuple: no model instance per row.
+    Its due dates are ``Agreement.due_dates()``'s, the one rule."""
+
+    id: int
+    reference: str
+    title: str
+    short_title: str
+    status: str
+    expires_on: datetime.date | None
+    notice_deadline: datetime.date | None
+    next_review_on: datetime.date | None
+    notice_given_on: datetime.date | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:detail", args=[self.id])
+
+    def due_dates(self) -> dict[str, datetime.date]:
+        return Agreement.due_dates(self)
+
+
 def deadlines_for(
     user, *, within: int, today: datetime.date | None = None, with_parties: bool = False
 ) -> list[Deadline]:
     """The due dates (``Agreement.due_dates()``) from today up to ``within`` days ahead
-    across the agreements ``user`` may see, soonest first. Each deadline's agreement holds
-    only ``DEADLINE_FIELDS`` (one query, whatever the number of agreements) and, with
-    ``with_parties`` (the deadlines page shows them), its parties (one more)."""
+    across the agreements ``user`` may see, soonest first, in one query whatever the number
+    of agreements. Each deadline's agreement is a ``DeadlineAgreement`` (its
+    ``DEADLINE_FIELDS``) or, with ``with_parties`` (the deadlines page shows them), an
+    ``Agreement`` holding only those fields with its parties (one more query)."""
     today = today or timezone.localdate()
     end = today + datetime.timedelta(days=within)
-    candidates = Agreement.objects.visible_to(user).due_between(today, end).only(*DEADLINE_FIELDS)
+    candidates = Agreement.objects.visible_to(user).due_between(today, end)
     if with_parties:
-        candidates = candidates.prefetch_related(
+        candidates = candidates.only(*DEADLINE_FIELDS).prefetch_related(
             Prefetch(
                 "parties",
                 queryset=AgreementParty.objects.select_related("nation", "organization"),
             )
         )
+    else:  # no model instances: rows as tuples
+        candidates = map(DeadlineAgreement._make, candidates.values_list(*DEADLINE_FIELDS))
     deadlines = [
         Deadline(kind, due_on, agreement)
         for agreement in candidates

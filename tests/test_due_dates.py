@@ -16,7 +16,7 @@ from accounts.services import calendar_token_regenerate
 from agreements.choices import AgreementStatus, ReminderKind
 from agreements.models import Agreement
 from agreements.reminders import reminder_candidates, reminders_due, reminders_plan
-from agreements.selectors import DEADLINE_FIELDS, deadlines_for
+from agreements.selectors import DEADLINE_FIELDS, DeadlineAgreement, deadlines_for
 
 from .api_helpers import client_for
 from .conftest import TODAY
@@ -305,6 +305,14 @@ def test_deadlines_read_only_the_columns_they_show(analyst, frozen_today):
         "notice_given_on",
     }
     assert set(DEADLINE_FIELDS) == columns
+    # Tuples, not model instances (the deadlines page alone asks for agreements with parties).
+    assert DeadlineAgreement._fields == DEADLINE_FIELDS
+    assert all(type(d.agreement) is DeadlineAgreement for d in deadlines)
+    paged = deadlines_for(analyst, within=90, with_parties=True)
+    assert [(d.kind, d.due_on, d.agreement.pk) for d in paged] == [
+        (d.kind, d.due_on, d.agreement.pk) for d in deadlines
+    ]
+    assert all(isinstance(d.agreement, Agreement) for d in paged)
     # Nothing deferred is read afterwards: the label, the page link and the titles.
     with CaptureQueriesContext(connection) as queries:
         for d in deadlines:
