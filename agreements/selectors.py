@@ -5,12 +5,30 @@ Every function takes the user and applies the clearance rule through ``visible_t
 from __future__ import annotations
 
 import datetime
+import functools
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Classification
@@ -19,7 +37,7 @@ from history.models import ChangeRecord
 from partners.models import PointOfContact
 
 from .choices import ReminderKind
-from .models import Agreement, AgreementParty, PartyPeriod, Provision, Reminder
+from .models import DUE_DATE_RULES, Agreement, AgreementParty, PartyPeriod, Provision, Reminder
 
 # The permission to read agreements, and the backend that holds it (groups, users).
 READ_PERMISSION = "agreements.view_agreement"
@@ -103,19 +121,138 @@ def changes_for(user, records: QuerySet[ChangeRecord] | None = None) -> QuerySet
     return records.for_display()
 
 
-def agreements_for(user) -> QuerySet[Agreement]:
-    """Agreements the user may see, with parties and visible provisions fetched up front."""
-    return Agreement.objects.visible_to(user).prefetch_related(
+def agreement_prefetches(user, *, provision_text: bool = False) -> list[Prefetch]:
+    """What every agreement list and page shows besides the agreement: its parties and the
+    provisions the user may see (``visible_provisions``). A list shows only the provisions'
+    categories, so only those are read (not their text or search vector) unless
+    ``provision_text`` (an agreement's own page and detail)."""
+    provisions = Provision.objects.visible_to(user)
+    if not provision_text:
+        provisions = provisions.only("id", "agreement_id", "category")
+    return [
         Prefetch(
             "parties",
             queryset=AgreementParty.objects.select_related("nation", "organization"),
         ),
-        Prefetch(
-            "provisions",
-            queryset=Provision.objects.visible_to(user),
-            to_attr="visible_provisions",
-        ),
+        Prefetch("provisions", queryset=provisions, to_attr="visible_provisions"),
+    ]
+
+
+def agreements_for(user) -> QuerySet[Agreement]:
+    """Agreements the user may see, with parties and visible provisions fetched up front."""
+    return Agreement.objects.visible_to(user).prefetch_related(*agreement_prefetches(user))
+
+
+def parties_by_agreement(ids) -> dict[int, list[tuple[str, str, str]]]:
+    """{agreement id: its parties as (code, name, kind), in the parties' order} for the
+    agreements ``ids``, in one flat query (no model instances): what a list row or an export
+    line shows of them."""
+    parties = defaultdict(list)
+    rows = (
+        AgreementParty.objects.filter(agreement_id__in=ids)
+        .order_by("agreement_id", "id")
+        .values_list(
+            "agreement_id",
+            "nation_id",
+            "nation__iso3",
+            "nation__name",
+            "organization__acronym",
+            "organization__name",
+        )
     )
+    for agreement_id, nation_id, iso3, nation_name, acronym, organization_name in rows:
+        if nation_id:
+            parties[agreement_id].append((iso3, nation_name, "nation"))
+        else:
+            parties[agreement_id].append((acronym or "", organization_name or "", "organization"))
+    return parties
+
+
+def visible_categories_by_agreement(ids, user) -> dict[int, set[str]]:
+    """{agreement id: the categories of its provisions ``user`` may see}, one flat query."""
+    categories = defaultdict(set)
+    rows = (
+        Provision.objects.visible_to(user)
+        .filter(agreement_id__in=ids)
+        .order_by()
+        .values_list("agreement_id", "category")
+        .distinct()
+    )
+    for agreement_id, category in rows:
+        categories[agreement_id].add(category)
+    return categories
+
+
+def _related_model(lookup: str):
+    model = Agreement
+    for name in lookup.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+@functools.cache
+def _has_rows_sql(lookup: str, vendor: str) -> str:
+    """``EXISTS (…)``: whether the agreement of the outer query has a row at the end of
+    ``lookup`` (``reviews``, ``watchers``, ``parties__acts``…): a join of the tables on the
+    way, by their indexed foreign keys. Written once per lookup (compiling the same thing
+    through the ORM on every request cost more than the round trips it saves)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    model, tables, where = Agreement, [], ""
+    previous = quote(Agreement._meta.db_table)
+    for step, name in enumerate(lookup.split("__")):
+        field = model._meta.get_field(name)
+        alias = quote(f"has_{step}")
+        if field.many_to_many and not field.auto_created and not step:  # watchers, contacts
+            table, column = field.m2m_db_table(), field.m2m_column_name()
+            target = Agreement._meta.pk.column
+        elif field.many_to_many and not step:  # a reverse many-to-many: engagements
+            table, column = field.field.m2m_db_table(), field.field.m2m_reverse_name()
+            target = Agreement._meta.pk.column
+        elif field.one_to_many:  # a reverse foreign key: Agreement.parties, Party.acts
+            table, column = field.related_model._meta.db_table, field.field.column
+            target = field.field.target_field.column
+        else:  # a programming error, never a 404 (get_object turns ValueError into one)
+            raise ImproperlyConfigured(f"{lookup}: {name} is not a relation to many rows")
+        model = field.related_model
+        condition = f"{alias}.{quote(column)} = {previous}.{quote(target)}"
+        previous = alias
+        if step:
+            tables.append(f"JOIN {quote(table)} {alias} ON {condition}")
+        else:
+            tables.append(f"{quote(table)} {alias}")
+            where = condition
+    return f"EXISTS (SELECT 1 FROM {' '.join(tables)} WHERE {where})"
+
+
+def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreement:
+    """The one agreement of ``queryset`` matching ``lookup`` (``Agreement.DoesNotExist``
+    otherwise) with the ``related`` lookups (names or ``Prefetch``) fetched, in as few round
+    trips as the data allows: the agreement's query also says, for each lookup, whether it
+    has any row (an ``EXISTS`` each, on indexed foreign keys), and only those that have one
+    are fetched, the others set to empty without a query. A page of one agreement with no
+    reviews, events, reminders, watchers or contacts costs one query for each relation it
+    does have instead of one for every relation it might have."""
+    related = [r if isinstance(r, Prefetch) else Prefetch(r) for r in related]
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    flags = {
+        f"_has_related_{i}": RawSQL(
+            _has_rows_sql(r.prefetch_through, vendor), (), output_field=BooleanField()
+        )
+        for i, r in enumerate(related)
+    }
+    agreement = queryset.prefetch_related(None).annotate(**flags).get(**lookup)
+    fetch = []
+    for flag, r in zip(flags, related, strict=True):
+        if getattr(agreement, flag):
+            fetch.append(r)
+        else:
+            rows = r.queryset
+            if rows is None:
+                rows = _related_model(r.prefetch_through)._default_manager.all()
+            empty = rows.none()  # evaluated without a query
+            fetch.append(Prefetch(r.prefetch_through, queryset=empty, to_attr=r.to_attr))
+    prefetch_related_objects([agreement], *fetch)
+    return agreement
 
 
 # Agreements in force with a partner --------------------------------------------------------
@@ -183,17 +320,66 @@ class Deadline:
         return ReminderKind(self.kind).label
 
 
+# What a deadline shows of its agreement (reference, titles, its page) and what the due-date
+# rule reads (status, the dates, what makes a date moot): every other column stays in the
+# database, and nothing is prefetched.
+DEADLINE_FIELDS = tuple(
+    dict.fromkeys(
+        ["id", "reference", "title", "short_title", "status"]
+        + [rule.field for rule in DUE_DATE_RULES]
+        + [rule.moot_once for rule in DUE_DATE_RULES if rule.moot_once]
+    )
+)
+
+
+class DeadlineAgreement(NamedTuple):
+    """What a deadline shows of its agreement, read as a tuple: no model instance per row.
+    Its due dates are ``Agreement.due_dates()``'s, the one rule."""
+
+    id: int
+    reference: str
+    title: str
+    short_title: str
+    status: str
+    expires_on: datetime.date | None
+    notice_deadline: datetime.date | None
+    next_review_on: datetime.date | None
+    notice_given_on: datetime.date | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:detail", args=[self.id])
+
+    def due_dates(self) -> dict[str, datetime.date]:
+        return Agreement.due_dates(self)
+
+
 def deadlines_for(
-    user, *, within: int, today: datetime.date | None = None, queryset=None
+    user, *, within: int, today: datetime.date | None = None, with_parties: bool = False
 ) -> list[Deadline]:
     """The due dates (``Agreement.due_dates()``) from today up to ``within`` days ahead
-    across the agreements ``user`` may see, soonest first."""
+    across the agreements ``user`` may see, soonest first, in one query whatever the number
+    of agreements. Each deadline's agreement is a ``DeadlineAgreement`` (its
+    ``DEADLINE_FIELDS``) or, with ``with_parties`` (the deadlines page shows them), an
+    ``Agreement`` holding only those fields with its parties (one more query)."""
     today = today or timezone.localdate()
     end = today + datetime.timedelta(days=within)
-    base = queryset if queryset is not None else agreements_for(user)
+    candidates = Agreement.objects.visible_to(user).due_between(today, end)
+    if with_parties:
+        candidates = candidates.only(*DEADLINE_FIELDS).prefetch_related(
+            Prefetch(
+                "parties",
+                queryset=AgreementParty.objects.select_related("nation", "organization"),
+            )
+        )
+    else:  # no model instances: rows as tuples
+        candidates = map(DeadlineAgreement._make, candidates.values_list(*DEADLINE_FIELDS))
     deadlines = [
         Deadline(kind, due_on, agreement)
-        for agreement in base.visible_to(user).due_between(today, end)
+        for agreement in candidates
         for kind, due_on in agreement.due_dates().items()
         if today <= due_on <= end
     ]
@@ -216,13 +402,19 @@ def sees_every_reminder(user) -> bool:
 def reminders_for(user, *, every: bool | None = None) -> QuerySet[Reminder]:
     """The reminders sent to ``user`` (by account or email address), or every reminder for a
     registry admin; always only reminders of agreements and engagements the user may see (and
-    those about postings, which carry no classification: ``rows_visible_to``)."""
+    those about postings, which carry no classification: ``rows_visible_to``). Whether the
+    user is a registry admin (``sees_every_reminder``) is asked inside the reminders' own
+    query, not in one of its own."""
     reminders = rows_visible_to(Reminder.objects.all(), user)
-    if every is None:
-        every = sees_every_reminder(user)
+    if every is None and user.is_authenticated and user.is_superuser:
+        every = True
+    if every is None and not user.has_perm("agreements.view_reminder"):
+        every = False
     if not every:
         own = Q(recipient_user=user)
         if user.email:
             own |= Q(recipient__iexact=user.email)
+        if every is None:  # holds the permission: a registry admin sees every reminder
+            own |= Q(Exists(user.groups.filter(name=REGISTRY_ADMINS)))
         reminders = reminders.filter(own)
     return reminders

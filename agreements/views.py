@@ -11,9 +11,9 @@ import itertools
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -41,7 +41,14 @@ from .choices import (
 )
 from .filtersets import AgreementFilterSet
 from .models import Agreement, AgreementEvent, Reminder, Review
-from .selectors import agreements_for, changes_for, deadlines_for, in_force_counts_by_nation
+from .selectors import (
+    agreement_prefetches,
+    agreements_for,
+    changes_for,
+    deadlines_for,
+    in_force_counts_by_nation,
+    one_with_related,
+)
 from .statistics import agreement_counts
 from .timeline import timeline
 
@@ -69,7 +76,7 @@ def dashboard(request):
         lambda year: list_url(signed_after=f"{year}-01-01", signed_before=f"{year}-12-31"),
     )
 
-    deadlines = deadlines_for(user, within=DASHBOARD_DAYS, queryset=Agreement.objects.all())
+    deadlines = deadlines_for(user, within=DASHBOARD_DAYS)
     grouped = {kind: [] for kind in ReminderKind.of_agreements()}
     for deadline in deadlines:
         grouped[deadline.kind].append(deadline)
@@ -112,22 +119,30 @@ def dashboard(request):
 @registry_page
 def agreement_detail(request, pk: int):
     user = request.user
-    queryset = (
-        agreements_for(user)
-        .select_related("owner")
-        .prefetch_related(
-            "parties__acts",
-            "parties__periods",
-            Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
-            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-            Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
-            Prefetch(
-                "contacts",
-                queryset=PointOfContact.objects.select_related("represents").order_by("name"),
-            ),
+    related = [
+        *agreement_prefetches(user, provision_text=True),
+        "parties__acts",
+        "parties__periods",
+        Prefetch("events", queryset=AgreementEvent.objects.select_related("created_by")),
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        Prefetch("reminders", queryset=Reminder.objects.order_by("-sent_at", "-due_on")),
+        Prefetch(
+            "contacts",
+            queryset=PointOfContact.objects.select_related("represents").order_by("name"),
+        ),
+    ]
+    try:
+        # Whether any agreement sits under this one or supersedes it, in the same query.
+        links = Agreement.objects.filter(Q(parent=OuterRef("pk")) | Q(supersedes=OuterRef("pk")))
+        agreement = one_with_related(
+            Agreement.objects.visible_to(user)
+            .select_related("owner")
+            .annotate(_has_links=Exists(links)),
+            related,
+            pk=pk,
         )
-    )
-    agreement = get_object_or_404(queryset, pk=pk)
+    except Agreement.DoesNotExist as exc:
+        raise Http404("No agreement matches the given query.") from exc
 
     # Linked agreements, only those within clearance (one query for all of them).
     linked = Agreement.objects.visible_to(user).filter(
@@ -135,7 +150,11 @@ def agreement_detail(request, pk: int):
         | Q(parent_id=agreement.pk)
         | Q(supersedes_id=agreement.pk)
     )
-    linked = list(linked.only("pk", "reference", "title", "short_title", "parent", "supersedes"))
+    linked = (
+        list(linked.only("pk", "reference", "title", "short_title", "parent", "supersedes"))
+        if agreement.supersedes_id or agreement.parent_id or agreement._has_links
+        else []  # nothing linked either way: no query
+    )
     by_pk = {a.pk: a for a in linked}
 
     provisions = sorted(agreement.visible_provisions, key=lambda p: (p.category, p.article, p.pk))
@@ -209,7 +228,7 @@ def deadlines(request):
     if kind and kind not in ReminderKind.of_agreements():
         kind_error = "Choose one of the kinds listed."
         kind = ""
-    rows = deadlines_for(request.user, within=within)
+    rows = deadlines_for(request.user, within=within, with_parties=True)
     if kind:
         rows = [d for d in rows if d.kind == kind]
     token = CalendarToken.objects.filter(user=request.user).first()
@@ -294,9 +313,7 @@ def calendar_feed(request, key: str):
         raise Http404("No such calendar.")
     rows = []
     if user.has_perm("agreements.view_agreement"):
-        rows = deadlines_for(
-            user, within=settings.REGISTRY_CALENDAR_DAYS, queryset=Agreement.objects.all()
-        )
+        rows = deadlines_for(user, within=settings.REGISTRY_CALENDAR_DAYS)
     today = timezone.localdate()
     engagements = calendar_engagements_for(
         user,

@@ -362,7 +362,19 @@ def main(argv=None) -> None:
     parser.add_argument("--exports", type=int, default=3)
     parser.add_argument("--import-rows", type=int, default=200)
     parser.add_argument("--port", type=int, default=8711, help="the project's; the floor +1")
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="comma-separated words: only the read cases whose label contains one of them "
+        "(e.g. 'detail,deadlines'); 'export', 'create', 'import' and 'sweep' name the writes, "
+        "export and sweep, which are skipped unless named. Default: everything",
+    )
     args = parser.parse_args(argv)
+    wanted = [word.strip() for word in args.cases.split(",") if word.strip()]
+
+    def chosen(label: str) -> bool:
+        return not wanted or any(word in label for word in wanted)
+
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     if not os.environ["DATABASE_URL"].startswith("postgres"):
         raise SystemExit("bench.compare needs PostgreSQL (DATABASE_URL=postgres://…/dca_bench)")
@@ -381,11 +393,11 @@ def main(argv=None) -> None:
         world = dataset.create_world()
         first = min(args.agreements, dataset.SWEEP_SCALE)
         dataset.load(world, 0, first)
-        sweep_small = measure_sweep()
+        sweep_small = measure_sweep() if chosen("sweep") else None
         print(f"# sweep at {first:,}: {sweep_small}")
         if args.agreements > first:
             dataset.load(world, first, args.agreements)
-        sweep_large = measure_sweep()
+        sweep_large = measure_sweep() if chosen("sweep") else None
         print(f"# sweep at {args.agreements:,}: {sweep_large}")
 
         sessions = {}
@@ -398,7 +410,11 @@ def main(argv=None) -> None:
             .order_by("pk")
             .values_list("pk", flat=True)[args.agreements // 2 // 2]
         )
-        all_cases = cases(world, sample, sessions["high"], sessions["low"])
+        all_cases = [
+            case
+            for case in cases(world, sample, sessions["high"], sessions["low"])
+            if chosen(case["label"])
+        ]
         counting_client = DjangoClient()
         counting_client.force_login(world.users["high"])
         for case in all_cases:
@@ -420,88 +436,103 @@ def main(argv=None) -> None:
             rounds(all_cases, floor, project, args.rounds)
             for case in all_cases:
                 case["project_body"] = case.pop("project_body")
-            exports = measure_export(
-                floor, project, world, floor_process, project_process, args.exports
-            )
-            creates, create_floor_queries, create_queries = measure_create(
-                floor, project, world, args.creates, counting_client
-            )
+            exports = None
+            if chosen("export"):
+                exports = measure_export(
+                    floor, project, world, floor_process, project_process, args.exports
+                )
+            creates = None
+            if chosen("create"):
+                creates, create_floor_queries, create_queries = measure_create(
+                    floor, project, world, args.creates, counting_client
+                )
         finally:
             stop(project_process)
             stop(floor_process)
-        import_rate, import_queries = measure_import(world, args.import_rows)
+        if chosen("import"):
+            import_rate, import_queries = measure_import(world, args.import_rows)
 
         table_rows = [row_for(case) for case in all_cases]
-        fm, pm = harness.median(creates["floor"]), harness.median(creates["project"])
-        fp, pp = (
-            harness.percentile(creates["floor"], 0.95),
-            harness.percentile(creates["project"], 0.95),
-        )
-        table_rows.append(
-            [
-                "create (POST, 3 parties, 10 provisions)",
-                f"{fm * 1000:.1f} / {fp * 1000:.1f}",
-                f"{pm * 1000:.1f} / {pp * 1000:.1f}",
-                f"{pm / fm:.1f}×",
-                f"{pp / fp:.1f}×",
-                f"{create_floor_queries} / {create_queries}",
-                "—",
-                "≤ 3×, ≤ 20 queries",
-            ]
-        )
         print()
         print(
             f"Project ÷ floor, PostgreSQL, {args.agreements:,} agreements, "
             f"{args.rounds} rounds (times in ms)"
         )
+        if creates is not None:
+            table_rows.append(create_row(creates, create_floor_queries, create_queries))
         print(harness.table(HEADERS, table_rows))
-        fe, pe = exports["floor"], exports["project"]
-        print()
-        print(
-            harness.table(
-                [
-                    "export",
-                    "rows",
-                    "MB",
-                    "seconds",
-                    "rows/s",
-                    "first byte s",
-                    "worker RSS MiB",
-                    "RSS growth MiB",
-                ],
-                [
-                    [
-                        name,
-                        f"{e['rows']:,}",
-                        f"{e['mb']:.1f}",
-                        f"{e['seconds']:.2f}",
-                        f"{e['rows'] / e['seconds']:,.0f}",
-                        f"{e['first']:.3f}",
-                        f"{e['rss_mb']:.0f}",
-                        f"{e['rss_growth_mb']:.1f}",
-                    ]
-                    for name, e in (("COPY floor", fe), ("project", pe))
-                ],
-            )  # fmt: skip
-        )
-        print(
-            f"\nexport: project {pe['rows'] / pe['seconds']:,.0f} rows/s = "
-            f"{(pe['rows'] / pe['seconds']) / (fe['rows'] / fe['seconds']):.2f} of COPY "
-            "(target ≥ 0.5, first byte ≤ 1 s)"
-        )
-        print(
-            f"import ({args.import_rows} JSON Lines rows, import service): "
-            f"{import_rate:,.1f} rows/s, {import_queries} queries "
-            f"({import_queries / args.import_rows:.0f} per row; target ≥ 100 rows/s)"
-        )
-        print(
-            f"reminder sweep (plan as of {dataset.SWEEP_DAY}): {sweep_small[1]} due at "
-            f"{first:,} in {sweep_small[0] * 1000:.0f} ms ({sweep_small[2]} queries), "
-            f"{sweep_large[1]} due at {args.agreements:,} in {sweep_large[0] * 1000:.0f} ms "
-            f"({sweep_large[2]} queries): ratio {sweep_large[0] / sweep_small[0]:.2f} "
-            "(target ≤ 1.3)"
-        )
+        if exports is not None:
+            print_exports(exports)
+        if chosen("import"):
+            print(
+                f"import ({args.import_rows} JSON Lines rows, import service): "
+                f"{import_rate:,.1f} rows/s, {import_queries} queries "
+                f"({import_queries / args.import_rows:.0f} per row; target ≥ 100 rows/s)"
+            )
+        if sweep_small and sweep_large:
+            print(
+                f"reminder sweep (plan as of {dataset.SWEEP_DAY}): {sweep_small[1]} due at "
+                f"{first:,} in {sweep_small[0] * 1000:.0f} ms ({sweep_small[2]} queries), "
+                f"{sweep_large[1]} due at {args.agreements:,} in "
+                f"{sweep_large[0] * 1000:.0f} ms ({sweep_large[2]} queries): ratio "
+                f"{sweep_large[0] / sweep_small[0]:.2f} (target ≤ 1.3)"
+            )
     print(f"# logs in {log_dir}; total {time.perf_counter() - total_started:.0f} s")
+
+
+def create_row(creates, create_floor_queries, create_queries) -> list:
+    fm, pm = harness.median(creates["floor"]), harness.median(creates["project"])
+    fp, pp = (
+        harness.percentile(creates["floor"], 0.95),
+        harness.percentile(creates["project"], 0.95),
+    )
+    return [
+        "create (POST, 3 parties, 10 provisions)",
+        f"{fm * 1000:.1f} / {fp * 1000:.1f}",
+        f"{pm * 1000:.1f} / {pp * 1000:.1f}",
+        f"{pm / fm:.1f}×",
+        f"{pp / fp:.1f}×",
+        f"{create_floor_queries} / {create_queries}",
+        "—",
+        "≤ 3×, ≤ 20 queries",
+    ]
+
+
+def print_exports(exports) -> None:
+    fe, pe = exports["floor"], exports["project"]
+    print()
+    print(
+        harness.table(
+            [
+                "export",
+                "rows",
+                "MB",
+                "seconds",
+                "rows/s",
+                "first byte s",
+                "worker RSS MiB",
+                "RSS growth MiB",
+            ],
+            [
+                [
+                    name,
+                    f"{e['rows']:,}",
+                    f"{e['mb']:.1f}",
+                    f"{e['seconds']:.2f}",
+                    f"{e['rows'] / e['seconds']:,.0f}",
+                    f"{e['first']:.3f}",
+                    f"{e['rss_mb']:.0f}",
+                    f"{e['rss_growth_mb']:.1f}",
+                ]
+                for name, e in (("COPY floor", fe), ("project", pe))
+            ],
+        )  # fmt: skip
+    )
+    print(
+        f"\nexport: project {pe['rows'] / pe['seconds']:,.0f} rows/s = "
+        f"{(pe['rows'] / pe['seconds']) / (fe['rows'] / fe['seconds']):.2f} of COPY "
+        "(target ≥ 0.5, first byte ≤ 1 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -320,7 +320,25 @@ SELECT a.id, a.reference, a.title, a.type, a.status, a.classification, a.signed_
         FROM agreements_reminder m WHERE m.agreement_id = a.id
           AND (m.recipient_user_id = %(user)s OR UPPER(m.recipient) = UPPER(%(email)s))),
        (SELECT json_agg(wu.username) FROM agreements_agreement_watchers w
-        JOIN accounts_user wu ON wu.id = w.user_id WHERE w.agreement_id = a.id)
+        JOIN accounts_user wu ON wu.id = w.user_id WHERE w.agreement_id = a.id),
+       (SELECT json_agg(json_build_array(c.id, c.name, c.rank, c.role, cn.iso3)
+                        ORDER BY cn.name, c.name)
+        FROM agreements_agreement_contacts ac
+        JOIN partners_pointofcontact c ON c.id = ac.pointofcontact_id
+        JOIN partners_nation cn ON cn.id = c.represents_id WHERE ac.agreement_id = a.id),
+       (SELECT json_agg(json_build_array(en.id, en.title, en.kind, en.status, en.starts_on,
+                                         en.ends_on)
+                        ORDER BY en.starts_on DESC, en.title, en.id)
+        FROM engagements_engagement_agreements ea
+        JOIN engagements_engagement en ON en.id = ea.engagement_id
+        WHERE ea.agreement_id = a.id AND en.classification = ANY(%(levels)s)
+          AND EXISTS (
+            SELECT 1 FROM accounts_user_groups ug
+            JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+            JOIN auth_permission p ON p.id = gp.permission_id
+            JOIN django_content_type ct ON ct.id = p.content_type_id
+            WHERE ug.user_id = %(user)s AND ct.app_label = 'engagements'
+              AND p.codename = 'view_engagement'))
 FROM agreements_agreement a
 LEFT JOIN agreements_agreement s ON s.id = a.supersedes_id
 LEFT JOIN agreements_agreement p ON p.id = a.parent_id
@@ -396,11 +414,24 @@ def agreement_detail(request: Request, pk: int):
         events,
         reminders,
         watchers,
+        contacts,
+        engagements,
     ) = row
-    offsets, revisions, parties, provisions, reviews, events, reminders, watchers = (
+    offsets, revisions, parties, provisions, reviews, events, reminders, watchers, contacts = (
         _json(v)
-        for v in (offsets, revisions, parties, provisions, reviews, events, reminders, watchers)
+        for v in (
+            offsets,
+            revisions,
+            parties,
+            provisions,
+            reviews,
+            events,
+            reminders,
+            watchers,
+            contacts,
+        )
     )
+    engagements = _json(engagements) or []
     parties, provisions = parties or [], provisions or []
     level = LEVELS[rank]
     if revisions:
@@ -455,6 +486,17 @@ def agreement_detail(request: Request, pk: int):
         "parent": _ref(request, *links[4:8], rank),
         "owner": owner,
         "watchers": sorted(watchers or []),
+        "contacts": [
+            {
+                "id": c_id,
+                "name": c_name,
+                "rank": c_rank,
+                "role": c_role,
+                "represents": c_iso3,
+                "url": request.link(f"/api/v1/points-of-contact/{c_id}/"),
+            }
+            for c_id, c_name, c_rank, c_role, c_iso3 in contacts or []
+        ],
         "office_email": office_email,
         "reminder_offsets": offsets,
         "lateral": "bilateral" if count == 2 else "multilateral" if count > 2 else "",
@@ -486,6 +528,18 @@ def agreement_detail(request: Request, pk: int):
                 "sent_at": _json_datetime(m[7]),
             }
             for m in reminders or []
+        ],
+        "engagements": [
+            {
+                "id": e_id,
+                "title": e_title,
+                "kind": e_kind,
+                "status": e_status,
+                "starts_on": e_starts,
+                "ends_on": e_ends,
+                "url": request.link(f"/api/v1/engagements/{e_id}/"),
+            }
+            for e_id, e_title, e_kind, e_status, e_starts, e_ends in engagements
         ],
     }
 

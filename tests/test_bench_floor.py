@@ -80,6 +80,18 @@ def test_detail_is_byte_identical(world, floor, client):
     )
     ids = [*chosen.values(), *annexed.values_list("pk", flat=True)[:2]]
     assert len(ids) >= 5
+    # Engagements under the first, at two levels (the high user sees both, in order).
+    from engagements.models import Engagement
+
+    for title, level, day in (("Exercise A", "unclassified", 3), ("Exercise B", "secret", 9)):
+        engagement = Engagement.objects.create(
+            title=title,
+            kind="exercise",
+            status="planned",
+            classification=level,
+            starts_on=f"2030-01-{day:02d}",
+        )
+        engagement.agreements.add(ids[0])
     token = world.tokens["high"]
     for pk in ids:
         path = f"/api/v1/agreements/{pk}/"
@@ -87,6 +99,10 @@ def test_detail_is_byte_identical(world, floor, client):
         assert status == 200
         floor_status, body = floor_get(floor, path, "", token)
         assert (floor_status, body) == ("200 OK", expected), pk
+    assert (
+        b'"title":"Exercise B"'
+        in project_get(client, f"/api/v1/agreements/{ids[0]}/", "", token)[1]
+    )
 
 
 def test_detail_out_of_clearance_is_a_404_on_both(world, floor, client):

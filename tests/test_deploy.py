@@ -100,7 +100,7 @@ def test_the_cache_is_shared_between_processes(tmp_path):
         "print(settings.CACHES['default']['BACKEND'])"
     )
     default = _python(_env(tmp_path), code)
-    assert default.stdout.strip() == "django.core.cache.backends.db.DatabaseCache", default.stderr
+    assert default.stdout.strip() == "config.cache.DatabaseCache", default.stderr
     redis = _python(_env(tmp_path, CACHE_URL="redis://127.0.0.1:6379/9"), code)
     assert "RedisCache" in redis.stdout
 

@@ -4,6 +4,7 @@ the API's ``deadlines/`` and the reminder sweep), and the sweep only reads the a
 could remind anyone about."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from accounts.services import calendar_token_regenerate
 from agreements.choices import AgreementStatus, ReminderKind
 from agreements.models import Agreement
 from agreements.reminders import reminder_candidates, reminders_due, reminders_plan
-from agreements.selectors import deadlines_for
+from agreements.selectors import DEADLINE_FIELDS, DeadlineAgreement, deadlines_for
 
 from .api_helpers import client_for
 from .conftest import TODAY
@@ -276,3 +277,89 @@ def test_the_date_indexes_are_usable(queryset):
     assert "Seq Scan" not in plan, plan
     for index in ("agreement_expires_idx", "agreement_notice_idx", "agreement_review_idx"):
         assert index in plan, plan
+
+
+# What the deadlines read -------------------------------------------------------------------
+
+
+def test_deadlines_read_only_the_columns_they_show(analyst, frozen_today):
+    """One query, whatever the number of agreements due; only the columns of
+    ``DEADLINE_FIELDS`` (no summary, no search vector) and no prefetch of parties or
+    provisions; every surface then renders without reading anything else per agreement."""
+    AgreementFactory.create_batch(3, owner=analyst, office_email="", **SOON)
+    with CaptureQueriesContext(connection) as queries:
+        deadlines = deadlines_for(analyst, within=90)
+    assert len(deadlines) == 9
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    selected = queries[0]["sql"].split(" FROM ")[0]
+    columns = set(re.findall(r'"agreements_agreement"\."(\w+)"', selected))
+    assert columns == {
+        "id",
+        "reference",
+        "title",
+        "short_title",
+        "status",
+        "expires_on",
+        "notice_deadline",
+        "next_review_on",
+        "notice_given_on",
+    }
+    assert set(DEADLINE_FIELDS) == columns
+    # Tuples, not model instances (the deadlines page alone asks for agreements with parties).
+    assert DeadlineAgreement._fields == DEADLINE_FIELDS
+    assert all(type(d.agreement) is DeadlineAgreement for d in deadlines)
+    paged = deadlines_for(analyst, within=90, with_parties=True)
+    assert [(d.kind, d.due_on, d.agreement.pk) for d in paged] == [
+        (d.kind, d.due_on, d.agreement.pk) for d in deadlines
+    ]
+    assert all(isinstance(d.agreement, Agreement) for d in paged)
+    # Nothing deferred is read afterwards: the label, the page link and the titles.
+    with CaptureQueriesContext(connection) as queries:
+        for d in deadlines:
+            (d.label, d.days_left, d.agreement.get_absolute_url(), d.agreement.short_title)
+    assert len(queries) == 0
+
+
+@pytest.mark.parametrize("path", ["/deadlines/", "/", "feed", "/api/v1/deadlines/"])
+def test_deadline_surfaces_run_as_many_queries_for_one_agreement_as_for_ten(
+    client, analyst, frozen_today, path
+):
+    def count() -> int:
+        if path == "/api/v1/deadlines/":
+            api = client_for(analyst)
+            get = lambda: api.get(path)  # noqa: E731
+        elif path == "feed":
+            key = calendar_token_regenerate(user=analyst).key
+            get = lambda: client.get(f"/calendar/{key}.ics")  # noqa: E731
+        else:
+            client.force_login(analyst)
+            get = lambda: client.get(path)  # noqa: E731
+        get()  # warm caches (content types, sessions)
+        with CaptureQueriesContext(connection) as queries:
+            assert get().status_code == 200
+        return len(queries)
+
+    AgreementFactory(owner=analyst, office_email="", **SOON)
+    one = count()
+    AgreementFactory.create_batch(9, owner=analyst, office_email="", **SOON)
+    assert count() == one
+
+
+def test_the_api_deadlines_are_what_the_serializer_says(analyst, frozen_today):
+    """``deadline_rows`` builds the API's rows as dicts: the same JSON as
+    ``DeadlineSerializer``, key order included."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from agreements.api.views import DeadlineSerializer, deadline_rows
+
+    AgreementFactory.create_batch(2, owner=analyst, office_email="", **SOON)
+    deadlines = deadlines_for(analyst, within=90)
+    request = Request(APIRequestFactory().get("/api/v1/deadlines/", secure=True))
+    request.parser_context = {"kwargs": {}}
+    fast = deadline_rows(deadlines, request)
+    slow = DeadlineSerializer(deadlines, many=True, context={"request": request}).data
+    assert len(fast) == 6
+    assert json.dumps(fast) == json.dumps(slow)
+    body = client_for(analyst).get("/api/v1/deadlines/").json()
+    assert body["count"] == 6 and body["results"][0]["agreement"]["url"].startswith("http")

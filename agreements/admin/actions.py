@@ -49,7 +49,9 @@ class AgreementActionsMixin:
         rows = agreements_for(request.user).filter(pk__in=queryset.values("pk"))
         if ordering:
             rows = rows.order_by(*ordering)
-        response = StreamingHttpResponse(export_lines(rows), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            export_lines(rows, user=request.user), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
         return response
 

@@ -163,7 +163,7 @@ class ExportView(FilteredAgreementsView):
     def get(self, request):
         """Every agreement matching the filters (the same as the list's) as CSV, streamed
         with constant memory."""
-        lines = export.export_lines(self.filterset().qs)
+        lines = export.export_lines(self.filterset().qs, user=request.user)
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
         return response

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -34,12 +37,18 @@ from ..models import (
     Reminder,
     Review,
 )
-from ..selectors import agreements_for, deadlines_for, reminders_for
+from ..selectors import (
+    agreement_prefetches,
+    deadlines_for,
+    one_with_related,
+    reminders_for,
+)
 from ..services import StaleVersion, agreement_delete, agreement_save, version_seen_by
 from ..services import review_record as record_review
 from . import examples
 from .serializers import (
     AgreementDetailSerializer,
+    AgreementListRows,
     AgreementListSerializer,
     AgreementRefSerializer,
     AgreementWriteSerializer,
@@ -151,10 +160,17 @@ class AgreementViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        queryset = agreements_for(user)
         if self.action == "list":
-            return queryset
-        return queryset.select_related("supersedes", "parent", "owner").prefetch_related(
+            # Only the columns a list item shows (not the summary or the search vector); the
+            # page's parties and provision categories are read by ``AgreementListRows``.
+            return Agreement.objects.visible_to(user).only(*AgreementListRows.columns)
+        return Agreement.objects.visible_to(user).select_related("supersedes", "parent", "owner")
+
+    def detail_related(self) -> list:
+        """What the detail shows besides the agreement (``one_with_related``)."""
+        user = self.request.user
+        return [
+            *agreement_prefetches(user, provision_text=True),
             "parties__acts",
             "parties__periods",
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
@@ -171,7 +187,19 @@ class AgreementViewSet(viewsets.ModelViewSet):
                 queryset=engagements_in_short(user),
                 to_attr="visible_engagements",
             ),
-        )
+        ]
+
+    def get_object(self, pk=None):
+        """The agreement of the URL (or ``pk``) with what the detail shows, in one query
+        per relation that has rows; out of reach is a 404."""
+        try:
+            agreement = one_with_related(
+                self.get_queryset(), self.detail_related(), pk=pk or self.kwargs["pk"]
+            )
+        except (Agreement.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404("No agreement matches the given query.") from exc
+        self.check_object_permissions(self.request, agreement)
+        return agreement
 
     def filter_queryset(self, queryset):
         if self.action != "list":
@@ -184,7 +212,7 @@ class AgreementViewSet(viewsets.ModelViewSet):
         return AgreementDetailSerializer
 
     def _detail(self, pk, status_code=status.HTTP_200_OK, headers=None):
-        agreement = self.get_queryset().get(pk=pk)
+        agreement = self.get_object(pk)
         serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
         response = Response(serializer.data, status=status_code, headers=headers)
         response["ETag"] = etag_of(agreement, self.request.user)
@@ -433,5 +461,38 @@ class DeadlineListView(APIView):
         params.is_valid(raise_exception=True)
         within = params.validated_data["within"]
         deadlines = deadlines_for(request.user, within=within)
-        results = DeadlineSerializer(deadlines, many=True, context={"request": request}).data
-        return Response({"within": within, "count": len(deadlines), "results": results})
+        return Response(
+            {
+                "within": within,
+                "count": len(deadlines),
+                "results": deadline_rows(deadlines, request),
+            }
+        )
+
+
+def deadline_rows(deadlines, request) -> list[dict]:
+    """What ``DeadlineSerializer(deadlines, many=True)`` says, built as dicts (the same keys
+    in the same order: ``tests/test_due_dates.py``) with the detail address reversed once,
+    not once per row."""
+    if request.parser_context.get("kwargs", {}).get("format"):
+        return DeadlineSerializer(deadlines, many=True, context={"request": request}).data
+    sentinel = 999_999_999
+    head, tail = request.build_absolute_uri(
+        reverse("api:agreement-detail", args=[sentinel])
+    ).rsplit(str(sentinel), 1)
+    today = timezone.localdate()
+    return [
+        {
+            "kind": d.kind,
+            "label": str(d.label),
+            "due_on": d.due_on.isoformat(),
+            "days_left": (d.due_on - today).days,
+            "agreement": {
+                "id": d.agreement.pk,
+                "reference": d.agreement.reference,
+                "title": d.agreement.title,
+                "url": f"{head}{d.agreement.pk}{tail}",
+            },
+        }
+        for d in deadlines
+    ]

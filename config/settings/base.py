@@ -296,6 +296,9 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # default (its table made by `manage.py createcachetable`, which `make run` runs); Redis at
 # scale, e.g. CACHE_URL=redis://redis.example.org:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://registry_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # The same table and behaviour, with a set in one statement (config/cache.py).
+    CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"
 
 # Brute-force protection (django-axes): a username tried from one address is locked out after
 # LOGIN_FAILURE_LIMIT failures for LOGIN_COOLOFF_MINUTES, on the login page, the admin (which
@@ -305,6 +308,8 @@ import datetime  # noqa: E402
 INSTALLED_APPS += ["axes"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Permissions in one query instead of ModelBackend's two (it signs no one in).
+    "accounts.backends.PermissionsInOneQuery",
     "django.contrib.auth.backends.ModelBackend",
 ]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
