@@ -15,12 +15,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
-from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
+from accounts.clearance import ClassifiedQuerySet, levels_for
 from agreements.models.common import DATE_VALIDATORS
 from config.constraints import PythonChecks
+from history.versioning import Versioned, version_fields
 from partners.models import Nation, Organization
 
 from .choices import Domain, EngagementKind, EngagementStatus, Outcome, ParticipationRole
@@ -55,7 +55,7 @@ class EngagementQuerySet(ClassifiedQuerySet):
         )
 
 
-class Engagement(PythonChecks, models.Model):
+class Engagement(Versioned, PythonChecks, models.Model):
     title = models.CharField("title", max_length=300)
     kind = models.CharField("kind", max_length=32, choices=EngagementKind.choices)
     status = models.CharField(
@@ -155,23 +155,7 @@ class Engagement(PythonChecks, models.Model):
         related_name="engagements",
         verbose_name="points of contact",
     )
-    version = models.PositiveIntegerField(
-        "version", default=1, editable=False, help_text="Bumped by every change."
-    )
-    revisions = models.JSONField(
-        "revisions",
-        default=dict,
-        blank=True,
-        editable=False,
-        help_text="Per clearance level: [version, time] of the last change visible at it.",
-    )
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-    updated_at = models.DateTimeField(
-        "updated at",
-        default=timezone.now,
-        editable=False,
-        help_text="The last change visible at the engagement's own classification.",
-    )
+    version, revisions, created_at, updated_at = version_fields("engagement")
 
     objects = EngagementQuerySet.as_manager()
 
@@ -253,23 +237,6 @@ class Engagement(PythonChecks, models.Model):
         return self.status == EngagementStatus.COMPLETED or (
             last_day is not None and last_day < today
         )
-
-    # Versions as each reader sees them (as for agreements) ---------------------------------
-
-    def _revision(self, level: str) -> list:
-        if not self.revisions:
-            return [self.version, self.updated_at.isoformat() if self.updated_at else None]
-        return self.revisions.get(level) or [0, None]
-
-    def version_for(self, user) -> int:
-        """The version ``user`` sees: it moves only when something they may see changed."""
-        level = level_of(user)
-        return self._revision(level)[0] if level else 0
-
-    def updated_at_for(self, user) -> datetime.datetime:
-        level = level_of(user)
-        moment = self._revision(level)[1] if level else None
-        return parse_datetime(moment) if moment else self.updated_at
 
     # Validation ---------------------------------------------------------------------------
 

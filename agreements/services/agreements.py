@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from accounts.choices import Classification
 from accounts.clearance import highest, lowest
 from history.recorder import Recorder, label, raise_records, snapshot
+from history.versioning import StaleVersion, version_seen_by
 
 from ..choices import AgreementStatus
 from ..limits import MAX_CONTACTS, MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
@@ -37,12 +38,10 @@ from .common import (
     PARTY_FIELDS,
     PROVISION_FIELDS,
     REVIEW_FIELDS,
-    StaleVersion,
     _finish,
     _finish_created,
     _merge,
     _raise_agreement_records,
-    version_seen_by,
 )
 from .plan import (
     _apply_fields,
