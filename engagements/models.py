@@ -21,7 +21,13 @@ from accounts.clearance import ClassifiedQuerySet, levels_for
 from agreements.models.common import DATE_VALIDATORS
 from config.constraints import PythonChecks
 from history.versioning import Versioned, version_fields
-from partners.models import Nation, Organization
+from partners.models import (
+    Nation,
+    NationOrOrganization,
+    each_partner_once,
+    nation_or_organization_constraint,
+    nation_or_organization_fields,
+)
 
 from .choices import Domain, EngagementKind, EngagementStatus, Outcome, ParticipationRole
 
@@ -289,7 +295,7 @@ class ParticipationQuerySet(models.QuerySet):
         return self.filter(engagement__classification__in=levels)
 
 
-class Participation(PythonChecks, models.Model):
+class Participation(NationOrOrganization, PythonChecks, models.Model):
     """A nation or an organization taking part in an engagement, once each."""
 
     engagement = models.ForeignKey(
@@ -298,22 +304,7 @@ class Participation(PythonChecks, models.Model):
         related_name="participants",
         verbose_name="engagement",
     )
-    nation = models.ForeignKey(
-        Nation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="engagement_participations",
-        verbose_name="nation",
-    )
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="engagement_participations",
-        verbose_name="organization",
-    )
+    nation, organization = nation_or_organization_fields("engagement_participations")
     role = models.CharField(
         "role",
         max_length=16,
@@ -335,21 +326,8 @@ class Participation(PythonChecks, models.Model):
         verbose_name = "participant"
         verbose_name_plural = "participants"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(nation__isnull=False, organization__isnull=True)
-                | Q(nation__isnull=True, organization__isnull=False),
-                name="participation_nation_xor_organization",
-            ),
-            models.UniqueConstraint(
-                fields=["engagement", "nation"],
-                condition=Q(nation__isnull=False),
-                name="participation_nation_once",
-            ),
-            models.UniqueConstraint(
-                fields=["engagement", "organization"],
-                condition=Q(organization__isnull=False),
-                name="participation_organization_once",
-            ),
+            nation_or_organization_constraint("participation"),
+            *each_partner_once("participation", "engagement"),
             models.CheckConstraint(
                 condition=Q(role__in=ParticipationRole.values), name="participation_role_valid"
             ),
@@ -362,19 +340,7 @@ class Participation(PythonChecks, models.Model):
     def __str__(self) -> str:
         return str(self.partner or "?")
 
-    @property
-    def partner(self) -> Nation | Organization | None:
-        return self.nation or self.organization
-
-    @property
-    def code(self) -> str:
-        partner = self.partner
-        return partner.code if partner else ""
-
-    @property
-    def kind(self) -> str:
-        return "nation" if self.nation_id else "organization"
-
     def clean(self):
-        if bool(self.nation_id) == bool(self.organization_id):
-            raise ValidationError({"nation": "Choose exactly one of a nation or an organization."})
+        errors = self.partner_errors()
+        if errors:
+            raise ValidationError(errors)
