@@ -29,7 +29,7 @@ from accounts.clearance import highest, lowest
 from agreements.models import Agreement, Provision
 from agreements.services import check_clearance, coerce_fields
 from agreements.services.common import _errors_of, _merge
-from agreements.services.plan import _as_list, _too_many
+from agreements.services.plan import _as_list, _people_errors, _too_many
 from history.recorder import Recorder, label, raise_records, snapshot
 from history.versioning import StaleVersion, finish_write, version_seen_by
 from partners.models import Nation, PointOfContact
@@ -116,31 +116,6 @@ def _validate_engagement(engagement: Engagement, actor, errors: dict) -> None:
         check_clearance(actor, engagement.classification)
     except ValidationError as exc:
         _merge(errors, _errors_of(exc))
-
-
-def _people_errors(engagement: Engagement, before: dict, watchers, creating: bool) -> dict:
-    """Whoever is named on an engagement (owner, watchers) must be able to read it; checked
-    when they are set or the classification changes (someone no longer active stays)."""
-    errors = {}
-    if engagement.classification not in Classification.values:
-        return errors
-    reclassified = not creating and before.get("classification") != engagement.classification
-    checks = []
-    if engagement.owner_id and (
-        creating or reclassified or before.get("owner") != label(engagement.owner)
-    ):
-        checks.append(("owner", [engagement.owner]))
-    if watchers is None and reclassified:
-        watchers = list(engagement.watchers.all())
-    if watchers:
-        checks.append(("watchers", [w for w in watchers if hasattr(w, "is_active")]))
-    for name, people in checks:
-        active = [person for person in people if person.is_active]
-        readers = readers_among(active, engagement.classification)
-        refused = [person for person in active if person not in readers]
-        if refused:
-            errors[name] = [not_readers_message(refused, engagement.classification)]
-    return errors
 
 
 def _resolve_watchers(rows: list, errors: dict) -> list | None:
@@ -470,7 +445,17 @@ def engagement_save(
     watcher_rows = None
     if rows["watchers"] is not None:
         watcher_rows = _resolve_watchers(rows["watchers"], errors)
-    _merge(errors, _people_errors(engagement, before, watcher_rows, creating))
+    _merge(
+        errors,
+        _people_errors(
+            engagement,
+            before,
+            watcher_rows,
+            creating,
+            readers_among=readers_among,
+            not_readers_message=not_readers_message,
+        ),
+    )
 
     participant_plan = None
     if rows["participants"] is not None or creating:
