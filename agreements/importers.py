@@ -155,6 +155,8 @@ def _expected(field) -> tuple[tuple[type, ...], str]:
         return (bool, str), "true or false"
     if isinstance(field, models.IntegerField) and not field.is_relation:
         return (int, str), "a number"
+    if isinstance(field, models.DecimalField | models.FloatField):
+        return (int, float, str), "a number"
     if isinstance(field, models.JSONField):
         return (dict,), "an object"
     return (str,), "text"

@@ -33,6 +33,7 @@ from agreements.importers import (
     value_kind,
 )
 from agreements.models import Agreement, Provision
+from config.api import MAX_ID
 
 from .models import Engagement, Participation
 from .services import (
@@ -70,8 +71,13 @@ def read_rows(path: Path):
         yield number, row
 
 
-def _is_id(value) -> bool:
+def _is_whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value) -> bool:
+    """A whole number that can be a record's id (a positive bigint)."""
+    return _is_whole(value) and 0 < value <= MAX_ID
 
 
 def check_row_shape(row: dict) -> list[str]:
@@ -101,6 +107,9 @@ def check_row_shape(row: dict) -> list[str]:
             continue
         for index, item in enumerate(value):
             label = f"{name}[{index}]"
+            if _is_whole(item) and not _is_id(item) and name != "participants":
+                problems.append(f"{label}: {item} is not an id (ids are whole numbers from 1)")
+                continue
             if name == "participants":
                 if isinstance(item, str):
                     item = {"code": item}
@@ -136,6 +145,8 @@ def check_row_shape(row: dict) -> list[str]:
                         )
                     elif key == "agreement" and _is_id(part):
                         continue
+                    elif key == "agreement" and _is_whole(part):
+                        problems.append(f"{label}.agreement: {part} is not an id")
                     else:
                         check_value(f"{label}.{key}", part, None, problems, nullable=False)
             elif name == "contacts":
@@ -236,6 +247,10 @@ def _links(row: dict) -> dict:
 
 
 def _import_one(row: dict, actor, *, update: bool = False) -> str:
+    if isinstance(row.get("title"), str):
+        # Stored as the natural key reads it (and as the API stores it), so that a second
+        # run finds it.
+        row["title"] = row["title"].strip()
     existing = _existing(row)
     if existing is not None and not update:
         return "skipped"

@@ -30,12 +30,14 @@ from agreements.models import Agreement, Provision
 from agreements.services import check_clearance, coerce_fields
 from agreements.services.common import _errors_of, _merge
 from agreements.services.plan import _as_list, _people_errors, _too_many
+from config.api import MAX_ID
 from history.recorder import Recorder, label, raise_records, snapshot
 from history.versioning import StaleVersion, finish_write, version_seen_by
 from partners.models import Nation, PointOfContact
 from partners.selectors import partners_by_codes
 
 from .choices import EngagementStatus, ParticipationRole
+from .link_history import provision_label
 from .models import Engagement, Participation
 from .selectors import not_readers_message, readers_among, visible_agreements, visible_provisions
 
@@ -241,7 +243,7 @@ def _ids(rows: list, model, name: str, errors: dict) -> list[int] | None:
     for row in rows:
         if isinstance(row, model):
             ids.append(row.pk)
-        elif isinstance(row, int) and not isinstance(row, bool) and row > 0:
+        elif isinstance(row, int) and not isinstance(row, bool) and 0 < row <= MAX_ID:
             ids.append(row)
         elif isinstance(row, str) and row.strip().isdigit() and len(row.strip()) <= 18:
             ids.append(int(row.strip()))
@@ -273,7 +275,7 @@ def _provision_level(provision: Provision) -> str:
 
 
 def _provision_label(provision: Provision) -> str:
-    return f"{provision.agreement.reference}: {provision}"
+    return provision_label(provision.agreement.reference, provision.article, provision.title)
 
 
 def _contact_label(contact: PointOfContact) -> str:

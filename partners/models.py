@@ -281,14 +281,19 @@ class NationOrOrganization:
         return {}
 
 
-def _successor_condition(nation, organization, role, active_from, pk) -> Q:
+def _successor_condition(nation, organization, role, active_from, active_to, pk) -> Q:
     """The postings that succeed a posting with these values (concrete values, or
     ``OuterRef``s in a subquery): see ``Posting``."""
     if isinstance(nation, OuterRef):  # SQL: a NULL on either side matches nothing
         place = Q(nation=nation) | Q(organization=organization)
     else:
         place = Q(nation=nation) if nation is not None else Q(organization=organization)
-    return place & Q(contact__role=role, active_from__gt=active_from) & ~Q(pk=pk)
+    # One that is over by the time this one ends succeeds nobody (an open-ended posting
+    # has no end to outlast: SQL's NULL, or no condition).
+    outlasting = Q(active_to__isnull=True)
+    if active_to is not None:
+        outlasting |= Q(active_to__gt=active_to)
+    return place & outlasting & Q(contact__role=role, active_from__gt=active_from) & ~Q(pk=pk)
 
 
 class PostingQuerySet(models.QuerySet):
@@ -306,6 +311,7 @@ class PostingQuerySet(models.QuerySet):
                 posting.organization_id,
                 posting.contact.role,
                 posting.active_from,
+                posting.active_to,
                 posting.pk,
             )
         )
@@ -318,6 +324,7 @@ class PostingQuerySet(models.QuerySet):
                 OuterRef("organization"),
                 OuterRef("contact__role"),
                 OuterRef("active_from"),
+                OuterRef("active_to"),
                 OuterRef("pk"),
             )
         )
@@ -330,9 +337,9 @@ class Posting(NationOrOrganization, PythonChecks, models.Model):
     NATO), from ``active_from`` to ``active_to`` (both days included; empty: open-ended).
 
     Its successor is a later posting to the same nation or organization by a contact in the
-    same role: any posting there that begins after this one begins, whoever holds it (the same
-    contact again, for an extension). A posting ending soon without one is reminded of
-    (``agreements.posting_reminders``)."""
+    same role: any posting there that begins after this one begins and is not over by the day
+    this one ends, whoever holds it (the same contact again, for an extension). A posting
+    ending soon without one is reminded of (``agreements.posting_reminders``)."""
 
     contact = models.ForeignKey(
         PointOfContact,

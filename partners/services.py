@@ -608,7 +608,7 @@ def _plan_postings(contact: PointOfContact, rows, errors: dict) -> list:
         errors["postings"] = [f"At most {MAX_POSTINGS} postings in one write."]
         return []
     existing = set(contact.postings.values_list("pk", flat=True)) if contact.pk else set()
-    plan, seen = [], set()
+    plan, seen, indexes = [], set(), []
     for index, data in enumerate(rows):
         prefix = f"postings[{index}]"
         if not isinstance(data, Mapping):
@@ -634,6 +634,8 @@ def _plan_postings(contact: PointOfContact, rows, errors: dict) -> list:
             row_errors = _span_errors(contact, row, prefix)
         _merge(errors, row_errors)
         plan.append((posting_id, row))
+        indexes.append(index)
+    _swapped_postings(contact, plan, indexes, errors)
     places = Counter((row.code, row.active_from) for _, row in plan if row.partner)
     repeated = sorted({code for (code, _), n in places.items() if n > 1})
     if repeated:
@@ -641,6 +643,43 @@ def _plan_postings(contact: PointOfContact, rows, errors: dict) -> list:
             f"A place appears more than once with the same first day: {', '.join(repeated)}."
         )
     return plan
+
+
+def _place_and_day(posting: Posting) -> tuple:
+    """What a contact's posting is unique by (``posting_*_once_a_day``)."""
+    return (posting.nation_id, posting.organization_id, posting.active_from)
+
+
+def _blockers(current: dict, plan: list) -> dict:
+    """{posting id: the id of the posting that has the place and first day it moves to, and
+    moves elsewhere in the same write}: the one to write first. ``current``: {id: place and
+    day} of the contact's postings now."""
+    holders = {key: pk for pk, key in current.items()}
+    moving = {pk for pk, row in plan if pk and _place_and_day(row) != current.get(pk)}
+    out = {}
+    for posting_id, row in plan:
+        other = holders.get(_place_and_day(row))
+        if posting_id and other and other != posting_id and other in moving:
+            out[posting_id] = other
+    return out
+
+
+def _swapped_postings(contact, plan: list, indexes: list, errors: dict) -> None:
+    """Postings that take each other's place and first day in one write (a cycle of
+    ``_blockers``) cannot be written one after the other: refused, with the way round it."""
+    if not contact.pk:
+        return
+    blockers = _blockers({p.pk: _place_and_day(p) for p in contact.postings.all()}, plan)
+    for index, (posting_id, _row) in zip(indexes, plan, strict=True):
+        seen, other = set(), blockers.get(posting_id)
+        while other is not None and other not in seen and other != posting_id:
+            seen.add(other)
+            other = blockers.get(other)
+        if other is not None and other == posting_id:
+            errors.setdefault(f"postings[{index}]", []).append(
+                "It takes the place and first day of a posting that takes its own in the same "
+                "write: change one of them first, in another write."
+            )
 
 
 def _span_errors(contact: PointOfContact, row: Posting, prefix: str) -> dict:
@@ -691,8 +730,16 @@ def _replace_postings(contact: PointOfContact, plan: list, recorder: Recorder) -
         if pk not in claimed:
             recorder.deleted(leftover, snapshot(leftover, POSTING_HISTORY), related=contact)
             leftover.delete()
+    # Changed ones before added ones, and one whose place and day another leaves after that
+    # other (no swaps: ``_swapped_postings``).
+    blockers = _blockers({pk: _place_and_day(p) for pk, p in existing.items()}, plan)
+
+    def depth(pk) -> int:
+        return 1 + depth(blockers[pk]) if pk in blockers else 0
+
     kept = []
-    for current, row in sorted(pairs, key=lambda pair: pair[0] is None):
+    order = sorted(pairs, key=lambda pair: (pair[0] is None, depth(pair[0].pk) if pair[0] else 0))
+    for current, row in order:
         if current is None:
             row.contact = contact
             _write(row, None, POSTING_HISTORY, recorder, related=contact)

@@ -109,6 +109,13 @@ def test_ids_of_the_api_shape_are_accepted(edca, tmp_path):
     assert list(engagement.provisions.all()) == [provision]
 
 
+def test_coordinates_may_be_json_numbers_as_the_api_takes_them(edca, tmp_path):
+    run(jsonl(tmp_path, [dict(GOOD, latitude=15.4, longitude=120, domain="land")]))
+    engagement = Engagement.objects.get()
+    assert (float(engagement.latitude), float(engagement.longitude)) == (15.4, 120.0)
+    assert check_row_shape(dict(GOOD, latitude=True)) == ["latitude: must be a number, not true"]
+
+
 def test_bad_lines_are_each_reported_and_nothing_is_written(edca, tmp_path, capsys):
     path = tmp_path / "bad.jsonl"
     lines = [

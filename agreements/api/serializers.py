@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import MAX_ID
 from history.models import ChangeRecord
 
 from .. import party_acts
@@ -422,7 +423,7 @@ class AgreementWriteSerializer(ModelInputSerializer):
         help_text=f"Usernames, at most {MAX_WATCHERS}.",
     )
     contacts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=MAX_CONTACTS,
         help_text=f"Ids of the responsible points of contact, at most {MAX_CONTACTS}.",

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.choices import Classification
 from accounts.clearance import highest, lowest
+from engagements.link_history import raise_provision_link_records
 from history.recorder import Recorder, label, raise_records, snapshot
 from history.versioning import StaleVersion, version_seen_by
 
@@ -141,6 +142,7 @@ def _replace_provisions(agreement: Agreement, plan: list, actor, recorder: Recor
                 before["classification"]
             ):
                 raise_records(current, after["classification"], include_related=False)
+                raise_provision_link_records(current, after["classification"], before)
         steps.append((current, before, after))
     _insert_provisions(new)
     for provision, before, after in steps:

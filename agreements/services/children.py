@@ -10,6 +10,7 @@ from django.db import transaction
 
 from accounts.choices import Classification
 from accounts.clearance import lowest
+from engagements.link_history import raise_provision_link_records
 from history.recorder import Recorder, plain, raise_records, snapshot
 
 from ..choices import EventKind
@@ -72,6 +73,7 @@ def provision_save(
             before["classification"]
         ):
             raise_records(current, after["classification"], include_related=False)
+            raise_provision_link_records(current, after["classification"], before)
     _finish(agreement, recorder)
     return current
 

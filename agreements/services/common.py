@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.choices import Classification
+from engagements.link_history import raise_link_records
 from history.models import ChangeAction, ChangeRecord
 from history.recorder import Recorder, raise_records, save_records
 from history.versioning import VERSION_FIELDS, bump, finish_write
@@ -202,3 +203,4 @@ def _raise_agreement_records(agreement: Agreement, references: set[str]) -> None
     ]
     if naming:
         ChangeRecord.objects.filter(pk__in=naming).update(classification=level)
+    raise_link_records(level, references=references)  # engagements linked to it

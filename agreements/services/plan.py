@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from accounts.choices import Classification
+from config.api import MAX_ID
 from history.recorder import label
 from partners.models import PointOfContact
 from partners.selectors import partners_by_codes
@@ -131,7 +132,7 @@ def _contacts_by_id(values: list, errors: dict) -> list | None:
     ids = []
     for value in values:
         pk = value.pk if isinstance(value, PointOfContact) else value
-        if not isinstance(pk, int) or isinstance(pk, bool):
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk <= MAX_ID:
             errors.setdefault("contact_ids", []).append(
                 f"Expected ids of points of contact, got {value!r}."
             )
