@@ -15,13 +15,19 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
-from accounts.clearance import ClassifiedQuerySet, level_of, levels_for
+from accounts.clearance import ClassifiedQuerySet, levels_for
 from agreements.models.common import DATE_VALIDATORS
 from config.constraints import PythonChecks
-from partners.models import Nation, Organization
+from history.versioning import Versioned, version_fields
+from partners.models import (
+    Nation,
+    NationOrOrganization,
+    each_partner_once,
+    nation_or_organization_constraint,
+    nation_or_organization_fields,
+)
 
 from .choices import Domain, EngagementKind, EngagementStatus, Outcome, ParticipationRole
 
@@ -55,7 +61,7 @@ class EngagementQuerySet(ClassifiedQuerySet):
         )
 
 
-class Engagement(PythonChecks, models.Model):
+class Engagement(Versioned, PythonChecks, models.Model):
     title = models.CharField("title", max_length=300)
     kind = models.CharField("kind", max_length=32, choices=EngagementKind.choices)
     status = models.CharField(
@@ -155,23 +161,7 @@ class Engagement(PythonChecks, models.Model):
         related_name="engagements",
         verbose_name="points of contact",
     )
-    version = models.PositiveIntegerField(
-        "version", default=1, editable=False, help_text="Bumped by every change."
-    )
-    revisions = models.JSONField(
-        "revisions",
-        default=dict,
-        blank=True,
-        editable=False,
-        help_text="Per clearance level: [version, time] of the last change visible at it.",
-    )
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-    updated_at = models.DateTimeField(
-        "updated at",
-        default=timezone.now,
-        editable=False,
-        help_text="The last change visible at the engagement's own classification.",
-    )
+    version, revisions, created_at, updated_at = version_fields("engagement")
 
     objects = EngagementQuerySet.as_manager()
 
@@ -254,23 +244,6 @@ class Engagement(PythonChecks, models.Model):
             last_day is not None and last_day < today
         )
 
-    # Versions as each reader sees them (as for agreements) ---------------------------------
-
-    def _revision(self, level: str) -> list:
-        if not self.revisions:
-            return [self.version, self.updated_at.isoformat() if self.updated_at else None]
-        return self.revisions.get(level) or [0, None]
-
-    def version_for(self, user) -> int:
-        """The version ``user`` sees: it moves only when something they may see changed."""
-        level = level_of(user)
-        return self._revision(level)[0] if level else 0
-
-    def updated_at_for(self, user) -> datetime.datetime:
-        level = level_of(user)
-        moment = self._revision(level)[1] if level else None
-        return parse_datetime(moment) if moment else self.updated_at
-
     # Validation ---------------------------------------------------------------------------
 
     def clean(self):
@@ -322,7 +295,7 @@ class ParticipationQuerySet(models.QuerySet):
         return self.filter(engagement__classification__in=levels)
 
 
-class Participation(PythonChecks, models.Model):
+class Participation(NationOrOrganization, PythonChecks, models.Model):
     """A nation or an organization taking part in an engagement, once each."""
 
     engagement = models.ForeignKey(
@@ -331,22 +304,7 @@ class Participation(PythonChecks, models.Model):
         related_name="participants",
         verbose_name="engagement",
     )
-    nation = models.ForeignKey(
-        Nation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="engagement_participations",
-        verbose_name="nation",
-    )
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="engagement_participations",
-        verbose_name="organization",
-    )
+    nation, organization = nation_or_organization_fields("engagement_participations")
     role = models.CharField(
         "role",
         max_length=16,
@@ -368,21 +326,8 @@ class Participation(PythonChecks, models.Model):
         verbose_name = "participant"
         verbose_name_plural = "participants"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(nation__isnull=False, organization__isnull=True)
-                | Q(nation__isnull=True, organization__isnull=False),
-                name="participation_nation_xor_organization",
-            ),
-            models.UniqueConstraint(
-                fields=["engagement", "nation"],
-                condition=Q(nation__isnull=False),
-                name="participation_nation_once",
-            ),
-            models.UniqueConstraint(
-                fields=["engagement", "organization"],
-                condition=Q(organization__isnull=False),
-                name="participation_organization_once",
-            ),
+            nation_or_organization_constraint("participation"),
+            *each_partner_once("participation", "engagement"),
             models.CheckConstraint(
                 condition=Q(role__in=ParticipationRole.values), name="participation_role_valid"
             ),
@@ -395,19 +340,7 @@ class Participation(PythonChecks, models.Model):
     def __str__(self) -> str:
         return str(self.partner or "?")
 
-    @property
-    def partner(self) -> Nation | Organization | None:
-        return self.nation or self.organization
-
-    @property
-    def code(self) -> str:
-        partner = self.partner
-        return partner.code if partner else ""
-
-    @property
-    def kind(self) -> str:
-        return "nation" if self.nation_id else "organization"
-
     def clean(self):
-        if bool(self.nation_id) == bool(self.organization_id):
-            raise ValidationError({"nation": "Choose exactly one of a nation or an organization."})
+        errors = self.partner_errors()
+        if errors:
+            raise ValidationError(errors)

@@ -23,16 +23,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.choices import Classification
 from accounts.clearance import highest, lowest
 from agreements.models import Agreement, Provision
-from agreements.services import StaleVersion, check_clearance, coerce_fields
+from agreements.services import check_clearance, coerce_fields
 from agreements.services.common import _errors_of, _merge
-from agreements.services.plan import _as_list, _too_many
+from agreements.services.plan import _as_list, _people_errors, _too_many
 from config.api import MAX_ID
 from history.recorder import Recorder, label, raise_records, snapshot
+from history.versioning import StaleVersion, finish_write, version_seen_by
 from partners.models import Nation, PointOfContact
 from partners.selectors import partners_by_codes
 
@@ -64,11 +64,6 @@ PARTICIPATION_HISTORY = ("nation", "organization", *PARTICIPATION_FIELDS)
 MAX_PARTICIPANTS = 200
 MAX_LINKS = 100
 MAX_WATCHERS = 100
-
-
-def version_seen_by(engagement: Engagement, actor) -> int:
-    """The version ``actor`` sees (the system sees every change)."""
-    return engagement.version if actor is None else engagement.version_for(actor)
 
 
 # Fields ------------------------------------------------------------------------------------
@@ -123,31 +118,6 @@ def _validate_engagement(engagement: Engagement, actor, errors: dict) -> None:
         check_clearance(actor, engagement.classification)
     except ValidationError as exc:
         _merge(errors, _errors_of(exc))
-
-
-def _people_errors(engagement: Engagement, before: dict, watchers, creating: bool) -> dict:
-    """Whoever is named on an engagement (owner, watchers) must be able to read it; checked
-    when they are set or the classification changes (someone no longer active stays)."""
-    errors = {}
-    if engagement.classification not in Classification.values:
-        return errors
-    reclassified = not creating and before.get("classification") != engagement.classification
-    checks = []
-    if engagement.owner_id and (
-        creating or reclassified or before.get("owner") != label(engagement.owner)
-    ):
-        checks.append(("owner", [engagement.owner]))
-    if watchers is None and reclassified:
-        watchers = list(engagement.watchers.all())
-    if watchers:
-        checks.append(("watchers", [w for w in watchers if hasattr(w, "is_active")]))
-    for name, people in checks:
-        active = [person for person in people if person.is_active]
-        readers = readers_among(active, engagement.classification)
-        refused = [person for person in active if person not in readers]
-        if refused:
-            errors[name] = [not_readers_message(refused, engagement.classification)]
-    return errors
 
 
 def _resolve_watchers(rows: list, errors: dict) -> list | None:
@@ -477,7 +447,17 @@ def engagement_save(
     watcher_rows = None
     if rows["watchers"] is not None:
         watcher_rows = _resolve_watchers(rows["watchers"], errors)
-    _merge(errors, _people_errors(engagement, before, watcher_rows, creating))
+    _merge(
+        errors,
+        _people_errors(
+            engagement,
+            before,
+            watcher_rows,
+            creating,
+            readers_among=readers_among,
+            not_readers_message=not_readers_message,
+        ),
+    )
 
     participant_plan = None
     if rows["participants"] is not None or creating:
@@ -547,39 +527,8 @@ def engagement_save(
         before_level
     ):
         raise_records(engagement, engagement.classification)
-    _finish(engagement, recorder, created=creating)
+    finish_write(engagement, recorder, created=creating)
     return engagement
-
-
-def _finish(engagement: Engagement, recorder: Recorder, *, created: bool = False) -> None:
-    """Close a write: each clearance level that can see something of it takes the new
-    version number and time (the others keep theirs, so a change a reader may not see does
-    not move their ETag); then the change records, in one insert."""
-    if not recorder.records:
-        return
-    now = timezone.now()
-    lowest_level = min(
-        (getattr(r, "bump_from", None) or r.classification for r in recorder.records),
-        key=Classification.rank,
-    )
-    engagement.version = 1 if created else engagement.version + 1
-    revisions = {}
-    for level in Classification.values:
-        if Classification.rank(level) >= Classification.rank(lowest_level):
-            revisions[level] = [engagement.version, now.isoformat()]
-        elif not created and (engagement.revisions or engagement._revision(level)[0]):
-            revisions[level] = engagement._revision(level)
-    engagement.revisions = revisions
-    if created or Classification.rank(lowest_level) <= Classification.rank(
-        engagement.classification
-    ):
-        engagement.updated_at = now
-    Engagement.objects.filter(pk=engagement.pk).update(
-        version=engagement.version,
-        revisions=engagement.revisions,
-        updated_at=engagement.updated_at,
-    )
-    recorder.save()
 
 
 @transaction.atomic

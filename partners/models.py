@@ -209,6 +209,78 @@ class PointOfContact(PythonChecks, models.Model):
             raise ValidationError({"active_to": "Must be on or after the active-from date."})
 
 
+# A nation or an organization: one of each row ------------------------------------------------
+
+
+def nation_or_organization_fields(related_name: str) -> tuple[models.ForeignKey, ...]:
+    """The ``nation`` and ``organization`` of a row naming one of them (a party, a
+    participant, a posting), to unpack in its class body (so that they keep their place
+    among its fields); ``nation_or_organization_constraint`` says it names exactly one."""
+    return (
+        models.ForeignKey(
+            Nation,
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name=related_name,
+            verbose_name="nation",
+        ),
+        models.ForeignKey(
+            Organization,
+            on_delete=models.PROTECT,
+            null=True,
+            blank=True,
+            related_name=related_name,
+            verbose_name="organization",
+        ),
+    )
+
+
+def nation_or_organization_constraint(prefix: str) -> models.CheckConstraint:
+    """Exactly one of ``nation`` and ``organization`` (``<prefix>_nation_xor_organization``)."""
+    return models.CheckConstraint(
+        condition=Q(nation__isnull=False, organization__isnull=True)
+        | Q(nation__isnull=True, organization__isnull=False),
+        name=f"{prefix}_nation_xor_organization",
+    )
+
+
+def each_partner_once(prefix: str, parent: str) -> list[models.UniqueConstraint]:
+    """A nation, or an organization, at most once per ``parent`` (``<prefix>_nation_once``,
+    ``<prefix>_organization_once``)."""
+    return [
+        models.UniqueConstraint(
+            fields=[parent, name],
+            condition=Q(**{f"{name}__isnull": False}),
+            name=f"{prefix}_{name}_once",
+        )
+        for name in ("nation", "organization")
+    ]
+
+
+class NationOrOrganization:
+    """Mixed into a model with the fields of ``nation_or_organization_fields``."""
+
+    @property
+    def partner(self) -> Nation | Organization | None:
+        return self.nation or self.organization
+
+    @property
+    def code(self) -> str:
+        partner = self.partner
+        return partner.code if partner else ""
+
+    @property
+    def kind(self) -> str:
+        return "nation" if self.nation_id else "organization"
+
+    def partner_errors(self) -> dict[str, str]:
+        """The error of naming no partner, or both (keyed by ``nation``)."""
+        if bool(self.nation_id) == bool(self.organization_id):
+            return {"nation": "Choose exactly one of a nation or an organization."}
+        return {}
+
+
 def _successor_condition(nation, organization, role, active_from, active_to, pk) -> Q:
     """The postings that succeed a posting with these values (concrete values, or
     ``OuterRef``s in a subquery): see ``Posting``."""
@@ -259,7 +331,7 @@ class PostingQuerySet(models.QuerySet):
         return self.exclude(Exists(successors))
 
 
-class Posting(PythonChecks, models.Model):
+class Posting(NationOrOrganization, PythonChecks, models.Model):
     """One posting of a point of contact: to a nation (an attaché at an embassy, one of the
     several nations an attaché is accredited to) or to an organization (a defense attaché to
     NATO), from ``active_from`` to ``active_to`` (both days included; empty: open-ended).
@@ -275,22 +347,7 @@ class Posting(PythonChecks, models.Model):
         related_name="postings",
         verbose_name="point of contact",
     )
-    nation = models.ForeignKey(
-        Nation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="postings",
-        verbose_name="nation",
-    )
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="postings",
-        verbose_name="organization",
-    )
+    nation, organization = nation_or_organization_fields("postings")
     title = models.CharField(
         "title",
         max_length=200,
@@ -309,11 +366,7 @@ class Posting(PythonChecks, models.Model):
         verbose_name = "posting"
         verbose_name_plural = "postings"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(nation__isnull=False, organization__isnull=True)
-                | Q(nation__isnull=True, organization__isnull=False),
-                name="posting_nation_xor_organization",
-            ),
+            nation_or_organization_constraint("posting"),
             models.CheckConstraint(
                 condition=Q(active_to__isnull=True) | Q(active_to__gte=F("active_from")),
                 name="posting_dates_in_order",
@@ -334,19 +387,6 @@ class Posting(PythonChecks, models.Model):
     def __str__(self) -> str:
         return f"{self.contact} at {self.partner or '?'} from {self.active_from}"
 
-    @property
-    def partner(self) -> Nation | Organization | None:
-        return self.nation or self.organization
-
-    @property
-    def code(self) -> str:
-        partner = self.partner
-        return partner.code if partner else ""
-
-    @property
-    def kind(self) -> str:
-        return "nation" if self.nation_id else "organization"
-
     def active_on(self, day: datetime.date) -> bool:
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)
 
@@ -354,9 +394,7 @@ class Posting(PythonChecks, models.Model):
         return Posting.objects.succeeding(self).exists()
 
     def clean(self):
-        errors = {}
-        if bool(self.nation_id) == bool(self.organization_id):
-            errors["nation"] = "Choose exactly one of a nation or an organization."
+        errors = self.partner_errors()
         if self.active_from and self.active_to and self.active_to < self.active_from:
             errors["active_to"] = "Must be on or after the active-from date."
         if errors:

@@ -3,16 +3,12 @@ FilterSet, a permission; writes call ``agreements.services``."""
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -22,7 +18,9 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import etags
 from config.api import CursorOrPagePagination, check_parameters, flatten_errors
+from config.etags import ETAG, VersionedDetailMixin, etag_of
 from config.schema import RegistrySchema, error_response
 from engagements.activity import with_activity
 from engagements.selectors import engagements_in_short
@@ -43,7 +41,7 @@ from ..selectors import (
     one_with_related,
     reminders_for,
 )
-from ..services import StaleVersion, agreement_delete, agreement_save, version_seen_by
+from ..services import agreement_delete, agreement_save
 from ..services import review_record as record_review
 from . import examples
 from .serializers import (
@@ -63,12 +61,6 @@ from .serializers import (
 MAX_WITHIN_DAYS = 36500
 
 
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The agreement changed since you read it; fetch it again."
-    default_code = "precondition_failed"
-
-
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Other records depend on this one."
@@ -82,22 +74,6 @@ class FilteredSchema(RegistrySchema):
         return getattr(self.view, "filter_backends", [])
 
 
-def etag_of(agreement: Agreement, user) -> str:
-    """The version as ``user`` sees it: it moves only when something they may see changed."""
-    return f'"{version_seen_by(agreement, user)}"'
-
-
-def expected_version(request) -> int | None:
-    """The version named by ``If-Match`` (``"7"`` or ``W/"7"``); None without the header."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', header)
-    if match is None:
-        raise PreconditionFailed('If-Match must be the ETag of the agreement, e.g. "3".')
-    return int(match.group(1))
-
-
 def write_data(request, *, partial: bool) -> dict:
     serializer = AgreementWriteSerializer(
         data=request.data, partial=partial, context={"request": request}
@@ -107,34 +83,14 @@ def write_data(request, *, partial: bool) -> dict:
     return dict(serializer.validated_data)
 
 
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[200, 201],
-    description='The version you see, for If-Match (e.g. "3").',
-)
-STALE = error_response(
-    "The agreement changed since the ETag sent in If-Match: nothing was written.",
-    {"detail": "The agreement changed since you read it; fetch it again."},
-)
-
-
 def update_schema(summary: str, example):
-    return extend_schema(
-        summary=summary,
+    return etags.update_schema(
+        summary,
+        example,
+        noun="agreement",
         request=AgreementWriteSerializer,
-        responses={200: AgreementDetailSerializer, 412: STALE},
-        examples=[example, examples.AGREEMENT_DETAIL],
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
-            ),
-            ETAG,
-        ],
+        response=AgreementDetailSerializer,
+        detail_example=examples.AGREEMENT_DETAIL,
     )
 
 
@@ -146,8 +102,10 @@ def update_schema(summary: str, example):
         examples=[examples.AGREEMENT_DETAIL],
         parameters=[ETAG],
     ),
+    update=update_schema("Replace an agreement", examples.AGREEMENT_PUT),
+    partial_update=update_schema("Change some fields of an agreement", examples.AGREEMENT_PATCH),
 )
-class AgreementViewSet(viewsets.ModelViewSet):
+class AgreementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
     """Agreements you may see. Writes take parties and provisions in the same request, all
     or nothing."""
 
@@ -157,6 +115,10 @@ class AgreementViewSet(viewsets.ModelViewSet):
     # The permission check needs the model only, not the queryset (which asks whether the
     # user sees every reminder).
     permission_model = Agreement
+    noun = "agreement"
+    save_service = staticmethod(agreement_save)
+    write_data = staticmethod(write_data)
+    detail_serializer_class = AgreementDetailSerializer
 
     def get_queryset(self):
         user = self.request.user
@@ -211,16 +173,12 @@ class AgreementViewSet(viewsets.ModelViewSet):
             return AgreementListSerializer
         return AgreementDetailSerializer
 
-    def _detail(self, pk, status_code=status.HTTP_200_OK, headers=None):
+    def _detail(self, pk, status_code=status.HTTP_200_OK):
+        """The detail with its ETag, read as ``get_object`` reads it (only the relations
+        that have rows)."""
         agreement = self.get_object(pk)
         serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
-        response = Response(serializer.data, status=status_code, headers=headers)
-        response["ETag"] = etag_of(agreement, self.request.user)
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        agreement = self.get_object()
-        response = Response(self.get_serializer(agreement).data)
+        response = Response(serializer.data, status=status_code)
         response["ETag"] = etag_of(agreement, self.request.user)
         return response
 
@@ -251,31 +209,6 @@ class AgreementViewSet(viewsets.ModelViewSet):
         response = Response(serializer.data, status=status.HTTP_201_CREATED)
         response["ETag"] = etag_of(agreement, request.user)
         return response
-
-    @update_schema("Replace an agreement", examples.AGREEMENT_PUT)
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        agreement = self.get_object()
-        version = expected_version(request)
-        if version is not None and version != version_seen_by(agreement, request.user):
-            raise PreconditionFailed()
-        data = write_data(request, partial=partial)
-        try:
-            agreement_save(
-                agreement=agreement,
-                actor=request.user,
-                expected_version=version,
-                source="api",
-                **data,
-            )
-        except StaleVersion as exc:
-            raise PreconditionFailed() from exc
-        return self._detail(agreement.pk)
-
-    @update_schema("Change some fields of an agreement", examples.AGREEMENT_PATCH)
-    def partial_update(self, request, *args, **kwargs):
-        kwargs["partial"] = True
-        return self.update(request, *args, **kwargs)
 
     @extend_schema(
         summary="Delete an agreement",

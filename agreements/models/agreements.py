@@ -11,12 +11,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.choices import Classification
-from accounts.clearance import level_of
 from config.constraints import PythonChecks
+from history.versioning import Versioned, version_fields
 
 from ..choices import AgreementStatus, AgreementType
 from ..offsets import offsets_errors
@@ -30,7 +28,7 @@ from .common import (
 )
 
 
-class Agreement(PythonChecks, models.Model):
+class Agreement(Versioned, PythonChecks, models.Model):
     reference = models.CharField(
         "reference",
         max_length=64,
@@ -144,23 +142,7 @@ class Agreement(PythonChecks, models.Model):
         help_text="Days before each date to send reminders, replacing the defaults kind by kind, "
         'e.g. {"expiry": [120, 30], "notice_deadline": [14], "review": []}.',
     )
-    version = models.PositiveIntegerField(
-        "version", default=1, editable=False, help_text="Bumped by every change."
-    )
-    revisions = models.JSONField(
-        "revisions",
-        default=dict,
-        blank=True,
-        editable=False,
-        help_text="Per clearance level: [version, time] of the last change visible at it.",
-    )
-    created_at = models.DateTimeField("created at", auto_now_add=True)
-    updated_at = models.DateTimeField(
-        "updated at",
-        default=timezone.now,
-        editable=False,
-        help_text="The last change visible at the agreement's own classification.",
-    )
+    version, revisions, created_at, updated_at = version_fields("agreement")
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
@@ -288,26 +270,6 @@ class Agreement(PythonChecks, models.Model):
         if count > 2:
             return "multilateral"
         return ""
-
-    # Versions as each reader sees them ----------------------------------------------------
-
-    def _revision(self, level: str) -> list:
-        """[version, ISO time] of the last change visible at ``level``. A row written
-        before per-level versions (no revisions at all) counts every change at every level;
-        a level the record has only just come down to starts at 0."""
-        if not self.revisions:
-            return [self.version, self.updated_at.isoformat() if self.updated_at else None]
-        return self.revisions.get(level) or [0, None]
-
-    def version_for(self, user) -> int:
-        """The version ``user`` sees: it moves only when something they may see changed."""
-        level = level_of(user)
-        return self._revision(level)[0] if level else 0
-
-    def updated_at_for(self, user) -> datetime.datetime:
-        level = level_of(user)
-        moment = self._revision(level)[1] if level else None
-        return parse_datetime(moment) if moment else self.updated_at
 
     # Validation ---------------------------------------------------------------------------
 

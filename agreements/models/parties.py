@@ -7,7 +7,12 @@ from django.db import models
 from django.db.models import F, Q
 
 from config.constraints import PythonChecks
-from partners.models import Nation, Organization
+from partners.models import (
+    NationOrOrganization,
+    each_partner_once,
+    nation_or_organization_constraint,
+    nation_or_organization_fields,
+)
 
 from ..choices import PartyActKind, PartyStatus
 from .agreements import (
@@ -16,26 +21,11 @@ from .agreements import (
 )
 
 
-class AgreementParty(PythonChecks, models.Model):
+class AgreementParty(NationOrOrganization, PythonChecks, models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="parties", verbose_name="agreement"
     )
-    nation = models.ForeignKey(
-        Nation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="agreement_parties",
-        verbose_name="nation",
-    )
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="agreement_parties",
-        verbose_name="organization",
-    )
+    nation, organization = nation_or_organization_fields("agreement_parties")
     signed_on = models.DateField("signed on", null=True, blank=True, validators=DATE_VALIDATORS)
     ratified_on = models.DateField("ratified on", null=True, blank=True, validators=DATE_VALIDATORS)
     entered_into_force_on = models.DateField(
@@ -50,21 +40,8 @@ class AgreementParty(PythonChecks, models.Model):
         verbose_name = "party"
         verbose_name_plural = "parties"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(nation__isnull=False, organization__isnull=True)
-                | Q(nation__isnull=True, organization__isnull=False),
-                name="party_nation_xor_organization",
-            ),
-            models.UniqueConstraint(
-                fields=["agreement", "nation"],
-                condition=Q(nation__isnull=False),
-                name="party_nation_once",
-            ),
-            models.UniqueConstraint(
-                fields=["agreement", "organization"],
-                condition=Q(organization__isnull=False),
-                name="party_organization_once",
-            ),
+            nation_or_organization_constraint("party"),
+            *each_partner_once("party", "agreement"),
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True)
                 | (
@@ -88,23 +65,8 @@ class AgreementParty(PythonChecks, models.Model):
     def __str__(self) -> str:
         return str(self.partner or "?")
 
-    @property
-    def partner(self) -> Nation | Organization | None:
-        return self.nation or self.organization
-
-    @property
-    def code(self) -> str:
-        partner = self.partner
-        return partner.code if partner else ""
-
-    @property
-    def kind(self) -> str:
-        return "nation" if self.nation_id else "organization"
-
     def clean(self):
-        errors: dict[str, str] = {}
-        if bool(self.nation_id) == bool(self.organization_id):
-            errors["nation"] = "Choose exactly one of a nation or an organization."
+        errors = self.partner_errors()
         if self.withdrawn_on:
             for field, label in (
                 ("signed_on", "signed"),

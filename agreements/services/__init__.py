@@ -7,6 +7,8 @@ nested row), write, bump the version once per write and record what changed, the
 in one insert (``history.recorder``). Nothing is written unless everything is valid.
 """
 
+from history.versioning import StaleVersion, version_seen_by
+
 from .agreements import AgreementBatch, agreement_delete, agreement_save
 from .children import (
     event_record,
@@ -24,10 +26,8 @@ from .common import (
     PARTY_FIELDS,
     PROVISION_FIELDS,
     REVIEW_FIELDS,
-    StaleVersion,
     check_clearance,
     coerce_fields,
-    version_seen_by,
 )
 from .plan import generate_reference, party_set_errors, resolve_links
 

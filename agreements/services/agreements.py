@@ -16,6 +16,7 @@ from accounts.choices import Classification
 from accounts.clearance import highest, lowest
 from engagements.link_history import raise_provision_link_records
 from history.recorder import Recorder, label, raise_records, snapshot
+from history.versioning import StaleVersion, version_seen_by
 
 from ..choices import AgreementStatus
 from ..limits import MAX_CONTACTS, MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
@@ -38,12 +39,10 @@ from .common import (
     PARTY_FIELDS,
     PROVISION_FIELDS,
     REVIEW_FIELDS,
-    StaleVersion,
     _finish,
     _finish_created,
     _merge,
     _raise_agreement_records,
-    version_seen_by,
 )
 from .plan import (
     _apply_fields,

@@ -17,6 +17,7 @@ from accounts.choices import Classification
 from engagements.link_history import raise_link_records
 from history.models import ChangeAction, ChangeRecord
 from history.recorder import Recorder, raise_records, save_records
+from history.versioning import VERSION_FIELDS, bump, finish_write
 
 from ..models import Agreement, Provision
 from ..search import refresh_documents, write_documents
@@ -33,10 +34,6 @@ REVIEW_FIELDS = ("reviewed_on", "reviewer", "outcome", "notes")
 LINKS = ("supersedes", "parent")
 # What the search documents are made of (agreements.search.documents_of), besides provisions.
 SEARCHED_FIELDS = frozenset({"reference", "title", "summary", "classification"})
-
-
-class StaleVersion(Exception):
-    """The agreement changed since the caller read it (an ``If-Match`` that no longer holds)."""
 
 
 # Helpers -----------------------------------------------------------------------------------
@@ -130,11 +127,6 @@ def check_clearance(actor, classification: str, field: str = "classification") -
 # Versions ---------------------------------------------------------------------------------
 
 
-def version_seen_by(agreement: Agreement, actor) -> int:
-    """The version ``actor`` sees (the system sees every change)."""
-    return agreement.version if actor is None else agreement.version_for(actor)
-
-
 def _changes_search(records) -> bool:
     """Whether the write changed what search reads: a provision, or the agreement's
     searched fields (created: all of them)."""
@@ -149,45 +141,16 @@ def _changes_search(records) -> bool:
     return False
 
 
-def _bump(agreement: Agreement, records, *, created: bool, now) -> None:
-    """Give ``agreement`` (in memory) its new version, revisions and update time for a write
-    that made ``records`` (see ``_finish``)."""
-    lowest = min(
-        (getattr(r, "bump_from", None) or r.classification for r in records),
-        key=Classification.rank,
-    )
-    agreement.version = 1 if created else agreement.version + 1
-    revisions = {}
-    for level in Classification.values:
-        if Classification.rank(level) >= Classification.rank(lowest):
-            revisions[level] = [agreement.version, now.isoformat()]
-        elif not created and (agreement.revisions or agreement._revision(level)[0]):
-            revisions[level] = agreement._revision(level)
-    agreement.revisions = revisions
-    if created or Classification.rank(lowest) <= Classification.rank(agreement.classification):
-        agreement.updated_at = now
-
-
-VERSION_FIELDS = ("version", "revisions", "updated_at")
-
-
 def _finish(agreement: Agreement, recorder: Recorder, *, created: bool = False) -> None:
-    """Close a write: bump the version, rewrite the search documents when searched text
-    changed, save the change records in one insert.
+    """Close a write (``history.versioning.finish_write``: the version bump per clearance
+    level, then the change records in one insert), rewriting the search documents in
+    between when searched text changed."""
 
-    Each clearance level that can see something of the write (a record at or below it, or
-    a record whose visibility changed at or below it: ``Recorder.add(bump_from=...)``) takes
-    the new version number and time; the others keep theirs. The number is the agreement's
-    own counter, so what a reader sees never repeats an earlier ETag."""
-    if not recorder.records:
-        return
-    _bump(agreement, recorder.records, created=created, now=timezone.now())
-    Agreement.objects.filter(pk=agreement.pk).update(
-        **{name: getattr(agreement, name) for name in VERSION_FIELDS}
-    )
-    if _changes_search(recorder.records):
-        refresh_documents(agreement)
-    recorder.save()
+    def refresh_search() -> None:
+        if _changes_search(recorder.records):
+            refresh_documents(agreement)
+
+    finish_write(agreement, recorder, created=created, before_records=refresh_search)
 
 
 def _finish_created(written: list[tuple[Agreement, Recorder, list]]) -> None:
@@ -197,7 +160,7 @@ def _finish_created(written: list[tuple[Agreement, Recorder, list]]) -> None:
     memory) and one for every change record."""
     now = timezone.now()
     for agreement, recorder, _ in written:
-        _bump(agreement, recorder.records, created=True, now=now)
+        bump(agreement, recorder.records, created=True, now=now)
     agreements = [agreement for agreement, _, _ in written]
     # New agreements mostly share their version fields (the same levels see them): one UPDATE
     # for each set of values.

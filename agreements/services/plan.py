@@ -312,10 +312,19 @@ def _build_events(agreement: Agreement, events: list, actor) -> tuple[list, dict
     return built, errors
 
 
-def _people_errors(agreement: Agreement, before: dict, watchers, creating: bool) -> dict:
+def _people_errors(
+    agreement: Agreement,
+    before: dict,
+    watchers,
+    creating: bool,
+    *,
+    readers_among=readers_among,
+    not_readers_message=not_readers_message,
+) -> dict:
     """Whoever is named on an agreement (owner, watchers) must be able to read it. Checked
     when the owner or watchers are set or the classification changes; a person no longer
-    active stays (they are sent nothing)."""
+    active stays (they are sent nothing). Another aggregate with an owner and watchers (an
+    engagement) passes its own ``readers_among`` and ``not_readers_message``."""
     errors = {}
     if agreement.classification not in Classification.values:
         return errors

@@ -3,13 +3,10 @@ serializer, the shared FilterSet, a permission; writes call ``engagements.servic
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -22,14 +19,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agreements.api.views import FilteredSchema
+from config import etags
 from config.api import CSVRenderer, CursorOrPagePagination, FilterBackend, flatten_errors
+from config.etags import ETAG, VersionedDetailMixin
 from config.schema import error_response
 
 from .. import export
 from ..filtersets import EngagementFilterSet, EngagementStatisticsFilterSet
 from ..models import Engagement
 from ..selectors import engagements_for
-from ..services import StaleVersion, engagement_delete, engagement_save, version_seen_by
+from ..services import engagement_delete, engagement_save
 from ..statistics import GROUPINGS as STAT_GROUPINGS
 from ..statistics import engagement_counts, grouped_counts
 from . import examples
@@ -52,28 +51,6 @@ HIDDEN_LINKS = (
 )
 
 
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The engagement changed since you read it; fetch it again."
-    default_code = "precondition_failed"
-
-
-def etag_of(engagement: Engagement, user) -> str:
-    """The version as ``user`` sees it: it moves only when something they may see changed."""
-    return f'"{version_seen_by(engagement, user)}"'
-
-
-def expected_version(request) -> int | None:
-    """The version named by ``If-Match`` (``"7"`` or ``W/"7"``); None without the header."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', header)
-    if match is None:
-        raise PreconditionFailed('If-Match must be the ETag of the engagement, e.g. "3".')
-    return int(match.group(1))
-
-
 def write_data(request, *, partial: bool) -> dict:
     serializer = EngagementWriteSerializer(
         data=request.data, partial=partial, context={"request": request}
@@ -83,34 +60,14 @@ def write_data(request, *, partial: bool) -> dict:
     return serializer.service_kwargs()
 
 
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[200, 201],
-    description='The version you see, for If-Match (e.g. "3").',
-)
-STALE = error_response(
-    "The engagement changed since the ETag sent in If-Match: nothing was written.",
-    {"detail": "The engagement changed since you read it; fetch it again."},
-)
-
-
 def update_schema(summary: str, example):
-    return extend_schema(
-        summary=summary,
+    return etags.update_schema(
+        summary,
+        example,
+        noun="engagement",
         request=EngagementWriteSerializer,
-        responses={200: EngagementDetailSerializer, 412: STALE},
-        examples=[example, examples.ENGAGEMENT_DETAIL],
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description='The ETag from a GET (e.g. "3"); a stale one is a 412.',
-            ),
-            ETAG,
-        ],
+        response=EngagementDetailSerializer,
+        detail_example=examples.ENGAGEMENT_DETAIL,
     )
 
 
@@ -122,8 +79,17 @@ def update_schema(summary: str, example):
         examples=[examples.ENGAGEMENT_DETAIL],
         parameters=[ETAG],
     ),
+    create=extend_schema(
+        summary="Record an engagement with its participants and links",
+        request=EngagementWriteSerializer,
+        responses={201: EngagementDetailSerializer},
+        examples=[examples.ENGAGEMENT_CREATE, examples.ENGAGEMENT_DETAIL],
+        parameters=[ETAG],
+    ),
+    update=update_schema("Replace an engagement", examples.ENGAGEMENT_PUT),
+    partial_update=update_schema("Change some fields of an engagement", examples.ENGAGEMENT_PATCH),
 )
-class EngagementViewSet(viewsets.ModelViewSet):
+class EngagementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
     """Engagements you may see (exercises, training, exchanges, visits…), with their
     participants and the agreements and provisions they implement that you may see. Writes
     take the participants and links in the same request, all or nothing."""
@@ -131,6 +97,10 @@ class EngagementViewSet(viewsets.ModelViewSet):
     filterset_class = EngagementFilterSet
     lookup_value_regex = r"\d+"
     pagination_class = CursorOrPagePagination
+    noun = "engagement"
+    save_service = staticmethod(engagement_save)
+    write_data = staticmethod(write_data)
+    detail_serializer_class = EngagementDetailSerializer
 
     def get_queryset(self):
         queryset = engagements_for(self.request.user)
@@ -147,56 +117,6 @@ class EngagementViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             return EngagementListSerializer
         return EngagementDetailSerializer
-
-    def _detail(self, pk, status_code=status.HTTP_200_OK):
-        engagement = self.get_queryset().get(pk=pk)
-        serializer = EngagementDetailSerializer(engagement, context=self.get_serializer_context())
-        response = Response(serializer.data, status=status_code)
-        response["ETag"] = etag_of(engagement, self.request.user)
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        engagement = self.get_object()
-        response = Response(self.get_serializer(engagement).data)
-        response["ETag"] = etag_of(engagement, request.user)
-        return response
-
-    @extend_schema(
-        summary="Record an engagement with its participants and links",
-        request=EngagementWriteSerializer,
-        responses={201: EngagementDetailSerializer},
-        examples=[examples.ENGAGEMENT_CREATE, examples.ENGAGEMENT_DETAIL],
-        parameters=[ETAG],
-    )
-    def create(self, request, *args, **kwargs):
-        data = write_data(request, partial=False)
-        engagement = engagement_save(actor=request.user, source="api", **data)
-        return self._detail(engagement.pk, status.HTTP_201_CREATED)
-
-    @update_schema("Replace an engagement", examples.ENGAGEMENT_PUT)
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        engagement = self.get_object()
-        version = expected_version(request)
-        if version is not None and version != version_seen_by(engagement, request.user):
-            raise PreconditionFailed()
-        data = write_data(request, partial=partial)
-        try:
-            engagement_save(
-                engagement=engagement,
-                actor=request.user,
-                expected_version=version,
-                source="api",
-                **data,
-            )
-        except StaleVersion as exc:
-            raise PreconditionFailed() from exc
-        return self._detail(engagement.pk)
-
-    @update_schema("Change some fields of an engagement", examples.ENGAGEMENT_PATCH)
-    def partial_update(self, request, *args, **kwargs):
-        kwargs["partial"] = True
-        return self.update(request, *args, **kwargs)
 
     @extend_schema(
         summary="Delete an engagement",
