@@ -213,8 +213,11 @@ def test_policy_staff_journey_never_sees_classified(page, live_server, registry)
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Enhanced Defense Cooperation Agreement"
     )
-    assert page.get_by_role("heading", name="Joint training").is_visible()
-    assert page.get_by_role("heading", name="Basing").is_visible()
+    # The provisions (their titles are headings again under "Activities under this
+    # agreement").
+    provisions = page.locator("section[aria-labelledby='provisions-heading']")
+    assert provisions.get_by_role("heading", name="Joint training").is_visible()
+    assert provisions.get_by_role("heading", name="Basing").is_visible()
     assert page.get_by_text("Notice deadline", exact=True).is_visible()
     visit_check()
     shoot(page, "agreement")
