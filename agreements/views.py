@@ -173,7 +173,7 @@ def agreement_detail(request, pk: int):
     can_edit = user.is_staff and user.has_perm("agreements.change_agreement")
     activities = None
     if user.has_perm(ENGAGEMENT_READ_PERMISSION):
-        activities = activities_under(agreement, user, today)
+        activities = activities_under(agreement, user, today, provisions=provisions)
     return render(
         request,
         "agreements/detail.html",

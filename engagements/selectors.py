@@ -141,11 +141,23 @@ class AgreementActivities:
     dormant_years: int
 
 
-def activities_under(agreement: Agreement, user, today: datetime.date | None = None):
+def activities_under(
+    agreement: Agreement, user, today: datetime.date | None = None, provisions=None
+):
     """What the agreement page's "Activities under this agreement" shows: three queries
-    whatever the number of provisions and engagements."""
+    whatever the number of provisions and engagements, or one when no engagement the reader
+    may see is under the agreement and ``provisions`` (the ones they may see, in order) are
+    given: a provision's engagements are all under its agreement (``engagement_save``'s
+    rule), so then each has none, no last activity, and is dormant."""
     visible = Engagement.objects.visible_to(user).select_related("location_nation")
     under = list(visible.filter(agreements=agreement).order_by("-starts_on", "title", "id"))
+    if not under and provisions is not None:
+        return AgreementActivities(
+            provisions=[ProvisionActivity(p, [], None, True) for p in provisions],
+            unattached=[],
+            count=0,
+            dormant_years=dormant_years(),
+        )
     provisions = list(
         with_activity(Provision.objects.visible_to(user).filter(agreement=agreement), user, today)
         .order_by("category", "article", "id")
