@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from django.core.paginator import Paginator
 from django.http import QueryDict
 
+from accounts.choices import Classification
 from partners.models import Nation, Organization
 
 # The list's filters by parameter, with the label the form and the chips give them, in the
@@ -87,6 +90,45 @@ def page_size(data: QueryDict) -> tuple[int, list[str]]:
 
 
 # Checkbox groups ----------------------------------------------------------------------------
+
+
+class FilteredPage(NamedTuple):
+    """A list page's filter set, its page of rows (none when a filter is wrong), the
+    errors by field and the query of its CSV export link (the filters alone)."""
+
+    filterset: object
+    page: object
+    errors: dict
+    export: QueryDict
+
+
+def filtered_page(request, data: QueryDict, filterset_class, queryset) -> FilteredPage:
+    """Filter ``queryset`` with ``filterset_class`` on ``data`` (``normalised``), and
+    paginate it at the page size asked for. Unknown parameters are ignored here but named
+    on the page; the API refuses them. Shared by the agreement and engagement lists."""
+    filterset = filterset_class(
+        data=data, queryset=queryset, request=request, known=("page", "page_size")
+    )
+    size, size_errors = page_size(data)
+    errors = dict(filterset.errors) if not filterset.is_valid() else {}
+    if size_errors:
+        errors["page_size"] = size_errors
+    if errors:
+        page = Paginator(queryset.none(), size).get_page(1)
+    else:
+        page = Paginator(filterset.qs, size).get_page(data.get("page"))
+    export = data.copy()
+    for key in ("page", "page_size", *filterset.ignored):
+        export.pop(key, None)
+    return FilteredPage(filterset, page, errors, export)
+
+
+def classification_choices(user) -> list[tuple[str, str]]:
+    """The classification levels ``user`` may filter by: those within their clearance."""
+    if user.is_superuser:
+        return list(Classification.choices)
+    allowed = Classification.up_to(user.clearance)
+    return [(value, label) for value, label in Classification.choices if value in allowed]
 
 
 def checkbox_group(data: QueryDict, name: str, options, *, labels=None) -> dict:

@@ -10,7 +10,6 @@ import datetime
 import itertools
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from icalendar import Calendar, Event
 
-from accounts.choices import Classification
 from accounts.decorators import registry_page
 from accounts.models import CalendarToken
 from accounts.services import calendar_token_regenerate, calendar_token_revoke
@@ -364,35 +362,11 @@ def agreement_list(request):
         # The form sends every field, most of them empty, and one parameter per ticked box:
         # answer with the short, shareable address (comma lists, no empty parameters).
         return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
-    # Unknown parameters are ignored here (a link may carry utm_source and the like), but
-    # named on the page; the API refuses them.
-    filterset = AgreementFilterSet(
-        data=data,
-        queryset=agreements_for(user),
-        request=request,
-        known=("page", "page_size"),
+    # Unknown parameters (a link may carry utm_source and the like) are named on the page.
+    filterset, page, errors, export = list_page.filtered_page(
+        request, data, AgreementFilterSet, agreements_for(user)
     )
-    page_size, size_errors = list_page.page_size(data)
-    errors = dict(filterset.errors) if not filterset.is_valid() else {}
-    if size_errors:
-        errors["page_size"] = size_errors
-    if errors:
-        page = Paginator(Agreement.objects.none(), page_size).get_page(1)
-    else:
-        page = Paginator(filterset.qs, page_size).get_page(data.get("page"))
-
-    export = data.copy()
-    for key in ("page", "page_size", *filterset.ignored):
-        export.pop(key, None)
-    levels = (
-        Classification.choices
-        if user.is_superuser
-        else [
-            (value, label)
-            for value, label in Classification.choices
-            if value in Classification.up_to(user.clearance)
-        ]
-    )
+    levels = list_page.classification_choices(user)
     regions = [
         (region, region)
         for region in Nation.objects.exclude(region="")
@@ -439,7 +413,7 @@ def agreement_list(request):
             "chips": chips,
             "clear_url": list_page.clear_all_url(request.path, data),
             "page_sizes": PAGE_SIZES,
-            "page_size": page_size,
+            "page_size": page.paginator.per_page,
             "filters_open": bool(errors),
             "export_url": (
                 f"/api/v1/agreements/export/?{export.urlencode()}"

@@ -7,13 +7,11 @@ agreement and provision through its own): an engagement above the reader's clear
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.choices import Classification
 from accounts.decorators import engagement_page
 from agreements import list_page
 from agreements.choices import ProvisionCategory
@@ -23,7 +21,6 @@ from history.models import ChangeRecord
 from . import month as month_calendar
 from .choices import Domain, EngagementKind, EngagementStatus
 from .filtersets import EngagementFilterSet
-from .models import Engagement
 from .selectors import engagements_for
 
 # The list's filters by parameter, with the label the form and the chips give them, in the
@@ -55,13 +52,6 @@ SORTABLE = {
 DEFAULT_ORDERING = "-starts_on"
 
 
-def _levels(user) -> list[tuple[str, str]]:
-    if user.is_superuser:
-        return list(Classification.choices)
-    allowed = Classification.up_to(user.clearance)
-    return [(value, label) for value, label in Classification.choices if value in allowed]
-
-
 @require_GET
 @engagement_page
 def engagement_list(request):
@@ -70,31 +60,15 @@ def engagement_list(request):
     if data.urlencode() != request.GET.urlencode():
         # The short, shareable address (comma lists, no empty parameters), as for agreements.
         return redirect(f"{request.path}?{data.urlencode()}" if data else request.path)
-    # Unknown parameters are ignored here but named on the page; the API refuses them.
-    filterset = EngagementFilterSet(
-        data=data,
-        queryset=engagements_for(user),
-        request=request,
-        known=("page", "page_size"),
+    filterset, page, errors, export = list_page.filtered_page(
+        request, data, EngagementFilterSet, engagements_for(user)
     )
-    page_size, size_errors = list_page.page_size(data)
-    errors = dict(filterset.errors) if not filterset.is_valid() else {}
-    if size_errors:
-        errors["page_size"] = size_errors
-    if errors:
-        page = Paginator(Engagement.objects.none(), page_size).get_page(1)
-    else:
-        page = Paginator(filterset.qs, page_size).get_page(data.get("page"))
-
-    export = data.copy()
-    for key in ("page", "page_size", *filterset.ignored):
-        export.pop(key, None)
     options = {
         "kind": EngagementKind.choices,
         "status": EngagementStatus.choices,
         "domain": Domain.choices,
         "provision_category": ProvisionCategory.choices,
-        "classification": _levels(user),
+        "classification": list_page.classification_choices(user),
     }
     partners = list_page.partners()
     cleaned = filterset.form.cleaned_data
@@ -150,7 +124,7 @@ def engagement_list(request):
             "chips": chips,
             "clear_url": list_page.clear_all_url(request.path, data),
             "page_sizes": list_page.PAGE_SIZES,
-            "page_size": page_size,
+            "page_size": page.paginator.per_page,
             "filters_open": bool(errors),
             "export_url": export_url,
             "calendar_url": reverse("engagements:calendar"),
