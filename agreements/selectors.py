@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -224,6 +225,20 @@ def _has_rows_sql(lookup: str, vendor: str) -> str:
     return f"EXISTS (SELECT 1 FROM {' '.join(tables)} WHERE {where})"
 
 
+@dataclass(frozen=True)
+class Later:
+    """A ``Prefetch`` for ``one_with_related`` whose queryset (``make()``) is built only when
+    the relation has rows: for a queryset that costs something to build (one with the
+    clearance rule of its own rows)."""
+
+    prefetch_through: str
+    make: Callable[[], QuerySet]
+    to_attr: str | None = None
+
+    def prefetch(self) -> Prefetch:
+        return Prefetch(self.prefetch_through, queryset=self.make(), to_attr=self.to_attr)
+
+
 def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreement:
     """The one agreement of ``queryset`` matching ``lookup`` (``Agreement.DoesNotExist``
     otherwise) with the ``related`` lookups (names or ``Prefetch``) fetched, in as few round
@@ -232,7 +247,7 @@ def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreem
     are fetched, the others set to empty without a query. A page of one agreement with no
     reviews, events, reminders, watchers or contacts costs one query for each relation it
     does have instead of one for every relation it might have."""
-    related = [r if isinstance(r, Prefetch) else Prefetch(r) for r in related]
+    related = [r if isinstance(r, Prefetch | Later) else Prefetch(r) for r in related]
     vendor = connections[DEFAULT_DB_ALIAS].vendor
     flags = {
         f"_has_related_{i}": RawSQL(
@@ -241,18 +256,47 @@ def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreem
         for i, r in enumerate(related)
     }
     agreement = queryset.prefetch_related(None).annotate(**flags).get(**lookup)
-    fetch = []
+    fetch, empty = [], []
     for flag, r in zip(flags, related, strict=True):
-        if getattr(agreement, flag):
-            fetch.append(r)
-        else:
-            rows = r.queryset
-            if rows is None:
-                rows = _related_model(r.prefetch_through)._default_manager.all()
-            empty = rows.none()  # evaluated without a query
-            fetch.append(Prefetch(r.prefetch_through, queryset=empty, to_attr=r.to_attr))
-    prefetch_related_objects([agreement], *fetch)
+        (fetch if getattr(agreement, flag) else empty).append(r)
+    prefetch_related_objects(
+        [agreement], *(r.prefetch() if isinstance(r, Later) else r for r in fetch)
+    )
+    for r in empty:  # in order: a relation's parents are set before it
+        _set_empty([agreement], r)
     return agreement
+
+
+@functools.cache
+def _prefetch_cache_name(model, name: str) -> str:
+    """Where Django's prefetch keeps the rows of ``model.name`` (its related manager reads
+    them there): a forward many-to-many by the field's name, a reverse one by its query
+    name, a reverse foreign key by its accessor."""
+    field = model._meta.get_field(name)
+    if field.many_to_many and not field.auto_created:
+        return field.name
+    if field.many_to_many:
+        return field.field.related_query_name()
+    return field.accessor_name
+
+
+def _set_empty(instances, prefetch: Prefetch) -> None:
+    """Record the relation of ``prefetch`` as fetched and empty on ``instances`` (or on
+    their children on the way, already fetched), as ``prefetch_related_objects`` would
+    after a query that found nothing, without building or compiling one: an empty
+    queryset (any further filter on it stays empty) or an empty list for a ``to_attr``."""
+    *path, last = prefetch.prefetch_through.split("__")
+    for name in path:
+        instances = [child for obj in instances for child in getattr(obj, name).all()]
+    model = _related_model(prefetch.prefetch_through)
+    for obj in instances:
+        if prefetch.to_attr:
+            setattr(obj, prefetch.to_attr, [])
+            continue
+        rows = model._default_manager.none()
+        rows._result_cache, rows._prefetch_done = [], True
+        cache = obj.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache[_prefetch_cache_name(type(obj), last)] = rows
 
 
 # Agreements in force with a partner --------------------------------------------------------

@@ -36,6 +36,7 @@ from ..models import (
     Review,
 )
 from ..selectors import (
+    Later,
     agreement_prefetches,
     deadlines_for,
     one_with_related,
@@ -137,16 +138,16 @@ class AgreementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
             "parties__periods",
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
             Prefetch("events", queryset=AgreementEvent.objects.all()),
-            Prefetch(
+            Later(
                 "reminders",
-                queryset=reminders_for(user).order_by("-due_on", "kind", "recipient"),
+                lambda: reminders_for(user).order_by("-due_on", "kind", "recipient"),
                 to_attr="visible_reminders",
             ),
             "watchers",
             Prefetch("contacts", queryset=PointOfContact.objects.select_related("represents")),
-            Prefetch(
+            Later(
                 "engagements",
-                queryset=engagements_in_short(user),
+                lambda: engagements_in_short(user),
                 to_attr="visible_engagements",
             ),
         ]
