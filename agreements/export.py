@@ -65,16 +65,25 @@ _POSITION = {name: i for i, name in enumerate(ROW_FIELDS)}
 _AUTO_RENEWS = _POSITION["auto_renews"]
 
 
-def export_row(row: tuple, parties: list[str], categories: set[str]) -> list[str]:
+def export_row(row: tuple, parties: list[str], categories) -> list[str]:
     """One agreement as CSV cells: ``row`` its ``ROW_FIELDS`` (a ``values_list`` row),
     ``parties`` its party codes in order, ``categories`` the categories of the provisions the
     user may see."""
-    cells = list(row)
-    cells[_AUTO_RENEWS] = "yes" if cells[_AUTO_RENEWS] else "no"
-    values = dict(zip(ROW_FIELDS, cells, strict=True))
-    values["parties"] = ";".join(parties)
-    values["provision_categories"] = ";".join(sorted(categories))
-    return [_cell(values[name]) for name in EXPORT_COLUMNS]
+    cells = [_cell(value) for value in row]
+    cells[_AUTO_RENEWS] = "yes" if row[_AUTO_RENEWS] else "no"
+    cells[_PARTIES:_PARTIES] = [_cell(";".join(parties)), _cell(";".join(sorted(categories)))]
+    return cells
+
+
+# The two columns read per chunk sit together, after the row's first columns.
+_PARTIES = EXPORT_COLUMNS.index("parties")
+assert EXPORT_COLUMNS[_PARTIES + 1] == "provision_categories"
+
+
+class _Lines(list):
+    """A file-like object collecting csv.writer's lines, to be sent as one string."""
+
+    write = list.append
 
 
 def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
@@ -85,23 +94,30 @@ def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
 def export_lines(
     agreements: QuerySet[Agreement], *, user, chunk: int | None = None
 ) -> Iterator[str]:
-    """The header line, then one line per agreement of ``agreements`` (in its order), with
-    the provisions ``user`` may see. No model instances: the agreements' rows are read as
-    tuples (a server-side cursor on PostgreSQL), and for each chunk of them their parties
-    and provision categories in one flat query each, so memory stays flat whatever the
-    size of the export."""
+    """The header line, then the lines of the agreements of ``agreements`` (in its order),
+    one string per chunk of them, with the provisions ``user`` may see. No model instances:
+    the agreements' rows are read as tuples (a server-side cursor on PostgreSQL), and for
+    each chunk of them their parties and provision categories in one flat query each, so
+    memory stays flat whatever the size of the export; a chunk is written to the client
+    in one piece, not a write per line."""
     size = chunk or EXPORT_CHUNK
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
+    lines = _Lines()
+    writer = csv.writer(lines)
+    writer.writerow(EXPORT_COLUMNS)
+    yield lines.pop()
     rows = agreements.prefetch_related(None).values_list(*ROW_FIELDS).iterator(chunk_size=size)
     for rows_of_chunk in _chunks(rows, size):
         ids = [row[0] for row in rows_of_chunk]
         parties = parties_by_agreement(ids)
         categories = visible_categories_by_agreement(ids, user)
-        for row in rows_of_chunk:
-            pk = row[0]
-            codes = [code for code, _, _ in parties.get(pk, ())]
-            yield writer.writerow(export_row(row, codes, categories.get(pk, ())))
+        writer.writerows(
+            export_row(
+                row, [code for code, _, _ in parties.get(row[0], ())], categories.get(row[0], ())
+            )
+            for row in rows_of_chunk
+        )
+        yield "".join(lines)
+        lines.clear()
 
 
 def csv_text(columns, rows) -> str:

@@ -170,10 +170,11 @@ def parties_by_agreement(ids) -> dict[int, list[tuple[str, str, str]]]:
 
 
 def visible_categories_by_agreement(ids, user) -> dict[int, set[str]]:
-    """{agreement id: the categories of its provisions ``user`` may see}, one flat query."""
+    """{agreement id: the categories of its provisions ``user`` may see}, one flat query.
+    ``ids``: agreements read through ``Agreement.objects.visible_to(user)``."""
     categories = defaultdict(set)
     rows = (
-        Provision.objects.visible_to(user)
+        Provision.objects.of_visible_agreements(user)
         .filter(agreement_id__in=ids)
         .order_by()
         .values_list("agreement_id", "category")

@@ -115,3 +115,29 @@ def test_export_rows_are_those_of_the_models(exporter, partners):
     assert row["expires_on"] == "2030-05-01" and row["terminated_on"] == ""
     assert row["notice_deadline"] == str(agreement.notice_deadline)
     assert row["signed_on"] == str(agreement.signed_on)
+
+
+def test_export_sends_a_chunk_in_one_piece(exporter, partners, small_chunks):
+    """The header first (the first byte at once), then one string per chunk of rows, not a
+    write per line."""
+    make_agreements(2 * small_chunks + 1, partners)
+    response = client_for(exporter).get(URL)
+    pieces = list(response.streaming_content)
+    assert len(pieces) == 1 + 3
+    assert pieces[0].decode().startswith("id,reference,") and pieces[0].count(b"\n") == 1
+    assert [piece.count(b"\n") for piece in pieces[1:]] == [small_chunks, small_chunks, 1]
+
+
+def test_export_categories_do_not_join_every_agreement(exporter, partners):
+    """A chunk's provision categories are read by its agreements' ids (already within
+    clearance) and the provisions' own level: no join of the agreements table, which cost a
+    scan of every agreement per chunk. A provision above the user's clearance stays out."""
+    make_agreements(2, partners)
+    reader = UserFactory(username="reader", group=ANALYSTS, clearance="unclassified")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_for(reader).get(URL)
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    categories = [sql["sql"] for sql in ctx if 'DISTINCT "agreements_provision"' in sql["sql"]]
+    assert len(categories) == 1 and '"agreements_agreement"' not in categories[0]
+    column = rows[0].index("provision_categories")
+    assert [row[column] for row in rows[1:]] == ["training", "training"]  # not the secret one

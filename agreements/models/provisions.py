@@ -23,7 +23,14 @@ class ProvisionQuerySet(models.QuerySet):
         levels = levels_for(user)
         if levels is None:
             return self
-        return self.filter(classification__in=levels, agreement__classification__in=levels)
+        return self.of_visible_agreements(user).filter(agreement__classification__in=levels)
+
+    def of_visible_agreements(self, user) -> ProvisionQuerySet:
+        """``visible_to`` for provisions of agreements already read through
+        ``Agreement.objects.visible_to(user)`` (filtered by their ids): the provision's own
+        level only, since checking their agreements again would join every agreement."""
+        levels = levels_for(user)
+        return self if levels is None else self.filter(classification__in=levels)
 
 
 # What a provision's search vector is made of (``Provision.save``; the write path's UPDATE of
