@@ -40,11 +40,9 @@ test: install browser
 ## bench-micro: the older in-process scripts (export memory, list latency), SQLite by default.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dca_bench
 bench: install
-	$(BIN)/python -c "import orjson" 2>/dev/null || $(BIN)/python -m pip install --quiet "orjson>=3.10,<4"
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 bench-pg: install
-	$(BIN)/python -c "import orjson" 2>/dev/null || $(BIN)/python -m pip install --quiet "orjson>=3.10,<4"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 bench-micro: install

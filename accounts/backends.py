@@ -2,13 +2,33 @@
 
 Django's ``ModelBackend`` reads a user's permissions in two queries (their own, then their
 groups'), once per request, on every request. ``PermissionsInOneQuery`` reads the same set in
-one (a ``UNION``) and leaves it where ``ModelBackend`` looks for it (``_perm_cache`` on the
-user), so ``ModelBackend``, after it in ``AUTHENTICATION_BACKENDS``, answers from it without a
-query. It authenticates no one: signing in and sessions stay ``ModelBackend``'s."""
+one (a ``UNION``, its SQL built once) and leaves it where ``ModelBackend`` looks for it
+(``_perm_cache`` on the user), so ``ModelBackend``, after it in ``AUTHENTICATION_BACKENDS``,
+answers from it without a query. It authenticates no one: signing in and sessions stay
+``ModelBackend``'s."""
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+
+FIELDS = ("content_type__app_label", "codename")
+
+
+@functools.cache
+def _users_permissions_sql(alias: str) -> str:
+    """The SQL of a user's own and their groups' permissions (a ``UNION``), its two
+    parameters the user's id: built through the ORM once, not on every request (building
+    it cost more than running it)."""
+    own = Permission.objects.using(alias).filter(user=0).values_list(*FIELDS)
+    grouped = Permission.objects.using(alias).filter(group__user=0).values_list(*FIELDS)
+    sql, params = own.order_by().union(grouped.order_by()).query.sql_with_params()
+    if list(params) != [0, 0]:  # the ORM's SQL changed shape: a programming error
+        raise ImproperlyConfigured(f"Unexpected parameters in the permissions' SQL: {params}")
+    return sql
 
 
 class PermissionsInOneQuery:
@@ -24,13 +44,13 @@ class PermissionsInOneQuery:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            fields = ("content_type__app_label", "codename")
             if user_obj.is_superuser:
-                rows = Permission.objects.values_list(*fields)
+                rows = Permission.objects.values_list(*FIELDS)
             else:
-                own = Permission.objects.filter(user=user_obj).values_list(*fields)
-                grouped = Permission.objects.filter(group__user=user_obj).values_list(*fields)
-                rows = own.order_by().union(grouped.order_by())
+                alias = Permission.objects.db
+                with connections[alias].cursor() as cursor:
+                    cursor.execute(_users_permissions_sql(alias), [user_obj.pk, user_obj.pk])
+                    rows = cursor.fetchall()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
 

@@ -13,10 +13,12 @@ from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import DjangoModelPermissions
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.settings import api_settings
 
 from config.filters import merged_query
+
+from .renderers import JSONRenderer
 
 MAX_PAGE_SIZE = 500
 # URL keyword arguments that name one record: without the read permission, a 404.

@@ -104,6 +104,18 @@ def test_permissions_are_one_query(analyst):
     assert user.get_all_permissions() == User.objects.get(pk=analyst.pk).get_all_permissions()
 
 
+def test_permissions_sql_is_built_once(analyst):
+    """The permissions' SQL is built through the ORM the first time only."""
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    User.objects.get(pk=analyst.pk).get_all_permissions()  # built, if not yet
+    user = User.objects.get(pk=analyst.pk)
+    with mock.patch.object(SQLCompiler, "as_sql", side_effect=AssertionError("built again")):
+        assert "agreements.view_agreement" in PermissionsInOneQuery().get_all_permissions(user)
+
+
 def test_permissions_own_and_through_groups(db):
     """The same set as ``ModelBackend``'s: own and through groups; none when inactive."""
     user = UserFactory(permissions=["agreements.view_reminder"], group=REGISTRY_ADMINS)

@@ -15,11 +15,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import CSVRenderer, FilterBackend
+from config.renderers import JSONRenderer
 
 from .. import dyad_years, export
 from ..filtersets import AgreementFilterSet, StatisticsFilterSet

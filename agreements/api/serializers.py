@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import MAX_ID
+from config.serializers import ModelSerializer
 from history.models import ChangeRecord
 
 from .. import party_acts
@@ -53,7 +54,7 @@ class PartyShortSerializer(serializers.Serializer):
         return party.partner.name
 
 
-class PartyActSerializer(serializers.ModelSerializer):
+class PartyActSerializer(ModelSerializer):
     class Meta:
         model = PartyAct
         fields = ["kind", "date", "effective_on", "note", "source_url"]
@@ -75,7 +76,7 @@ class PartySerializer(PartyShortSerializer):
         return party_acts.status_on(party.periods.all(), timezone.localdate())
 
 
-class AgreementRefSerializer(serializers.ModelSerializer):
+class AgreementRefSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:agreement-detail")
 
     class Meta:
@@ -136,7 +137,12 @@ class AgreementListRows(serializers.ListSerializer):
             if request is not None and rows and not hasattr(rows[0], "visible_provisions"):
                 prefetch_related_objects(rows, *agreement_prefetches(request.user))
             return super().to_representation(rows)
-        ids = [a.pk for a in rows]
+        # The list view's page is rows of ``columns`` (``values``: no model instances).
+        rows = [
+            a if isinstance(a, dict) else {name: getattr(a, name) for name in self.columns}
+            for a in rows
+        ]
+        ids = [a["id"] for a in rows]
         parties = parties_by_agreement(ids)
         categories = visible_categories_by_agreement(ids, request.user)
         head, tail = request.build_absolute_uri(
@@ -144,19 +150,19 @@ class AgreementListRows(serializers.ListSerializer):
         ).rsplit(str(_SENTINEL_PK), 1)
         return [
             {
-                "id": a.pk,
-                "reference": a.reference,
-                "title": a.title,
-                "type": a.type,
-                "status": a.status,
-                "classification": a.classification,
-                **{name: _iso(getattr(a, name)) for name in _LIST_DATES},
+                "id": a["id"],
+                "reference": a["reference"],
+                "title": a["title"],
+                "type": a["type"],
+                "status": a["status"],
+                "classification": a["classification"],
+                **{name: _iso(a[name]) for name in _LIST_DATES},
                 "parties": [
                     {"code": code, "name": name, "kind": kind}
-                    for code, name, kind in parties.get(a.pk, ())
+                    for code, name, kind in parties.get(a["id"], ())
                 ],
-                "provision_categories": sorted(categories.get(a.pk, ())),
-                "url": f"{head}{a.pk}{tail}",
+                "provision_categories": sorted(categories.get(a["id"], ())),
+                "url": f"{head}{a['id']}{tail}",
             }
             for a in rows
         ]
@@ -166,7 +172,7 @@ def _iso(day: datetime.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-class AgreementListSerializer(serializers.ModelSerializer):
+class AgreementListSerializer(ModelSerializer):
     """The list item: expects ``agreements_for(user)`` (parties and visible provisions
     prefetched). A page of them is built by ``AgreementListRows``."""
 
@@ -201,7 +207,7 @@ class AgreementListSerializer(serializers.ModelSerializer):
         return sorted({p.category for p in agreement.visible_provisions})
 
 
-class ProvisionSerializer(serializers.ModelSerializer):
+class ProvisionSerializer(ModelSerializer):
     class Meta:
         model = Provision
         fields = ["id", "category", "title", "article", "text", "classification"]
@@ -227,7 +233,7 @@ class ProvisionListSerializer(ProvisionSerializer):
         fields = [*ProvisionSerializer.Meta.fields, "agreement", "last_activity_on", "dormant"]
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     reviewer = serializers.SerializerMethodField()
 
     class Meta:
@@ -238,7 +244,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         return _user_label(review.reviewer)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     class Meta:
         model = AgreementEvent
         fields = ["id", "kind", "date", "note"]
@@ -256,7 +262,7 @@ class PostingRefSerializer(serializers.Serializer):
     active_to = serializers.DateField(read_only=True, allow_null=True)
 
 
-class ReminderSerializer(serializers.ModelSerializer):
+class ReminderSerializer(ModelSerializer):
     """A reminder, about an agreement, a posting (kind ``posting_end``) or an engagement
     (kinds ``engagement_start`` and ``after_action``, whose ``days_before`` is negative when
     it went out after the report's due date): the other two are null."""
@@ -291,7 +297,7 @@ class AgreementReminderSerializer(ReminderSerializer):
         ]
 
 
-class ChangeRecordSerializer(serializers.ModelSerializer):
+class ChangeRecordSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor_label", read_only=True)
     model = serializers.CharField(read_only=True, help_text="The kind of record changed.")
     object_id = serializers.IntegerField(source="changed_object_id", read_only=True)
@@ -390,7 +396,7 @@ class AgreementDetailSerializer(AgreementListSerializer):
 # Writing --------------------------------------------------------------------------------
 
 
-class ModelInputSerializer(serializers.ModelSerializer):
+class ModelInputSerializer(ModelSerializer):
     """An input serializer derived from its model's fields: each field's type, length,
     choices, nullability and validators (date bounds, period limits) come from the model
     field. A field that may be left out defaults to the model field's default, so a full
@@ -403,7 +409,12 @@ class ModelInputSerializer(serializers.ModelSerializer):
         keep_omitted = getattr(self.Meta, "keep_when_omitted", ())
         if kwargs.get("required") is False and field_name not in keep_omitted:
             del kwargs["required"]
-            kwargs["default"] = model_field.get_default()
+            # A callable default (today's date) is called at each write, not once when the
+            # fields are built (they are built once per class: config.serializers).
+            if model_field.has_default() and callable(model_field.default):
+                kwargs["default"] = model_field.default
+            else:
+                kwargs["default"] = model_field.get_default()
         return field_class, kwargs
 
 

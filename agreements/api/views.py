@@ -124,9 +124,13 @@ class AgreementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            # Only the columns a list item shows (not the summary or the search vector); the
-            # page's parties and provision categories are read by ``AgreementListRows``.
-            return Agreement.objects.visible_to(user).only(*AgreementListRows.columns)
+            # Only the columns a list item shows (not the summary or the search vector), as
+            # rows, not model instances; the page's parties and provision categories are
+            # read by ``AgreementListRows``. A format suffix takes DRF's own path (instances).
+            rows = Agreement.objects.visible_to(user)
+            if self.format_kwarg:
+                return rows.only(*AgreementListRows.columns)
+            return rows.values(*AgreementListRows.columns)
         return Agreement.objects.visible_to(user).select_related("supersedes", "parent", "owner")
 
     def detail_related(self) -> list:

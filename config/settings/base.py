@@ -281,7 +281,7 @@ REST_FRAMEWORK = {
         "sign_in_username": env("THROTTLE_RATE_SIGN_IN_USERNAME", default="60/hour"),
     },
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "config.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from agreements.api.serializers import AgreementRefSerializer, ModelInputSerializer
 from agreements.models import Provision
+from config.serializers import ModelSerializer
 from partners.models import PointOfContact
 
 from ..models import Engagement, Participation
@@ -30,7 +31,7 @@ class NationShortSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ModelSerializer):
     code = serializers.CharField(read_only=True)
     name = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=["nation", "organization"], read_only=True)
@@ -43,7 +44,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         return participation.partner.name
 
 
-class LinkedProvisionSerializer(serializers.ModelSerializer):
+class LinkedProvisionSerializer(ModelSerializer):
     agreement = AgreementRefSerializer(read_only=True)
 
     class Meta:
@@ -51,7 +52,7 @@ class LinkedProvisionSerializer(serializers.ModelSerializer):
         fields = ["id", "category", "title", "article", "agreement"]
 
 
-class EngagementContactSerializer(serializers.ModelSerializer):
+class EngagementContactSerializer(ModelSerializer):
     """A point of contact involved, in short (its own schema component: the agreements API
     has a ContactShort of another shape)."""
 
@@ -60,7 +61,7 @@ class EngagementContactSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "rank", "role"]
 
 
-class EngagementListSerializer(serializers.ModelSerializer):
+class EngagementListSerializer(ModelSerializer):
     """The list item: expects ``engagements_for(user)`` (participants and the visible links
     prefetched)."""
 

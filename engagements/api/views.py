@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +21,7 @@ from agreements.api.views import FilteredSchema
 from config import etags
 from config.api import CSVRenderer, CursorOrPagePagination, FilterBackend, flatten_errors
 from config.etags import ETAG, VersionedDetailMixin
+from config.renderers import JSONRenderer
 from config.schema import error_response
 
 from .. import export

@@ -3,11 +3,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.serializers import ModelSerializer
+
 from ..models import Membership, Nation, Organization, PointOfContact, Posting, postings_in_order
 from ..services import MAX_POSTINGS, POINT_OF_CONTACT_FIELDS
 
 
-class NationSerializer(serializers.ModelSerializer):
+class NationSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:nation-detail", lookup_field="iso3")
     successors = serializers.SlugRelatedField(
         slug_field="iso3",
@@ -40,7 +42,7 @@ class NationSerializer(serializers.ModelSerializer):
         ]
 
 
-class NationMembershipSerializer(serializers.ModelSerializer):
+class NationMembershipSerializer(ModelSerializer):
     organization = serializers.CharField(source="organization.acronym", read_only=True)
 
     class Meta:
@@ -55,7 +57,7 @@ class NationDetailSerializer(NationSerializer):
         fields = [*NationSerializer.Meta.fields, "memberships"]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:organization-detail", lookup_field="acronym"
     )
@@ -65,7 +67,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         fields = ["acronym", "name", "kind", "url"]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     iso3 = serializers.CharField(source="nation.iso3", read_only=True)
     name = serializers.CharField(source="nation.name", read_only=True)
 
@@ -81,7 +83,7 @@ class OrganizationDetailSerializer(OrganizationSerializer):
         fields = [*OrganizationSerializer.Meta.fields, "members"]
 
 
-class PostingSerializer(serializers.ModelSerializer):
+class PostingSerializer(ModelSerializer):
     """A posting: the place by its code (ISO alpha-3 or acronym), kind and name, and
     whether it is active today."""
 
@@ -107,7 +109,7 @@ def ordered_postings(contact) -> list[dict]:
     return PostingSerializer(rows, many=True).data
 
 
-class PointOfContactSerializer(serializers.ModelSerializer):
+class PointOfContactSerializer(ModelSerializer):
     """A contact; ``posted_to`` is the nation of its latest posting, ``active_from`` and
     ``active_to`` its whole service span, ``postings`` every posting, the current first."""
 
@@ -179,7 +181,7 @@ class PostingInputSerializer(serializers.Serializer):
     )
 
 
-class PointOfContactWriteSerializer(serializers.ModelSerializer):
+class PointOfContactWriteSerializer(ModelSerializer):
     """What create, replace (PUT) and update (PATCH) take. ``postings``, when given,
     replace the contact's postings; left out, they stay."""
 
