@@ -50,7 +50,7 @@ def due(today: datetime.date) -> Iterator[DueReminder]:
     office = office_mailbox()
     if not office:
         return
-    for posting in candidates(today).iterator(chunk_size=200):
+    for posting in candidates(today):  # at once, as the agreements' (reminders.py)
         days_before = current_offset(offsets(), posting.active_to, today)
         if days_before is not None:
             yield DueReminder(

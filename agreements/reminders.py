@@ -222,7 +222,10 @@ def reminder_candidates(today: datetime.date):
 def agreement_reminders_due(today: datetime.date) -> Iterator[DueReminder]:
     """Every delivery about an agreement due on ``today``, whether or not it was made."""
     permitted = None  # looked up once, when the first agreement has something due
-    for agreement in reminder_candidates(today).iterator(chunk_size=200):
+    # Read at once, not through a server-side cursor: the candidates are the few agreements
+    # with a date inside a window, and for a cursor PostgreSQL plans a fast start, walking
+    # the primary key over every agreement (a sweep that grew with the registry).
+    for agreement in reminder_candidates(today):
         recipients = None
         for kind, due_on in agreement.due_dates().items():
             days_before = current_offset(offsets_for(agreement, kind), due_on, today)

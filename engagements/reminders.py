@@ -137,7 +137,7 @@ def candidates(today: datetime.date):
 def due(today: datetime.date) -> Iterator[DueReminder]:
     """Every delivery about an engagement due on ``today``, whether or not it was made."""
     permitted = None  # looked up once, when the first engagement has something due
-    for engagement in candidates(today).iterator(chunk_size=200):
+    for engagement in candidates(today):  # at once, as the agreements' (agreements/reminders.py)
         recipients = None
         for kind, due_on in due_dates(engagement).items():
             days_before = days_before_on(kind, due_on, today)

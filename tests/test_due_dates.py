@@ -279,6 +279,30 @@ def test_the_date_indexes_are_usable(queryset):
         assert index in plan, plan
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
+def test_the_sweep_reads_by_the_indexes_not_through_a_cursor(frozen_today):
+    """The sweep's agreements, postings and engagements are read at once: through a
+    server-side cursor PostgreSQL planned a fast start, walking the primary key over every
+    row (a sweep that grew with the registry). The agreements that set their own offsets
+    are found by their partial index, not a scan of every agreement."""
+    AgreementFactory.create_batch(3, expires_on=days(10))
+    AgreementFactory(expires_on=days(300), reminder_offsets={"review": [60]})
+    with CaptureQueriesContext(connection) as queries:
+        list(reminders_due(today=TODAY))
+    candidates = [
+        q["sql"] for q in queries if '"agreements_agreement"."expires_on" BETWEEN' in q["sql"]
+    ]
+    assert len(candidates) == 1
+    assert not any("DECLARE" in q["sql"] for q in queries), [q["sql"][:80] for q in queries]
+    own = next(q["sql"] for q in queries if '"reminder_offsets" AS' in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + own)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "agreement_own_offsets_idx" in plan, plan
+
+
 # What the deadlines read -------------------------------------------------------------------
 
 

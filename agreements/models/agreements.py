@@ -159,6 +159,13 @@ class Agreement(Versioned, PythonChecks, models.Model):
             models.Index(fields=["notice_deadline"], name="agreement_notice_idx"),
             models.Index(fields=["next_review_on"], name="agreement_review_idx"),
             models.Index(fields=["signed_on"], name="agreement_signed_idx"),
+            # The few that set their own reminder offsets, which every sweep reads
+            # (``reminder_candidates``): without it, a scan of every agreement.
+            models.Index(
+                fields=["status"],
+                condition=Q(reminder_offsets__isnull=False),
+                name="agreement_own_offsets_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
