@@ -213,3 +213,37 @@ def test_get_is_never_throttled(db, url):
     for _ in range(40):
         client.get(url)
     assert client.get(url).status_code in (200, 405)
+
+
+def test_api_throttle_counts_one_integer_per_window(analyst, settings):
+    """The user throttle keeps a count per fixed window (not DRF's list of every request's
+    time, written whole on each request); a new window starts the count again, and a 429
+    says when the window ends (Retry-After)."""
+    import datetime
+
+    import time_machine
+    from django.core.cache import cache
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "user": "3/minute",
+        },
+    }
+    cache.clear()
+    client = client_for(analyst)
+    start = datetime.datetime(2026, 3, 2, 10, 15, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start + datetime.timedelta(seconds=20), tick=False):
+        assert [client.get("/api/v1/nations/").status_code for _ in range(4)] == [
+            200,
+            200,
+            200,
+            429,
+        ]
+        response = client.get("/api/v1/nations/")
+        assert response.status_code == 429 and int(response["Retry-After"]) == 40
+        key = f"throttle_user_{analyst.pk}:{int(start.timestamp())}"
+        assert cache.get(key) == 5  # an integer, not a list of times
+    with time_machine.travel(start + datetime.timedelta(seconds=61), tick=False):
+        assert client.get("/api/v1/nations/").status_code == 200  # a new window
