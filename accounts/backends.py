@@ -25,7 +25,8 @@ def _users_permissions_sql(alias: str) -> str:
     it cost more than running it)."""
     own = Permission.objects.using(alias).filter(user=0).values_list(*FIELDS)
     grouped = Permission.objects.using(alias).filter(group__user=0).values_list(*FIELDS)
-    sql, params = own.order_by().union(grouped.order_by()).query.sql_with_params()
+    query = own.order_by().union(grouped.order_by()).query
+    sql, params = query.get_compiler(using=alias).as_sql()
     if list(params) != [0, 0]:  # the ORM's SQL changed shape: a programming error
         raise ImproperlyConfigured(f"Unexpected parameters in the permissions' SQL: {params}")
     return sql

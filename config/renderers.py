@@ -27,6 +27,9 @@ class JSONRenderer(renderers.JSONRenderer):
         indent = self.get_indent(accepted_media_type, renderer_context or {})
         if indent or not self.compact or self.ensure_ascii:
             return super().render(data, accepted_media_type, renderer_context)
-        text = orjson.dumps(data, default=_default, option=_OPTIONS)
+        try:
+            text = orjson.dumps(data, default=_default, option=_OPTIONS)
+        except orjson.JSONEncodeError:  # what orjson cannot write (an int beyond 64 bits)
+            return super().render(data, accepted_media_type, renderer_context)
         # As DRF does: these two are valid JSON but end a line in JavaScript.
         return text.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
