@@ -42,12 +42,25 @@ class UserFactory(factory.django.DjangoModelFactory):
             )
 
 
+def _unused_iso3(n: int) -> str:
+    """A user-assigned code (XAA to XZZ) that no nation has yet, from the ``n``-th on. The
+    sequence wraps after 676 codes, and ``django_get_or_create`` would then hand a plain
+    ``NationFactory()`` a nation the test made with its own X code (``XSU``): which codes
+    collided depended on how many nations the tests before had made."""
+    for step in range(676):
+        m = n + step
+        code = "X" + chr(65 + m // 26 % 26) + chr(65 + m % 26)
+        if not Nation.objects.filter(iso3=code).exists():
+            return code
+    raise RuntimeError("Every code from XAA to XZZ is taken.")
+
+
 class NationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Nation
         django_get_or_create = ("iso3",)
 
-    iso3 = factory.Sequence(lambda n: "X" + chr(65 + n // 26 % 26) + chr(65 + n % 26))
+    iso3 = factory.Sequence(_unused_iso3)
     name = factory.LazyAttribute(lambda o: f"Nation {o.iso3}")
     region = "Europe"
     subregion = "Western Europe"
