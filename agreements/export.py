@@ -61,8 +61,7 @@ def _cell(value) -> str:
 ROW_FIELDS = tuple(
     name for name in EXPORT_COLUMNS if name not in ("parties", "provision_categories")
 )
-_POSITION = {name: i for i, name in enumerate(ROW_FIELDS)}
-_AUTO_RENEWS = _POSITION["auto_renews"]
+_AUTO_RENEWS = ROW_FIELDS.index("auto_renews")
 
 
 def export_row(row: tuple, parties: list[str], categories) -> list[str]:

@@ -288,10 +288,7 @@ def _set_empty(instances, prefetch: Prefetch) -> None:
     queryset (any further filter on it stays empty) or an empty list for a ``to_attr``."""
     *path, last = prefetch.prefetch_through.split("__")
     for name in path:
-        children = [getattr(obj, name) for obj in instances]
-        instances = [
-            c for rows in children for c in (rows if isinstance(rows, list) else rows.all())
-        ]
+        instances = [child for obj in instances for child in getattr(obj, name).all()]
     model = _related_model(prefetch.prefetch_through)
     for obj in instances:
         if prefetch.to_attr:
