@@ -193,7 +193,7 @@ def _related_model(lookup: str):
 
 
 @functools.cache
-def _has_rows_sql(lookup: str, vendor: str) -> str:
+def has_rows_sql(lookup: str, vendor: str) -> str:
     """``EXISTS (…)``: whether the agreement of the outer query has a row at the end of
     ``lookup`` (``reviews``, ``watchers``, ``parties__acts``…): a join of the tables on the
     way, by their indexed foreign keys. Written once per lookup (compiling the same thing
@@ -252,7 +252,7 @@ def one_with_related(queryset: QuerySet[Agreement], related, **lookup) -> Agreem
     vendor = connections[DEFAULT_DB_ALIAS].vendor
     flags = {
         f"_has_related_{i}": RawSQL(
-            _has_rows_sql(r.prefetch_through, vendor), (), output_field=BooleanField()
+            has_rows_sql(r.prefetch_through, vendor), (), output_field=BooleanField()
         )
         for i, r in enumerate(related)
     }

@@ -57,17 +57,24 @@ def version_fields(noun: str) -> tuple[models.Field, ...]:
     )
 
 
+def revision_at(version: int, revisions: dict, updated_at, level: str) -> list:
+    """[version, ISO time] of the last change visible at ``level`` of a record with these
+    ``version``, ``revisions`` and ``updated_at`` (``Versioned._revision``; a reader of flat
+    rows calls it with their values). A row written before per-level versions (no
+    revisions at all) counts every change at every level; a level the record has only just
+    come down to starts at 0."""
+    if not revisions:
+        return [version, updated_at.isoformat() if updated_at else None]
+    return revisions.get(level) or [0, None]
+
+
 class Versioned:
     """Mixed into a model with the fields of ``version_fields``: its version as each
     reader sees it."""
 
     def _revision(self, level: str) -> list:
-        """[version, ISO time] of the last change visible at ``level``. A row written
-        before per-level versions (no revisions at all) counts every change at every level;
-        a level the record has only just come down to starts at 0."""
-        if not self.revisions:
-            return [self.version, self.updated_at.isoformat() if self.updated_at else None]
-        return self.revisions.get(level) or [0, None]
+        """[version, ISO time] of the last change visible at ``level`` (``revision_at``)."""
+        return revision_at(self.version, self.revisions, self.updated_at, level)
 
     def version_for(self, user) -> int:
         """The version ``user`` sees: it moves only when something they may see changed."""

@@ -57,9 +57,10 @@ def test_api_detail_fetches_only_relations_with_rows(bare, analyst):
     url = f"/api/v1/agreements/{bare.pk}/"
     count, sql = queries_of(lambda: api.get(url))
     # The token and its user, the permissions, the agreement (with an EXISTS per relation),
-    # then its parties, their periods and the provisions; no reviews, events, reminders,
-    # watchers, contacts or acts to fetch, no registry-admin group look-up.
-    assert count == 6, "\n".join(q[:150] for q in sql)
+    # then its parties (each with its status today, from its periods) and the provisions;
+    # no reviews, events, reminders, watchers, contacts or acts to fetch, no registry-admin
+    # group look-up.
+    assert count == 5, "\n".join(q[:150] for q in sql)
     assert not any("auth_group" in q and "Registry admins" in q for q in sql)
     add_everything(bare, analyst)
     count_all, sql = queries_of(lambda: api.get(url))

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import etags
-from config.api import CursorOrPagePagination, check_parameters, flatten_errors
+from config.api import MAX_ID, CursorOrPagePagination, check_parameters, flatten_errors
 from config.etags import ETAG, VersionedDetailMixin, etag_of
 from config.schema import RegistrySchema, error_response
 from engagements.activity import with_activity
@@ -45,6 +45,7 @@ from ..selectors import (
 from ..services import agreement_delete, agreement_save
 from ..services import review_record as record_review
 from . import examples
+from .detail import agreement_detail
 from .serializers import (
     AgreementDetailSerializer,
     AgreementListRows,
@@ -167,6 +168,17 @@ class AgreementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
             raise Http404("No agreement matches the given query.") from exc
         self.check_object_permissions(self.request, agreement)
         return agreement
+
+    def retrieve(self, request, *args, **kwargs):
+        # Built from flat rows (``detail.agreement_detail``): the serializer's document.
+        pk = int(kwargs["pk"])  # digits (lookup_value_regex)
+        found = agreement_detail(request, pk) if pk <= MAX_ID else None
+        if found is None:
+            raise Http404("No agreement matches the given query.")
+        document, etag = found
+        response = Response(document)
+        response["ETag"] = etag
+        return response
 
     def filter_queryset(self, queryset):
         if self.action != "list":

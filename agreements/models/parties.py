@@ -130,13 +130,13 @@ class PartyAct(PythonChecks, models.Model):
 
 
 class PartyPeriodQuerySet(models.QuerySet):
+    def covering(self, day):
+        """The periods that hold on ``day`` (``party_acts.status_on`` in SQL)."""
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day), starts_on__lte=day)
+
     def bound_on(self, day):
         """Periods in which their party was bound on ``day``."""
-        return self.filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gt=day),
-            status=PartyStatus.BOUND,
-            starts_on__lte=day,
-        )
+        return self.covering(day).filter(status=PartyStatus.BOUND)
 
 
 class PartyPeriod(PythonChecks, models.Model):

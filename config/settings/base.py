@@ -76,6 +76,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # The registry's queries are short: PostgreSQL's JIT compilation costs more than it saves.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DJANGO_DB_SERVER_SIDE_BINDING", default=False
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

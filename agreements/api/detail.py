@@ -1,0 +1,343 @@
+"""The agreement detail as the API answers a read of it, built from flat rows.
+
+``AgreementDetailSerializer`` describes the detail (the schema, and the answer to a write,
+whose records are in memory). A read builds the same document (the same keys in the same
+order, the same values: ``tests/test_api_detail_rows.py``) from one query for the agreement,
+which also says which of its relations have rows, and one flat query per relation that has
+some, without model instances, prefetch machinery or a serializer field call per value: what
+an analyst's read of one agreement costs is mostly its round trips."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import BooleanField, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from accounts.clearance import level_of
+from engagements.selectors import engagements_in_short
+from history.versioning import revision_at
+
+from ..models import (
+    Agreement,
+    AgreementEvent,
+    AgreementParty,
+    PartyAct,
+    PartyPeriod,
+    Provision,
+    Review,
+)
+from ..selectors import has_rows_sql, reminders_for
+
+# The agreement's own columns, in the detail's order where it shows them.
+_DATES = ("signed_on", "entered_into_force_on", "expires_on", "notice_deadline", "next_review_on")
+_COLUMNS = (
+    "id",
+    "reference",
+    "title",
+    "type",
+    "status",
+    "classification",
+    *_DATES,
+    "short_title",
+    "summary",
+    "source_url",
+    "terminated_on",
+    "auto_renews",
+    "renewal_period_months",
+    "notice_period_days",
+    "notice_given_on",
+    "review_interval_months",
+    "office_email",
+    "reminder_offsets",
+    "version",
+    "revisions",
+    "created_at",
+    "updated_at",
+    "owner__username",
+)
+_LINKS = ("supersedes", "parent")
+_LINK_COLUMNS = tuple(
+    f"{link}__{name}" for link in _LINKS for name in ("id", "reference", "title", "classification")
+)
+# The relations the detail lists: whether each has rows is asked in the agreement's query.
+_RELATIONS = (
+    "parties",
+    "parties__acts",
+    "provisions",
+    "reviews",
+    "events",
+    "reminders",
+    "watchers",
+    "contacts",
+    "engagements",
+)
+
+_datetime = serializers.DateTimeField().to_representation
+
+
+def _iso(day):
+    return None if day is None else day.isoformat()
+
+
+class _Links:
+    """Absolute URLs of API details, one ``reverse`` per route."""
+
+    sentinel = 999_999_999
+
+    def __init__(self, request):
+        self.request, self.routes = request, {}
+
+    def __call__(self, route: str, pk: int) -> str:
+        if route not in self.routes:
+            url = self.request.build_absolute_uri(reverse(route, args=[self.sentinel]))
+            self.routes[route] = url.rsplit(str(self.sentinel), 1)
+        head, tail = self.routes[route]
+        return f"{head}{pk}{tail}"
+
+
+def agreement_detail(request, pk) -> tuple[dict, str] | None:
+    """(The detail of agreement ``pk`` as ``request.user`` may see it, its ETag), or None
+    when it is out of their reach."""
+    user = request.user
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    flags = {
+        f"_has_{name}": RawSQL(has_rows_sql(name, vendor), (), output_field=BooleanField())
+        for name in _RELATIONS
+    }
+    row = (
+        Agreement.objects.visible_to(user)
+        .filter(pk=pk)
+        .annotate(**flags)
+        .values(*_COLUMNS, *_LINK_COLUMNS, *flags)
+        .first()
+    )
+    if row is None:
+        return None
+    has = {name: row[f"_has_{name}"] for name in _RELATIONS}
+    link = _Links(request)
+    today = timezone.localdate()
+
+    acts = defaultdict(list)
+    if has["parties__acts"]:
+        for party_id, *act in PartyAct.objects.filter(party__agreement_id=pk).values_list(
+            "party_id", "kind", "date", "effective_on", "note", "source_url"
+        ):
+            acts[party_id].append(act)
+    parties = []
+    if has["parties"]:
+        status_today = (
+            PartyPeriod.objects.covering(today)
+            .filter(party=OuterRef("pk"))
+            .order_by("starts_on")
+            .values("status")[:1]
+        )
+        parties = [
+            _party(party, acts[party[0]])
+            for party in AgreementParty.objects.filter(agreement_id=pk)
+            .annotate(status_today=Subquery(status_today))
+            .values_list(
+                "id",
+                "nation_id",
+                "nation__iso3",
+                "nation__name",
+                "organization__acronym",
+                "organization__name",
+                "signed_on",
+                "ratified_on",
+                "entered_into_force_on",
+                "withdrawn_on",
+                "status_today",
+            )
+        ]
+    provisions = []
+    if has["provisions"]:
+        provisions = [
+            {
+                "id": pid,
+                "category": category,
+                "title": title,
+                "article": article,
+                "text": text,
+                "classification": classification,
+            }
+            for pid, category, title, article, text, classification in Provision.objects.visible_to(
+                user
+            )
+            .filter(agreement_id=pk)
+            .values_list("id", "category", "title", "article", "text", "classification")
+        ]
+    version, updated_at = _seen_by(row, user)
+    document = {
+        **{name: row[name] for name in ("id", "reference", "title", "type", "status")},
+        "classification": row["classification"],
+        **{name: _iso(row[name]) for name in _DATES},
+        "parties": parties,
+        "provision_categories": sorted({p["category"] for p in provisions}),
+        "url": link("api:agreement-detail", pk),
+        "short_title": row["short_title"],
+        "summary": row["summary"],
+        "source_url": row["source_url"],
+        "terminated_on": _iso(row["terminated_on"]),
+        "auto_renews": row["auto_renews"],
+        "renewal_period_months": row["renewal_period_months"],
+        "notice_period_days": row["notice_period_days"],
+        "notice_given_on": _iso(row["notice_given_on"]),
+        "review_interval_months": row["review_interval_months"],
+        **{name: _linked(row, name, user, link) for name in _LINKS},
+        "owner": row["owner__username"],
+        "watchers": _watchers(pk) if has["watchers"] else [],
+        "contacts": _contacts(pk, link) if has["contacts"] else [],
+        "office_email": row["office_email"],
+        "reminder_offsets": row["reminder_offsets"],
+        "lateral": "bilateral" if len(parties) == 2 else "multilateral" if parties[2:] else "",
+        "version": version,
+        "created_at": _datetime(row["created_at"]),
+        "updated_at": _datetime(updated_at),
+        "provisions": provisions,
+        "reviews": _reviews(pk) if has["reviews"] else [],
+        "events": _events(pk) if has["events"] else [],
+        "reminders": _reminders(pk, user) if has["reminders"] else [],
+        "engagements": _engagements(pk, user, link) if has["engagements"] else [],
+    }
+    return document, f'"{version}"'
+
+
+def _party(row, acts) -> dict:
+    _, nation_id, iso3, nation, acronym, organization, *dates, status = row
+    signed, ratified, in_force, withdrawn = dates
+    return {
+        "code": iso3 if nation_id else acronym or "",
+        "name": nation if nation_id else organization or "",
+        "kind": "nation" if nation_id else "organization",
+        "signed_on": _iso(signed),
+        "ratified_on": _iso(ratified),
+        "entered_into_force_on": _iso(in_force),
+        "withdrawn_on": _iso(withdrawn),
+        "status": status,
+        "acts": [
+            {
+                "kind": kind,
+                "date": _iso(date),
+                "effective_on": _iso(effective),
+                "note": note,
+                "source_url": source_url,
+            }
+            for kind, date, effective, note, source_url in acts
+        ],
+    }
+
+
+def _seen_by(row, user):
+    """The version and update time ``user`` sees (``Versioned.version_for``)."""
+    level = level_of(user)
+    if not level:
+        return 0, row["updated_at"]
+    version, moment = revision_at(row["version"], row["revisions"], row["updated_at"], level)
+    return version, (moment and parse_datetime(moment)) or row["updated_at"]
+
+
+def _linked(row, name: str, user, link) -> dict | None:
+    """A linked agreement, only when the user may see it."""
+    pk = row[f"{name}__id"]
+    if pk is None or not user.is_cleared_for(row[f"{name}__classification"]):
+        return None
+    return {
+        "id": pk,
+        "reference": row[f"{name}__reference"],
+        "title": row[f"{name}__title"],
+        "url": link("api:agreement-detail", pk),
+    }
+
+
+def _watchers(pk) -> list[str]:
+    through = Agreement.watchers.through.objects.filter(agreement_id=pk)
+    return sorted(through.values_list("user__username", flat=True))
+
+
+def _contacts(pk, link) -> list[dict]:
+    through = Agreement.contacts.through.objects.filter(agreement_id=pk)
+    rows = through.order_by("pointofcontact__represents__name", "pointofcontact__name").values_list(
+        "pointofcontact_id",
+        "pointofcontact__name",
+        "pointofcontact__rank",
+        "pointofcontact__role",
+        "pointofcontact__represents__iso3",
+    )
+    return [
+        {
+            "id": cid,
+            "name": name,
+            "rank": rank,
+            "role": role,
+            "represents": iso3,
+            "url": link("api:point-of-contact-detail", cid),
+        }
+        for cid, name, rank, role, iso3 in rows
+    ]
+
+
+def _reviews(pk) -> list[dict]:
+    rows = Review.objects.filter(agreement_id=pk).values_list(
+        "id", "reviewed_on", "reviewer__username", "outcome", "notes"
+    )
+    return [
+        {"id": rid, "reviewed_on": _iso(day), "reviewer": who, "outcome": outcome, "notes": notes}
+        for rid, day, who, outcome, notes in rows
+    ]
+
+
+def _events(pk) -> list[dict]:
+    rows = AgreementEvent.objects.filter(agreement_id=pk).values_list("id", "kind", "date", "note")
+    return [
+        {"id": eid, "kind": kind, "date": _iso(day), "note": note} for eid, kind, day, note in rows
+    ]
+
+
+def _reminders(pk, user) -> list[dict]:
+    rows = (
+        reminders_for(user)
+        .filter(agreement_id=pk)
+        .order_by("-due_on", "kind", "recipient")
+        .values_list(
+            "id", "kind", "due_on", "days_before", "recipient", "status", "attempts", "sent_at"
+        )
+    )
+    return [
+        {
+            "id": rid,
+            "kind": kind,
+            "due_on": _iso(due),
+            "days_before": days,
+            "recipient": recipient,
+            "status": status,
+            "attempts": attempts,
+            "sent_at": None if sent is None else _datetime(sent),
+        }
+        for rid, kind, due, days, recipient, status, attempts, sent in rows
+    ]
+
+
+def _engagements(pk, user, link) -> list[dict]:
+    rows = (
+        engagements_in_short(user)
+        .filter(agreements=pk)
+        .values_list("id", "title", "kind", "status", "starts_on", "ends_on")
+    )
+    return [
+        {
+            "id": eid,
+            "title": title,
+            "kind": kind,
+            "status": status,
+            "starts_on": _iso(starts),
+            "ends_on": _iso(ends),
+            "url": link("api:engagement-detail", eid),
+        }
+        for eid, title, kind, status, starts, ends in rows
+    ]
