@@ -219,6 +219,7 @@ class FilterBackend(DjangoFilterBackend):
             **super().get_filterset_kwargs(request, queryset, view),
             "known": other_parameters(view),
             "strict": True,
+            "given_only": True,
         }
 
     def valid_filterset(self, request, queryset, view, *, errors: dict | None = None):

@@ -100,11 +100,23 @@ class FilterSet(django_filters.FilterSet):
 
     ``known``: the parameters the caller takes besides the filters; ``strict``: whether any
     other parameter is an error (the API's lists, through ``config.api.FilterBackend``) or is
-    left alone and listed in ``ignored`` (pages, and other callers in code)."""
+    left alone and listed in ``ignored`` (pages, and other callers in code). ``given_only``:
+    the form has the fields of the parameters given only (a filter not given filters
+    nothing): for a caller that never shows the form (the API), as building every filter's
+    field on each request cost more than most of its queries."""
 
     def __init__(
-        self, data=None, queryset=None, *, request=None, prefix=None, known=(), strict=False
+        self,
+        data=None,
+        queryset=None,
+        *,
+        request=None,
+        prefix=None,
+        known=(),
+        strict=False,
+        given_only=False,
     ):
+        self.given_only = given_only
         self.parameter_errors: dict[str, list[str]] = {}
         self.ignored: list[str] = []
         if data is not None:
@@ -122,7 +134,11 @@ class FilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
 
     def get_form_class(self):
-        fields = {name: filter_.field for name, filter_ in self.filters.items()}
+        fields = {
+            name: filter_.field
+            for name, filter_ in self.filters.items()
+            if not (self.given_only and self.data is not None) or name in self.data
+        }
         for field in fields.values():
             if "invalid_choice" in field.error_messages and hasattr(field, "choices"):
                 field.error_messages["invalid_choice"] = (

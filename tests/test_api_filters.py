@@ -169,3 +169,24 @@ def test_search_through_the_url(world, analyst):
             "provision_categories"
         ]
     )
+
+
+def test_the_api_cleans_only_the_parameters_given(world, analyst):
+    """The API's filter set builds the form fields of the parameters sent only (a filter not
+    sent filters nothing); a page's keeps every field, as it shows the form. A bad value of
+    one given is still a 400 naming it, and the answer is the same as with every field."""
+    from django.http import QueryDict
+
+    from agreements.filtersets import AgreementFilterSet
+    from agreements.models import Agreement
+
+    data = QueryDict("q=training&signed_after=2000-01-01")
+    api = AgreementFilterSet(data, Agreement.objects.all(), given_only=True)
+    page = AgreementFilterSet(data, Agreement.objects.all())
+    assert set(api.form.fields) == {"q", "signed_after"}
+    assert set(page.form.fields) == set(AgreementFilterSet.base_filters)
+    assert api.is_valid() and page.is_valid()
+    assert list(api.qs.values_list("pk", flat=True)) == list(page.qs.values_list("pk", flat=True))
+    c = client_for(analyst)
+    response = c.get("/api/v1/agreements/", {"signed_after": "soon", "q": "x"})
+    assert response.status_code == 400 and "signed_after" in response.json()
