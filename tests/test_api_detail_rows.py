@@ -63,7 +63,10 @@ def everything(world, analyst, registrar):
         )
     for party in public.parties.all():
         PartyAct.objects.create(
-            party=party, kind=PartyActKind.SIGNATURE, date=datetime.date(2015, 3, 1), note="At Manila"
+            party=party,
+            kind=PartyActKind.SIGNATURE,
+            date=datetime.date(2015, 3, 1),
+            note="At Manila",
         )
     EngagementFactory(title="Balikatan test").agreements.add(public)
     EngagementFactory(title="Secret drill", classification="secret").agreements.add(public)

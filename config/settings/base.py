@@ -79,7 +79,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DJANGO_DB_SERVER_SIDE_BINDING", default=False
 ):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
