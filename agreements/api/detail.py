@@ -35,14 +35,10 @@ from ..models import (
 from ..selectors import has_rows_sql, reminders_for
 
 # The agreement's own columns, in the detail's order where it shows them.
+_HEAD = ("id", "reference", "title", "type", "status", "classification")
 _DATES = ("signed_on", "entered_into_force_on", "expires_on", "notice_deadline", "next_review_on")
 _COLUMNS = (
-    "id",
-    "reference",
-    "title",
-    "type",
-    "status",
-    "classification",
+    *_HEAD,
     *_DATES,
     "short_title",
     "summary",
@@ -85,8 +81,9 @@ def _iso(day):
     return None if day is None else day.isoformat()
 
 
-class _Links:
-    """Absolute URLs of API details, one ``reverse`` per route."""
+class DetailUrls:
+    """Absolute URLs of API details by route and primary key: one ``reverse`` per route,
+    the key put in its place."""
 
     sentinel = 999_999_999
 
@@ -120,62 +117,12 @@ def agreement_detail(request, pk) -> tuple[dict, str] | None:
     if row is None:
         return None
     has = {name: row[f"_has_{name}"] for name in _RELATIONS}
-    link = _Links(request)
-    today = timezone.localdate()
-
-    acts = defaultdict(list)
-    if has["parties__acts"]:
-        for party_id, *act in PartyAct.objects.filter(party__agreement_id=pk).values_list(
-            "party_id", "kind", "date", "effective_on", "note", "source_url"
-        ):
-            acts[party_id].append(act)
-    parties = []
-    if has["parties"]:
-        status_today = (
-            PartyPeriod.objects.covering(today)
-            .filter(party=OuterRef("pk"))
-            .order_by("starts_on")
-            .values("status")[:1]
-        )
-        parties = [
-            _party(party, acts[party[0]])
-            for party in AgreementParty.objects.filter(agreement_id=pk)
-            .annotate(status_today=Subquery(status_today))
-            .values_list(
-                "id",
-                "nation_id",
-                "nation__iso3",
-                "nation__name",
-                "organization__acronym",
-                "organization__name",
-                "signed_on",
-                "ratified_on",
-                "entered_into_force_on",
-                "withdrawn_on",
-                "status_today",
-            )
-        ]
-    provisions = []
-    if has["provisions"]:
-        provisions = [
-            {
-                "id": pid,
-                "category": category,
-                "title": title,
-                "article": article,
-                "text": text,
-                "classification": classification,
-            }
-            for pid, category, title, article, text, classification in Provision.objects.visible_to(
-                user
-            )
-            .filter(agreement_id=pk)
-            .values_list("id", "category", "title", "article", "text", "classification")
-        ]
+    link = DetailUrls(request)
+    parties = _parties(pk, timezone.localdate(), has["parties__acts"]) if has["parties"] else []
+    provisions = _provisions(pk, user) if has["provisions"] else []
     version, updated_at = _seen_by(row, user)
     document = {
-        **{name: row[name] for name in ("id", "reference", "title", "type", "status")},
-        "classification": row["classification"],
+        **{name: row[name] for name in _HEAD},
         **{name: _iso(row[name]) for name in _DATES},
         "parties": parties,
         "provision_categories": sorted({p["category"] for p in provisions}),
@@ -206,6 +153,48 @@ def agreement_detail(request, pk) -> tuple[dict, str] | None:
         "engagements": _engagements(pk, user, link) if has["engagements"] else [],
     }
     return document, f'"{version}"'
+
+
+def _parties(pk, today, has_acts: bool) -> list[dict]:
+    """The parties in order, each with its acts and its status on ``today`` (from its
+    periods, in the parties' query)."""
+    acts = defaultdict(list)
+    if has_acts:
+        rows = PartyAct.objects.filter(party__agreement_id=pk).values_list(
+            "party_id", "kind", "date", "effective_on", "note", "source_url"
+        )
+        for party_id, *act in rows:
+            acts[party_id].append(act)
+    status_today = (
+        PartyPeriod.objects.covering(today)
+        .filter(party=OuterRef("pk"))
+        .order_by("starts_on")
+        .values("status")[:1]
+    )
+    rows = (
+        AgreementParty.objects.filter(agreement_id=pk)
+        .annotate(status_today=Subquery(status_today))
+        .values_list(
+            "id",
+            "nation_id",
+            "nation__iso3",
+            "nation__name",
+            "organization__acronym",
+            "organization__name",
+            "signed_on",
+            "ratified_on",
+            "entered_into_force_on",
+            "withdrawn_on",
+            "status_today",
+        )
+    )
+    return [_party(row, acts[row[0]]) for row in rows]
+
+
+def _provisions(pk, user) -> list[dict]:
+    names = ("id", "category", "title", "article", "text", "classification")
+    rows = Provision.objects.visible_to(user).filter(agreement_id=pk).values_list(*names)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _party(row, acts) -> dict:

@@ -9,7 +9,6 @@ import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import prefetch_related_objects
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -36,6 +35,7 @@ from ..selectors import (
     visible_categories_by_agreement,
 )
 from ..services import AGREEMENT_FIELDS, PARTY_FIELDS, PROVISION_FIELDS, resolve_links
+from .detail import DetailUrls
 
 
 def _user_label(user) -> str | None:
@@ -116,7 +116,6 @@ _LIST_DATES = (
     "notice_deadline",
     "next_review_on",
 )
-_SENTINEL_PK = 999_999_999
 
 
 class AgreementListRows(serializers.ListSerializer):
@@ -145,9 +144,7 @@ class AgreementListRows(serializers.ListSerializer):
         ids = [a["id"] for a in rows]
         parties = parties_by_agreement(ids)
         categories = visible_categories_by_agreement(ids, request.user)
-        head, tail = request.build_absolute_uri(
-            reverse("api:agreement-detail", args=[_SENTINEL_PK])
-        ).rsplit(str(_SENTINEL_PK), 1)
+        url = DetailUrls(request)
         return [
             {
                 "id": a["id"],
@@ -162,7 +159,7 @@ class AgreementListRows(serializers.ListSerializer):
                     for code, name, kind in parties.get(a["id"], ())
                 ],
                 "provision_categories": sorted(categories.get(a["id"], ())),
-                "url": f"{head}{a['id']}{tail}",
+                "url": url("api:agreement-detail", a["id"]),
             }
             for a in rows
         ]
