@@ -139,3 +139,64 @@ def test_out_of_reach_and_unknown_are_404(everything, viewer):
     response = api.get(f"/api/v1/agreements/{everything['public'].pk}/")
     assert response.status_code == 200
     assert response["ETag"] == f'"{response.json()["version"]}"'
+
+
+def test_the_reads_are_compiled_once_per_level(everything, analyst, viewer, monkeypatch):
+    """The agreement's, its parties', acts' and provisions' statements are compiled once
+    (per thread, database and reader's levels) and run again for the next agreement; a
+    reader of another clearance gets statements of their own, so a secret reader's read
+    first changes nothing for an uncleared one after."""
+    from agreements.api import detail
+
+    public, colombia = everything["public"].pk, everything["colombia"].pk
+    detail._Statement._compiled.__dict__.clear()  # what earlier tests compiled
+    agreement_detail(drf_request(analyst, colombia), colombia)
+    compiled = []
+    original = detail._Statement._compile
+
+    def counting(self, connection, user, today):
+        compiled.append(self.build.__name__)
+        return original(self, connection, user, today)
+
+    monkeypatch.setattr(detail._Statement, "_compile", counting)
+    secret_read, _ = agreement_detail(drf_request(analyst, public), public)
+    # colombia has parties and (to a secret reader) a provision, but no acts: public's acts
+    # are the one statement not compiled yet at the secret level.
+    assert compiled == ["_acts_query"]
+    compiled.clear()
+    agreement_detail(drf_request(analyst, public), public)
+    assert compiled == []
+    low_read, _ = agreement_detail(drf_request(viewer, public), public)
+    assert sorted(compiled) == ["_acts_query", "_agreement_query", "_parties_query",
+                                "_provisions_query"]  # fmt: skip
+    assert "Zanzibar signals annex" in json.dumps(secret_read)
+    assert "Zanzibar signals annex" not in json.dumps(low_read)
+    secret = everything["secret"].pk
+    assert agreement_detail(drf_request(viewer, secret), secret) is None
+
+
+def test_a_partys_status_is_the_one_of_the_day_asked(partners, frozen_today, analyst):
+    """The parties' statement depends on the day: compiled for one day, it is not reused on
+    the next, so a withdrawal that takes effect overnight shows the next morning."""
+    import time_machine
+
+    from agreements.models import PartyPeriod
+
+    agreement = AgreementFactory(parties=[partners["USA"], partners["PHL"]])
+    usa = agreement.parties.get(nation=partners["USA"])
+    usa.periods.all().delete()
+    for status, starts, ends in (
+        ("bound", datetime.date(2015, 6, 1), datetime.date(2026, 6, 16)),
+        ("withdrawn", datetime.date(2026, 6, 16), None),
+    ):
+        PartyPeriod.objects.create(
+            agreement=agreement, party=usa, status=status, starts_on=starts, ends_on=ends
+        )
+
+    def status_of_usa():
+        document, _ = agreement_detail(drf_request(analyst, agreement.pk), agreement.pk)
+        return {p["code"]: p["status"] for p in document["parties"]}["USA"]
+
+    assert status_of_usa() == "bound"
+    with time_machine.travel(datetime.datetime(2026, 6, 16, 12, 0, tzinfo=datetime.UTC)):
+        assert status_of_usa() == "withdrawn"
