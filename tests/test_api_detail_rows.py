@@ -200,3 +200,22 @@ def test_a_partys_status_is_the_one_of_the_day_asked(partners, frozen_today, ana
     assert status_of_usa() == "bound"
     with time_machine.travel(datetime.datetime(2026, 6, 16, 12, 0, tzinfo=datetime.UTC)):
         assert status_of_usa() == "withdrawn"
+
+
+def test_another_days_statements_are_dropped(partners, frozen_today, analyst):
+    import time_machine
+
+    from agreements.api import detail
+
+    agreement = AgreementFactory()
+    detail._Statement._compiled.__dict__.clear()
+
+    def days_held() -> set:
+        held = detail._Statement._compiled.statements
+        return {key[-1] for key in held if key[0] is detail._PARTIES}
+
+    agreement_detail(drf_request(analyst, agreement.pk), agreement.pk)
+    assert days_held() == {datetime.date(2026, 6, 15)}
+    with time_machine.travel(datetime.datetime(2026, 6, 16, 12, 0, tzinfo=datetime.UTC)):
+        agreement_detail(drf_request(analyst, agreement.pk), agreement.pk)
+    assert days_held() == {datetime.date(2026, 6, 16)}

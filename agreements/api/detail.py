@@ -4,8 +4,9 @@
 whose records are in memory). A read builds the same document (the same keys in the same
 order, the same values: ``tests/test_api_detail_rows.py``) from one query for the agreement,
 which also says which of its relations have rows, and one flat query per relation that has
-some, without model instances, prefetch machinery or a serializer field call per value: what
-an analyst's read of one agreement costs is mostly its round trips."""
+some, without model instances, prefetch machinery or a serializer field call per value. The
+most common of those queries are compiled once and run again (``_Statement``): what an
+analyst's read of one agreement costs is mostly its round trips."""
 
 from __future__ import annotations
 
@@ -108,6 +109,9 @@ class _Statement:
         key += (today,) if self.by_day else ()
         cache = self._compiled.__dict__.setdefault("statements", {})
         if key not in cache:
+            if self.by_day:  # another day's are not read again
+                for stale in [k for k in cache if k[0] is self and k[-1] != today]:
+                    del cache[stale]
             cache[key] = self._compile(connection, user, today)
         compiled = cache[key]
         if compiled is None:  # nothing can match (no level at all)
