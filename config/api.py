@@ -7,6 +7,7 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
+from django.template import loader
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from rest_framework import exceptions
@@ -221,6 +222,16 @@ class FilterBackend(DjangoFilterBackend):
             "strict": True,
             "given_only": True,
         }
+
+    def to_html(self, request, queryset, view):
+        """The browsable API's filter dialog: the form with every field (``given_only`` is
+        for cleaning what was sent)."""
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        kwargs = {**self.get_filterset_kwargs(request, queryset, view), "given_only": False}
+        context = {"filter": filterset_class(**kwargs)}
+        return loader.get_template(self.template).render(context, request)
 
     def valid_filterset(self, request, queryset, view, *, errors: dict | None = None):
         """The view's filter set over ``queryset``, or a 400 with every parameter's errors

@@ -102,8 +102,9 @@ class FilterSet(django_filters.FilterSet):
     other parameter is an error (the API's lists, through ``config.api.FilterBackend``) or is
     left alone and listed in ``ignored`` (pages, and other callers in code). ``given_only``:
     the form has the fields of the parameters given only (a filter not given filters
-    nothing): for a caller that never shows the form (the API), as building every filter's
-    field on each request cost more than most of its queries."""
+    nothing): for a caller that cleans the parameters without showing the form (the API's
+    lists; the browsable API's filter dialog asks for every field), as building every
+    filter's field on each request cost more than most of its queries."""
 
     def __init__(
         self,

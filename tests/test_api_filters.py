@@ -190,3 +190,11 @@ def test_the_api_cleans_only_the_parameters_given(world, analyst):
     c = client_for(analyst)
     response = c.get("/api/v1/agreements/", {"signed_after": "soon", "q": "x"})
     assert response.status_code == 400 and "signed_after" in response.json()
+
+
+def test_the_browsable_apis_filter_dialog_shows_every_filter(world, analyst):
+    """The browsable API draws the filter dialog through the same backend: every field,
+    whichever parameters were sent."""
+    c = client_for(analyst)
+    page = c.get("/api/v1/agreements/?q=training", HTTP_ACCEPT="text/html").content.decode()
+    assert 'name="signed_after"' in page and 'name="party"' in page

@@ -62,42 +62,10 @@ def test_production_keeps_connections_checked_and_turns_jit_off():
             "DJANGO_ALLOWED_HOSTS": "registry.example.org",
             "DATABASE_URL": "postgres://registry@db.example.org:5432/registry",
         },
-        show=f"{db}['CONN_MAX_AGE'], {db}['CONN_HEALTH_CHECKS'], {db}['OPTIONS']['options'], "
-        f"{db}['OPTIONS']['server_side_binding'], {db}['OPTIONS']['prepare_threshold']",
+        show=f"{db}['CONN_MAX_AGE'], {db}['CONN_HEALTH_CHECKS'], {db}['OPTIONS']['options']",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["60", "True", "-c", "jit=off", "True", "5"]
-
-
-def test_prepared_statements_can_be_turned_off():
-    result = _load_production(
-        {
-            "DJANGO_SECRET_KEY": STRONG_KEY,
-            "DJANGO_ALLOWED_HOSTS": "registry.example.org",
-            "DATABASE_URL": "postgres://registry@db.example.org:5432/registry",
-            "DJANGO_DB_PREPARED_STATEMENTS": "false",
-        },
-        show="'server_side_binding' in settings.DATABASES['default']['OPTIONS']",
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
-
-
-def test_postgresql_prepares_a_statement_run_again(db):
-    """A statement run on a connection five times is prepared: the sixth is not planned
-    again (PostgreSQL lists it in ``pg_prepared_statements``)."""
-    from django.db import connection
-
-    from agreements.models import Agreement
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL setting")
-    for pk in range(1, 8):
-        list(Agreement.objects.filter(pk=pk, reference="x").values_list("pk"))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        statements = [row[0] for row in cursor.fetchall()]
-    assert any('"agreements_agreement"."reference" = $2' in s for s in statements), statements
+    assert result.stdout.split() == ["60", "True", "-c", "jit=off"]
 
 
 def test_postgresql_sessions_run_without_jit(db):

@@ -70,18 +70,12 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("DJANGO_CONN_HEALTH_CHECKS", True))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+    "DJANGO_DB_JIT", default=False
+):
+    # The registry's queries are short: PostgreSQL's JIT compilation costs more than it saves.
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    if not env.bool("DJANGO_DB_JIT", default=False):
-        # The registry's queries are short: PostgreSQL's JIT compilation costs more than it
-        # saves.
-        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
-    if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
-        # Parameters bound by the server, and a statement run five times on a connection is
-        # prepared: it is not planned again on each request (an agreement's read spent more
-        # time in PostgreSQL's planner than in its executor). Off behind a connection pooler
-        # in transaction mode that does not keep prepared statements (PgBouncer before 1.21).
-        options.update(server_side_binding=True, prepare_threshold=5)
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
