@@ -10,6 +10,7 @@ analyst's read of one agreement costs is mostly its round trips."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections import defaultdict
 
@@ -37,12 +38,19 @@ from ..models import (
 )
 from ..selectors import has_rows_sql, reminders_for
 
-# The agreement's own columns, in the detail's order where it shows them.
-_HEAD = ("id", "reference", "title", "type", "status", "classification")
-_DATES = ("signed_on", "entered_into_force_on", "expires_on", "notice_deadline", "next_review_on")
+# The agreement's own columns, in the detail's order where it shows them; the first two
+# groups are also a list item's (``AgreementListRows``).
+HEAD_COLUMNS = ("id", "reference", "title", "type", "status", "classification")
+DATE_COLUMNS = (
+    "signed_on",
+    "entered_into_force_on",
+    "expires_on",
+    "notice_deadline",
+    "next_review_on",
+)
 _COLUMNS = (
-    *_HEAD,
-    *_DATES,
+    *HEAD_COLUMNS,
+    *DATE_COLUMNS,
     "short_title",
     "summary",
     "source_url",
@@ -81,7 +89,8 @@ _RELATIONS = (
 _datetime = serializers.DateTimeField().to_representation
 
 
-def _iso(day):
+def iso(day: datetime.date | None) -> str | None:
+    """A date as the API writes it (None stays None)."""
     return None if day is None else day.isoformat()
 
 
@@ -192,19 +201,19 @@ def agreement_detail(request, pk) -> tuple[dict, str] | None:
     provisions = _PROVISIONS.rows(pk, user) if has["provisions"] else []
     version, updated_at = _seen_by(row, user)
     document = {
-        **{name: row[name] for name in _HEAD},
-        **{name: _iso(row[name]) for name in _DATES},
+        **{name: row[name] for name in HEAD_COLUMNS},
+        **{name: iso(row[name]) for name in DATE_COLUMNS},
         "parties": parties,
         "provision_categories": sorted({p["category"] for p in provisions}),
         "url": link("api:agreement-detail", pk),
         "short_title": row["short_title"],
         "summary": row["summary"],
         "source_url": row["source_url"],
-        "terminated_on": _iso(row["terminated_on"]),
+        "terminated_on": iso(row["terminated_on"]),
         "auto_renews": row["auto_renews"],
         "renewal_period_months": row["renewal_period_months"],
         "notice_period_days": row["notice_period_days"],
-        "notice_given_on": _iso(row["notice_given_on"]),
+        "notice_given_on": iso(row["notice_given_on"]),
         "review_interval_months": row["review_interval_months"],
         **{name: _linked(row, name, user, link) for name in _LINKS},
         "owner": row["owner__username"],
@@ -287,10 +296,10 @@ def _party(row, acts) -> dict:
         "code": row["nation__iso3"] if nation else row["organization__acronym"] or "",
         "name": row["nation__name"] if nation else row["organization__name"] or "",
         "kind": "nation" if nation else "organization",
-        **{name: _iso(row[name]) for name in _PARTY_DATES},
+        **{name: iso(row[name]) for name in _PARTY_DATES},
         "status": row["status_today"],
         "acts": [
-            {**act, "date": _iso(act["date"]), "effective_on": _iso(act["effective_on"])}
+            {**act, "date": iso(act["date"]), "effective_on": iso(act["effective_on"])}
             for act in acts
         ],
     }
@@ -350,7 +359,7 @@ def _reviews(pk) -> list[dict]:
         "id", "reviewed_on", "reviewer__username", "outcome", "notes"
     )
     return [
-        {"id": rid, "reviewed_on": _iso(day), "reviewer": who, "outcome": outcome, "notes": notes}
+        {"id": rid, "reviewed_on": iso(day), "reviewer": who, "outcome": outcome, "notes": notes}
         for rid, day, who, outcome, notes in rows
     ]
 
@@ -358,7 +367,7 @@ def _reviews(pk) -> list[dict]:
 def _events(pk) -> list[dict]:
     rows = AgreementEvent.objects.filter(agreement_id=pk).values_list("id", "kind", "date", "note")
     return [
-        {"id": eid, "kind": kind, "date": _iso(day), "note": note} for eid, kind, day, note in rows
+        {"id": eid, "kind": kind, "date": iso(day), "note": note} for eid, kind, day, note in rows
     ]
 
 
@@ -375,7 +384,7 @@ def _reminders(pk, user) -> list[dict]:
         {
             "id": rid,
             "kind": kind,
-            "due_on": _iso(due),
+            "due_on": iso(due),
             "days_before": days,
             "recipient": recipient,
             "status": status,
@@ -398,8 +407,8 @@ def _engagements(pk, user, link) -> list[dict]:
             "title": title,
             "kind": kind,
             "status": status,
-            "starts_on": _iso(starts),
-            "ends_on": _iso(ends),
+            "starts_on": iso(starts),
+            "ends_on": iso(ends),
             "url": link("api:engagement-detail", eid),
         }
         for eid, title, kind, status, starts, ends in rows

@@ -35,7 +35,7 @@ from ..selectors import (
     visible_categories_by_agreement,
 )
 from ..services import AGREEMENT_FIELDS, PARTY_FIELDS, PROVISION_FIELDS, resolve_links
-from .detail import DetailUrls
+from .detail import DATE_COLUMNS, HEAD_COLUMNS, DetailUrls, iso
 
 
 def _user_label(user) -> str | None:
@@ -108,16 +108,6 @@ class EngagementRefSerializer(serializers.Serializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:engagement-detail")
 
 
-# The list's dates, in the order of its fields.
-_LIST_DATES = (
-    "signed_on",
-    "entered_into_force_on",
-    "expires_on",
-    "notice_deadline",
-    "next_review_on",
-)
-
-
 class AgreementListRows(serializers.ListSerializer):
     """A page of list items, built as dicts: what ``AgreementListSerializer`` gives field by
     field (the same keys in the same order, the same values: ``tests/test_api_list_rows.py``)
@@ -127,7 +117,7 @@ class AgreementListRows(serializers.ListSerializer):
     format suffix in the URL, DRF's own path (the relations prefetched)."""
 
     # The agreement's columns a list item reads.
-    columns = ("id", "reference", "title", "type", "status", "classification", *_LIST_DATES)
+    columns = (*HEAD_COLUMNS, *DATE_COLUMNS)
 
     def to_representation(self, data):
         request = self.context.get("request")
@@ -153,7 +143,7 @@ class AgreementListRows(serializers.ListSerializer):
                 "type": a["type"],
                 "status": a["status"],
                 "classification": a["classification"],
-                **{name: _iso(a[name]) for name in _LIST_DATES},
+                **{name: iso(a[name]) for name in DATE_COLUMNS},
                 "parties": [
                     {"code": code, "name": name, "kind": kind}
                     for code, name, kind in parties.get(a["id"], ())
@@ -163,10 +153,6 @@ class AgreementListRows(serializers.ListSerializer):
             }
             for a in rows
         ]
-
-
-def _iso(day: datetime.date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 class AgreementListSerializer(ModelSerializer):
