@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from config import jsonlimits
 
@@ -367,38 +367,72 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
     written first, so it reads what the rows before it made, as one by one; so does a row
     that updates an agreement."""
     rows = list(rows)
-    importing = _Importing(
-        actor=actor,
-        update=update,
-        batch=AgreementBatch(actor=actor, source=SOURCE),
-        stored=_stored_references(rows),
-    )
+    # The rows' references were all looked up here, so the batch does not look up each again.
+    batch = AgreementBatch(actor=actor, source=SOURCE, references_checked=True)
+    batch.know_partners(_party_codes(rows))
+    stored = _stored_references(rows)
+    importing = _Importing(actor=actor, update=update, batch=batch, stored=set(stored))
 
     def after_row() -> None:
         if len(importing.batch) >= BATCH_SIZE:
             importing.flush()
 
-    return run_import(
-        rows,
-        import_one=importing.row,
-        key=lambda row: str(row.get("reference") or "").strip() or None,
-        describe_key=lambda reference: f"reference: {reference!r}",
-        progress=progress,
-        after_row=after_row,
-        finish=importing.flush,
-        savepoint=False,
-    )
+    try:
+        return run_import(
+            rows,
+            import_one=importing.row,
+            key=lambda row: str(row.get("reference") or "").strip() or None,
+            describe_key=lambda reference: f"reference: {reference!r}",
+            progress=progress,
+            after_row=after_row,
+            finish=importing.flush,
+            savepoint=False,
+        )
+    except IntegrityError:
+        taken = _taken_meanwhile(rows, stored)
+        if not taken:
+            raise
+        result = ImportResult()
+        result.errors += [
+            (
+                number,
+                f"reference: {reference!r} was saved by another writer during this "
+                "import, so nothing was imported; run it again to skip or update that row.",
+            )
+            for number, reference in taken
+        ]
+        return result
+
+
+def _reference(row) -> str:
+    return str(row.get("reference") or "").strip() if isinstance(row, dict) else ""
+
+
+def _party_codes(rows) -> set[str]:
+    """The partner codes the rows name (as a code, or an object's ``code``)."""
+    codes = set()
+    for _, row in rows:
+        parties = row.get("parties") if isinstance(row, dict) else None
+        for party in parties if isinstance(parties, list) else ():
+            code = party.get("code") if isinstance(party, dict) else party
+            if isinstance(code, str):
+                codes.add(code)
+    return codes
+
+
+def _taken_meanwhile(rows, stored: set[str]) -> list[tuple[int, str]]:
+    """After an import was rolled back on a unique reference: the rows whose reference is in
+    the registry now and was not at the start (``stored``), saved by another writer while
+    the import ran; nothing when that cannot be read (an outer transaction is broken too)."""
+    if transaction.get_connection().needs_rollback:
+        return []
+    taken = _stored_references(rows) - stored
+    return [(number, _reference(row)) for number, row in rows if _reference(row) in taken]
 
 
 def _stored_references(rows) -> set[str]:
     """The references of the rows that are already in the registry (a query per 500)."""
-    references = sorted(
-        {
-            str(row.get("reference") or "").strip()
-            for _, row in rows
-            if isinstance(row, dict) and str(row.get("reference") or "").strip()
-        }
-    )
+    references = sorted({_reference(row) for _, row in rows} - {""})
     stored: set[str] = set()
     for start in range(0, len(references), 500):
         chunk = references[start : start + 500]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Classification
 from agreements.importers import BATCH_SIZE, SOURCE, import_file
-from agreements.models import Agreement, AgreementSearchDocument, Provision
+from agreements.models import Agreement, AgreementEvent, AgreementSearchDocument, Provision
 from agreements.search import write_documents
 from agreements.services import AgreementBatch, agreement_save, resolve_links
 from agreements.services.agreements import VECTORS_IN_INSERT
@@ -286,15 +286,18 @@ def count_import(tmp_path, rows, actor) -> int:
     return len(queries)
 
 
-def test_import_queries_grow_by_at_most_two_a_row_and_a_few_a_batch(
+def test_import_queries_do_not_grow_with_the_rows_of_a_batch(
     partners, editor, tmp_path, frozen_today
 ):
     plain = [{**create_payload(10, f"PLAIN-{k:03d}"), "title": f"Plain {k}"} for k in range(60)]
     ten = count_import(tmp_path, plain[:10], editor)
     fifty = count_import(tmp_path, plain[10:60], editor)
-    # One look-up a row (the reference is free); the writes are per batch.
-    assert fifty - ten <= 40 * 2
-    assert fifty <= 50 * 2 + 20
+    # The references and the partners are read for the whole file, the writes per batch
+    # (SQLite splits an insert into statements of at most 999 parameters: a few more).
+    if connection.vendor == "postgresql":
+        assert fifty == ten <= 20
+    else:
+        assert fifty - ten <= 10 and fifty <= 30
     # the agreement, 3 parties, 10 provisions each
     assert ChangeRecord.objects.filter(source=SOURCE).count() == 60 * 14
 
@@ -362,3 +365,38 @@ def test_generated_references_in_one_batch_do_not_collide(partners, tmp_path, fr
         f"DCA-{year}-0002",
         f"DCA-{year}-0003",
     ]
+
+
+def test_a_reference_taken_by_another_writer_during_the_import_is_reported(
+    partners, editor, tmp_path, frozen_today, monkeypatch
+):
+    """The import reads which references are taken once, at the start; one saved by another
+    writer after that fails the batch's insert on the unique index: the row is named and
+    nothing of the file is written."""
+    from agreements import importers
+
+    read = importers._stored_references
+
+    def then_another_writer_saves(rows):
+        stored = read(rows)
+        if not Agreement.objects.filter(reference="RACE-2").exists():
+            AgreementFactory(reference="RACE-2", title="Saved meanwhile")
+        return stored
+
+    monkeypatch.setattr(importers, "_stored_references", then_another_writer_saves)
+    rows = [create_payload(1, f"RACE-{k}") for k in range(4)]
+    with pytest.raises(importers.ImportFailed) as failure:
+        import_file(jsonl(tmp_path, rows), actor=editor)
+    [(line, message)] = failure.value.result.errors
+    assert line == 3
+    assert "'RACE-2' was saved by another writer during this import" in message
+    assert list(Agreement.objects.values_list("title", flat=True)) == ["Saved meanwhile"]
+    assert not ChangeRecord.objects.filter(source=SOURCE).exists()
+
+
+@pytest.mark.parametrize("model", [Provision, AgreementEvent])
+def test_provisions_and_events_have_no_unique_field_but_the_id(model):
+    """The write path skips their ``validate_unique`` (agreements/services/plan.py): a unique
+    field added to either must bring that check back."""
+    unique_checks, date_checks = model()._get_unique_checks()
+    assert unique_checks == [(model, ("id",))] and not date_checks

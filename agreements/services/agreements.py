@@ -17,6 +17,7 @@ from accounts.clearance import highest, lowest
 from engagements.link_history import raise_provision_link_records
 from history.recorder import Recorder, label, raise_records, snapshot
 from history.versioning import StaleVersion, version_seen_by
+from partners.selectors import partners_by_codes
 
 from ..choices import AgreementStatus
 from ..limits import MAX_CONTACTS, MAX_EVENTS, MAX_PARTIES, MAX_PROVISIONS, MAX_WATCHERS
@@ -277,6 +278,7 @@ def _check(
     fields,
     pending=None,
     partners=None,
+    references_checked=False,
 ) -> _Checked:
     """Every check of ``agreement_save``, before anything is written (the agreement's row
     is locked for a change). Raises the ValidationError of everything found."""
@@ -329,7 +331,7 @@ def _check(
     _merge(errors, _apply_fields(agreement, fields))
     generated = creating and not agreement.reference
     if not errors:
-        _validate_agreement(agreement, actor, errors, pending)
+        _validate_agreement(agreement, actor, errors, pending, references_checked)
 
     _merge(errors, _people_errors(agreement, before, rows["watchers"], creating))
     contacts = None
@@ -452,13 +454,27 @@ class AgreementBatch:
     contacts, search documents), one UPDATE of their versions and ONE insert of every
     change record. The records are those ``agreement_save`` would have written one by one.
     References given or generated in the batch count as taken for the next ones; partners
-    found by code are remembered. Call inside a transaction."""
+    found by code are remembered (``know_partners`` reads a whole file's at once). Call
+    inside a transaction.
 
-    def __init__(self, *, actor=None, source: str = ""):
+    ``references_checked``: the caller has read which of its references are taken (as the
+    import does, in one query per 500 at the start) and adds none of those, so no row's
+    reference is looked up again. The unique index still holds them: one taken by another
+    writer in the meantime fails the batch's insert (``ReferenceTaken``)."""
+
+    def __init__(self, *, actor=None, source: str = "", references_checked: bool = False):
         self.actor, self.source = actor, source
+        self.references_checked = references_checked
         self.checked: list[_Checked] = []
         self.references: set[str] = set()
         self._partners: dict = {}
+
+    def know_partners(self, codes) -> None:
+        """Find the partners of ``codes`` now, in two queries, rather than as rows name
+        them."""
+        missing = {code for code in codes if code not in self._partners}
+        if missing:
+            self._partners.update(partners_by_codes(missing))
 
     def __len__(self) -> int:
         return len(self.checked)
@@ -487,6 +503,7 @@ class AgreementBatch:
             fields=fields,
             pending=self.references,
             partners=self._partners,
+            references_checked=self.references_checked,
         )
         self.checked.append(checked)
         self.references.add(checked.agreement.reference)
@@ -496,7 +513,7 @@ class AgreementBatch:
         checked, self.checked, self.references = self.checked, [], set()
         if checked:
             with transaction.atomic(savepoint=False):
-                _create(checked, source=self.source)
+                _create(checked, source=self.source, keep=False)
         return [c.agreement for c in checked]
 
 
@@ -558,9 +575,10 @@ def _linked_levels(checked: _Checked, changes: dict) -> list:
     return linked
 
 
-def _create(checked: list[_Checked], *, source: str) -> None:
+def _create(checked: list[_Checked], *, source: str, keep: bool = True) -> None:
     """Write new agreements with their children: one INSERT per kind of row for them all,
-    then close the writes together (``_finish_created``)."""
+    then close the writes together (``_finish_created``). ``keep``: leave each agreement's
+    children in memory as written (``_keep_written``), for a caller that shows it."""
     _insert_agreements(checked)
     parties, acts, provisions, events = [], [], [], []
     for c in checked:
@@ -632,7 +650,8 @@ def _create(checked: list[_Checked], *, source: str) -> None:
         for event in new_events:
             recorder.created(event, snapshot(event, EVENT_HISTORY), related=agreement)
         written.append((agreement, recorder, new_provisions))
-        _keep_written(c, [p for p in periods if p.agreement is agreement], new_events, users)
+        if keep:
+            _keep_written(c, [p for p in periods if p.agreement is agreement], new_events, users)
     watchers_through.objects.bulk_create(watcher_rows)
     contacts_through.objects.bulk_create(contact_rows)
     _finish_created(written)

@@ -69,7 +69,7 @@ def resolve_links(data: dict, user) -> dict:
     username) and ``watchers`` (usernames); ``contacts`` (ids of points of contact) become
     ``agreement_save``'s ``contact_ids``. The API and the import both call this."""
     errors: dict[str, list[str]] = {}
-    visible = Agreement.objects.visible_to(user) if user is not None else Agreement.objects
+    visible = None
     for name in LINKS:
         if name not in data:
             continue
@@ -79,6 +79,8 @@ def resolve_links(data: dict, user) -> dict:
             continue
         if isinstance(value, Agreement):
             continue
+        if visible is None:
+            visible = Agreement.objects.visible_to(user) if user is not None else Agreement.objects
         if isinstance(value, int) and not isinstance(value, bool):
             target = visible.filter(pk=value).first()
             what = f"the id {value}"
@@ -286,7 +288,8 @@ def _build_provisions(agreement: Agreement, provisions: list, actor) -> tuple[li
             continue
         provision_id, provision = row
         try:
-            full_clean(provision, exclude=["agreement"])
+            # No unique field but the id (tests/test_write_queries.py holds this).
+            full_clean(provision, exclude=["agreement"], validate_unique=False)
             check_clearance(actor, provision.classification)
         except ValidationError as exc:
             _merge(errors, _errors_of(exc, prefix))
@@ -305,7 +308,7 @@ def _build_events(agreement: Agreement, events: list, actor) -> tuple[list, dict
         if event.pk is None and event.created_by_id is None:
             event.created_by = actor
         try:
-            full_clean(event, exclude=["agreement", "created_by"])
+            full_clean(event, exclude=["agreement", "created_by"], validate_unique=False)
         except ValidationError as exc:
             _merge(errors, _errors_of(exc, prefix))
         built.append((event_id, event))
@@ -358,14 +361,23 @@ def _apply_fields(agreement: Agreement, fields: Mapping[str, Any]) -> dict:
     return errors
 
 
-def _validate_agreement(agreement: Agreement, actor, errors: dict, pending=None) -> None:
+def _validate_agreement(
+    agreement: Agreement, actor, errors: dict, pending=None, references_checked=False
+) -> None:
     """The agreement's own rules. ``pending``: references of agreements checked but not
-    saved yet (an import's batch), which count as taken."""
+    saved yet (an import's batch), which count as taken. ``references_checked``: the
+    caller knows a given reference is not taken (the import read them all at the start), so
+    it is not looked up again."""
     pending = pending or set()
-    if not agreement.reference:
+    given = bool(agreement.reference)
+    if not given:
         agreement.reference = generate_reference(agreement, pending)
     try:
-        full_clean(agreement, exclude=["watchers"])
+        full_clean(
+            agreement,
+            exclude=["watchers"],
+            validate_unique=not (references_checked and given),
+        )
     except ValidationError as exc:
         _merge(errors, _errors_of(exc))
     if agreement.reference in pending and "reference" not in errors:
