@@ -20,6 +20,15 @@ class Classification(models.TextChoices):
             raise ValueError(f"{value!r} is not a classification") from None
 
     @classmethod
+    def is_level(cls, value) -> bool:
+        """Whether ``value`` is one of the levels (``value in cls.values`` without building
+        the list)."""
+        try:
+            return value in _ranks(cls)
+        except TypeError:  # unhashable
+            return False
+
+    @classmethod
     def up_to(cls, level: str) -> list[str]:
         """Every level at or below ``level``."""
         return cls.values[: cls.rank(level) + 1]

@@ -89,7 +89,7 @@ class Provision(PythonChecks, models.Model):
             agreement = self.agreement
         except ObjectDoesNotExist:
             agreement = None
-        if agreement is not None and self.classification in Classification.values:
+        if agreement is not None and Classification.is_level(self.classification):
             agreement_level = agreement.classification
             if Classification.rank(self.classification) < Classification.rank(agreement_level):
                 raise ValidationError(

@@ -116,7 +116,7 @@ def full_clean(obj, *, exclude=(), validate_unique: bool = True) -> None:
 
 def check_clearance(actor, classification: str, field: str = "classification") -> None:
     """An actor may not write a record above their own clearance."""
-    if actor is None or classification not in Classification.values:
+    if actor is None or not Classification.is_level(classification):
         return
     if not actor.is_cleared_for(classification):
         raise ValidationError(

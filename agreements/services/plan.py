@@ -329,7 +329,7 @@ def _people_errors(
     active stays (they are sent nothing). Another aggregate with an owner and watchers (an
     engagement) passes its own ``readers_among`` and ``not_readers_message``."""
     errors = {}
-    if agreement.classification not in Classification.values:
+    if not Classification.is_level(agreement.classification):
         return errors
     reclassified = not creating and before.get("classification") != agreement.classification
     checks = []
