@@ -3,7 +3,7 @@ FilterSet, a permission; writes call ``agreements.services``."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
+from django.db.models import Prefetch, ProtectedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from config import etags
 from config.api import MAX_ID, CursorOrPagePagination, check_parameters, flatten_errors
-from config.etags import ETAG, VersionedDetailMixin, etag_of
+from config.etags import ETAG, VersionedDetailMixin
 from config.schema import RegistrySchema, error_response
 from engagements.activity import with_activity
 from engagements.selectors import engagements_in_short
@@ -191,12 +191,14 @@ class AgreementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
         return AgreementDetailSerializer
 
     def _detail(self, pk, status_code=status.HTTP_200_OK):
-        """The detail with its ETag, read as ``get_object`` reads it (only the relations
-        that have rows)."""
-        agreement = self.get_object(pk)
-        serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
-        response = Response(serializer.data, status=status_code)
-        response["ETag"] = etag_of(agreement, self.request.user)
+        """The agreement's detail with its ETag, as a read returns it (the flat-rows reader,
+        ``detail.agreement_detail``), in the writer's transaction."""
+        found = agreement_detail(self.request, pk)
+        if found is None:  # a write cannot take a record out of its writer's reach
+            raise Http404("No agreement matches the given query.")
+        document, etag = found
+        response = Response(document, status=status_code)
+        response["ETag"] = etag
         return response
 
     @extend_schema(
@@ -209,23 +211,7 @@ class AgreementViewSet(VersionedDetailMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         data = write_data(request, partial=False)
         agreement = agreement_save(actor=request.user, source="api", **data)
-        # The new agreement as written: its parties, events and watchers are in memory
-        # (agreement_save leaves them loaded); its provisions and contacts, which the
-        # response lists in the database's order, are read. It has no reminders or
-        # engagements yet.
-        agreement.visible_provisions = list(
-            Provision.objects.visible_to(request.user).filter(agreement=agreement)
-        )
-        agreement.visible_reminders = []
-        agreement.visible_engagements = []
-        prefetch_related_objects(
-            [agreement],
-            Prefetch("contacts", queryset=PointOfContact.objects.select_related("represents")),
-        )
-        serializer = AgreementDetailSerializer(agreement, context=self.get_serializer_context())
-        response = Response(serializer.data, status=status.HTTP_201_CREATED)
-        response["ETag"] = etag_of(agreement, request.user)
-        return response
+        return self._detail(agreement.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Delete an agreement",
