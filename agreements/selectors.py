@@ -39,6 +39,7 @@ from partners.models import PointOfContact
 
 from .choices import ReminderKind
 from .models import DUE_DATE_RULES, Agreement, AgreementParty, PartyPeriod, Provision, Reminder
+from .statements import Statement
 
 # The permission to read agreements, and the backend that holds it (groups, users).
 READ_PERMISSION = "agreements.view_agreement"
@@ -144,15 +145,11 @@ def agreements_for(user) -> QuerySet[Agreement]:
     return Agreement.objects.visible_to(user).prefetch_related(*agreement_prefetches(user))
 
 
-def parties_by_agreement(ids) -> dict[int, list[tuple[str, str, str]]]:
-    """{agreement id: its parties as (code, name, kind), in the parties' order} for the
-    agreements ``ids``, in one flat query (no model instances): what a list row or an export
-    line shows of them."""
-    parties = defaultdict(list)
-    rows = (
+def _parties_of(ids, user, today):
+    return (
         AgreementParty.objects.filter(agreement_id__in=ids)
         .order_by("agreement_id", "id")
-        .values_list(
+        .values(
             "agreement_id",
             "nation_id",
             "nation__iso3",
@@ -161,26 +158,41 @@ def parties_by_agreement(ids) -> dict[int, list[tuple[str, str, str]]]:
             "organization__name",
         )
     )
-    for agreement_id, nation_id, iso3, nation_name, acronym, organization_name in rows:
+
+
+def _categories_of(ids, user, today):
+    return (
+        Provision.objects.of_visible_agreements(user)
+        .filter(agreement_id__in=ids)
+        .order_by()
+        .values("agreement_id", "category")
+        .distinct()
+    )
+
+
+_PARTIES_OF = Statement(_parties_of, by_levels=False)
+_CATEGORIES_OF = Statement(_categories_of)
+
+
+def parties_by_agreement(ids) -> dict[int, list[tuple[str, str, str]]]:
+    """{agreement id: its parties as (code, name, kind), in the parties' order} for the
+    agreements ``ids``, in one flat query (no model instances; compiled once: ``Statement``):
+    what a list row or an export line shows of them."""
+    parties = defaultdict(list)
+    for agreement_id, nation_id, iso3, nation_name, acronym, name in _PARTIES_OF.tuples_of(ids):
         if nation_id:
             parties[agreement_id].append((iso3, nation_name, "nation"))
         else:
-            parties[agreement_id].append((acronym or "", organization_name or "", "organization"))
+            parties[agreement_id].append((acronym or "", name or "", "organization"))
     return parties
 
 
 def visible_categories_by_agreement(ids, user) -> dict[int, set[str]]:
-    """{agreement id: the categories of its provisions ``user`` may see}, one flat query.
-    ``ids``: agreements read through ``Agreement.objects.visible_to(user)``."""
+    """{agreement id: the categories of its provisions ``user`` may see}, one flat query
+    (compiled once per level). ``ids``: agreements read through
+    ``Agreement.objects.visible_to(user)``."""
     categories = defaultdict(set)
-    rows = (
-        Provision.objects.of_visible_agreements(user)
-        .filter(agreement_id__in=ids)
-        .order_by()
-        .values_list("agreement_id", "category")
-        .distinct()
-    )
-    for agreement_id, category in rows:
+    for agreement_id, category in _CATEGORIES_OF.tuples_of(ids, user):
         categories[agreement_id].add(category)
     return categories
 

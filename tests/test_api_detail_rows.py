@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from agreements import statements
 from agreements.api.detail import agreement_detail
 from agreements.api.serializers import AgreementDetailSerializer
 from agreements.api.views import AgreementViewSet
@@ -146,19 +147,17 @@ def test_the_reads_are_compiled_once_per_level(everything, analyst, viewer, monk
     (per thread, database and reader's levels) and run again for the next agreement; a
     reader of another clearance gets statements of their own, so a secret reader's read
     first changes nothing for an uncleared one after."""
-    from agreements.api import detail
-
     public, colombia = everything["public"].pk, everything["colombia"].pk
-    detail._Statement._compiled.__dict__.clear()  # what earlier tests compiled
+    statements.Statement._compiled.__dict__.clear()  # what earlier tests compiled
     agreement_detail(drf_request(analyst, colombia), colombia)
     compiled = []
-    original = detail._Statement._compile
+    original = statements.Statement._compile
 
-    def counting(self, connection, user, today):
+    def counting(self, *args):
         compiled.append(self.build.__name__)
-        return original(self, connection, user, today)
+        return original(self, *args)
 
-    monkeypatch.setattr(detail._Statement, "_compile", counting)
+    monkeypatch.setattr(statements.Statement, "_compile", counting)
     secret_read, _ = agreement_detail(drf_request(analyst, public), public)
     # colombia has parties and (to a secret reader) a provision, but no acts: public's acts
     # are the one statement not compiled yet at the secret level.
@@ -208,10 +207,10 @@ def test_another_days_statements_are_dropped(partners, frozen_today, analyst):
     from agreements.api import detail
 
     agreement = AgreementFactory()
-    detail._Statement._compiled.__dict__.clear()
+    statements.Statement._compiled.__dict__.clear()
 
     def days_held() -> set:
-        held = detail._Statement._compiled.statements
+        held = statements.Statement._compiled.statements
         return {key[-1] for key in held if key[0] is detail._PARTIES}
 
     agreement_detail(drf_request(analyst, agreement.pk), agreement.pk)

@@ -1,20 +1,18 @@
 """The agreement detail as the API answers a read of it, built from flat rows.
 
-``AgreementDetailSerializer`` describes the detail (the schema, and the answer to a write,
-whose records are in memory). A read builds the same document (the same keys in the same
+``AgreementDetailSerializer`` describes the detail (the schema). A read, and the answer to
+a create or an update, builds the same document (the same keys in the same
 order, the same values: ``tests/test_api_detail_rows.py``) from one query for the agreement,
 which also says which of its relations have rows, and one flat query per relation that has
 some, without model instances, prefetch machinery or a serializer field call per value. The
-most common of those queries are compiled once and run again (``_Statement``): what an
+most common of those queries are compiled once and run again (``statements.Statement``): what an
 analyst's read of one agreement costs is mostly its round trips."""
 
 from __future__ import annotations
 
 import datetime
-import threading
 from collections import defaultdict
 
-from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
@@ -23,7 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from accounts.clearance import level_of, levels_for
+from accounts.clearance import level_of
 from engagements.selectors import engagements_in_short
 from history.versioning import revision_at
 
@@ -37,6 +35,7 @@ from ..models import (
     Review,
 )
 from ..selectors import has_rows_sql, reminders_for
+from ..statements import Statement
 
 # The agreement's own columns, in the detail's order where it shows them; the first two
 # groups are also a list item's (``AgreementListRows``).
@@ -94,64 +93,6 @@ def iso(day: datetime.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-# A statement's agreement id while it is compiled: no agreement has it.
-_SENTINEL_ID = -918_273_645_546
-
-
-class _Statement:
-    """One of the detail's reads, compiled once per thread, database and reader's levels
-    (and day, for those that depend on it) and run again for other agreements: building
-    and compiling the queryset took four times as long as PostgreSQL took to run it.
-    ``build(pk, user, today)`` makes the queryset (``values``), whose SQL depends on
-    ``user`` only through ``levels_for(user)``; the agreement's id is the one parameter that
-    changes. Rows come as ``values`` gives them, through the same converters."""
-
-    _compiled = threading.local()
-
-    def __init__(self, build, *, by_day: bool = False):
-        self.build, self.by_day = build, by_day
-
-    def rows(self, pk: int, user, today=None) -> list[dict]:
-        connection = connections[DEFAULT_DB_ALIAS]
-        levels = levels_for(user)
-        key = (self, connection.alias, None if levels is None else tuple(levels))
-        key += (today,) if self.by_day else ()
-        cache = self._compiled.__dict__.setdefault("statements", {})
-        if key not in cache:
-            if self.by_day:  # another day's are not read again
-                for stale in [k for k in cache if k[0] is self and k[-1] != today]:
-                    del cache[stale]
-            cache[key] = self._compile(connection, user, today)
-        compiled = cache[key]
-        if compiled is None:  # nothing can match (no level at all)
-            return []
-        sql, params, slots, names, compiler, converters = compiled
-        params = list(params)
-        for slot in slots:
-            params[slot] = pk
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if converters:
-            rows = compiler.apply_converters(rows, converters)
-        return [dict(zip(names, row, strict=True)) for row in rows]
-
-    def _compile(self, connection, user, today):
-        query = self.build(_SENTINEL_ID, user, today).query
-        compiler = query.get_compiler(connection=connection)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            return None
-        slots = [i for i, p in enumerate(params) if type(p) is int and p == _SENTINEL_ID]
-        if not slots:  # the id was written into the SQL: never reuse it
-            raise AssertionError(f"{sql}: the agreement's id is not a parameter")
-        names = list(query.selected or [])
-        names = names or [*query.extra_select, *query.values_select, *query.annotation_select]
-        fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        return sql, tuple(params), slots, names, compiler, compiler.get_converters(fields)
-
-
 class DetailUrls:
     """Absolute URLs of API details by route and primary key: one ``reverse`` per route,
     the key put in its place."""
@@ -169,7 +110,7 @@ class DetailUrls:
         return f"{head}{pk}{tail}"
 
 
-def _agreement_query(pk, user, today):
+def _agreement_query(ids, user, today):
     vendor = connections[DEFAULT_DB_ALIAS].vendor
     flags = {
         f"_has_{name}": RawSQL(has_rows_sql(name, vendor), (), output_field=BooleanField())
@@ -177,13 +118,13 @@ def _agreement_query(pk, user, today):
     }
     return (
         Agreement.objects.visible_to(user)
-        .filter(pk=pk)
+        .filter(pk__in=ids)
         .annotate(**flags)
         .values(*_COLUMNS, *_LINK_COLUMNS, *flags)
     )
 
 
-_AGREEMENT = _Statement(_agreement_query)
+_AGREEMENT = Statement(_agreement_query)
 
 
 def agreement_detail(request, pk) -> tuple[dict, str] | None:
@@ -234,13 +175,13 @@ def agreement_detail(request, pk) -> tuple[dict, str] | None:
     return document, f'"{version}"'
 
 
-def _acts_query(pk, user, today):
-    return PartyAct.objects.filter(party__agreement_id=pk).values(
+def _acts_query(ids, user, today):
+    return PartyAct.objects.filter(party__agreement_id__in=ids).values(
         "party_id", "kind", "date", "effective_on", "note", "source_url"
     )
 
 
-def _parties_query(pk, user, today):
+def _parties_query(ids, user, today):
     status_today = (
         PartyPeriod.objects.covering(today)
         .filter(party=OuterRef("pk"))
@@ -248,7 +189,7 @@ def _parties_query(pk, user, today):
         .values("status")[:1]
     )
     return (
-        AgreementParty.objects.filter(agreement_id=pk)
+        AgreementParty.objects.filter(agreement_id__in=ids)
         .annotate(status_today=Subquery(status_today))
         .values(
             "id",
@@ -266,19 +207,19 @@ def _parties_query(pk, user, today):
     )
 
 
-def _provisions_query(pk, user, today):
+def _provisions_query(ids, user, today):
     # The agreement was read within the reader's clearance: the provisions' own level is
     # the rest of the rule (``of_visible_agreements``).
     return (
         Provision.objects.of_visible_agreements(user)
-        .filter(agreement_id=pk)
+        .filter(agreement_id__in=ids)
         .values("id", "category", "title", "article", "text", "classification")
     )
 
 
-_ACTS = _Statement(_acts_query)
-_PARTIES = _Statement(_parties_query, by_day=True)
-_PROVISIONS = _Statement(_provisions_query)
+_ACTS = Statement(_acts_query)
+_PARTIES = Statement(_parties_query, by_day=True)
+_PROVISIONS = Statement(_provisions_query)
 
 
 def _parties(pk, user, today, has_acts: bool) -> list[dict]:
