@@ -420,11 +420,8 @@ def agreement_save(
     the caller read (``StaleVersion`` when it moved). The version goes up, once, only if
     something changed, and the change records are written with it. With ``validate_only``
     it stops after the checks (raising what they find), holding the agreement's row lock
-    for the rest of the transaction.
-
-    A new agreement comes back with its parties (their acts and periods), events, reviews
-    (none) and watchers loaded as written (``prefetch_related``'s cache), so showing it
-    reads only its provisions and contacts again."""
+    for the rest of the transaction. A caller that shows what was written reads it again
+    (the API answers with ``agreement_detail``, as a read does)."""
     checked = _check(
         agreement=agreement,
         actor=actor,
@@ -513,7 +510,7 @@ class AgreementBatch:
         checked, self.checked, self.references = self.checked, [], set()
         if checked:
             with transaction.atomic(savepoint=False):
-                _create(checked, source=self.source, keep=False)
+                _create(checked, source=self.source)
         return [c.agreement for c in checked]
 
 
@@ -552,7 +549,7 @@ def _watcher_labels(wanted: dict) -> list:
     ids = [pk for pk, w in wanted.items() if not hasattr(w, "get_username")]
     if ids:
         users += list(get_user_model().objects.filter(pk__in=ids))
-    return sorted(label(u) for u in users), users
+    return sorted(label(u) for u in users)
 
 
 def _agreement_changes(checked: _Checked) -> dict:
@@ -575,10 +572,9 @@ def _linked_levels(checked: _Checked, changes: dict) -> list:
     return linked
 
 
-def _create(checked: list[_Checked], *, source: str, keep: bool = True) -> None:
+def _create(checked: list[_Checked], *, source: str) -> None:
     """Write new agreements with their children: one INSERT per kind of row for them all,
-    then close the writes together (``_finish_created``). ``keep``: leave each agreement's
-    children in memory as written (``_keep_written``), for a caller that shows it."""
+    then close the writes together (``_finish_created``)."""
     _insert_agreements(checked)
     parties, acts, provisions, events = [], [], [], []
     for c in checked:
@@ -616,10 +612,9 @@ def _create(checked: list[_Checked], *, source: str, keep: bool = True) -> None:
         agreement = c.agreement
         recorder = Recorder(actor=c.actor, source=source, floor=agreement.classification)
         changes = _agreement_changes(c)
-        users = []
         if c.watchers is not None:
             wanted = {getattr(w, "pk", w): w for w in c.watchers}
-            after_watchers, users = _watcher_labels(wanted)
+            after_watchers = _watcher_labels(wanted)
             if after_watchers:
                 watcher_rows += [
                     watchers_through(agreement_id=agreement.pk, user_id=pk) for pk in wanted
@@ -650,41 +645,9 @@ def _create(checked: list[_Checked], *, source: str, keep: bool = True) -> None:
         for event in new_events:
             recorder.created(event, snapshot(event, EVENT_HISTORY), related=agreement)
         written.append((agreement, recorder, new_provisions))
-        if keep:
-            _keep_written(c, [p for p in periods if p.agreement is agreement], new_events, users)
     watchers_through.objects.bulk_create(watcher_rows)
     contacts_through.objects.bulk_create(contact_rows)
     _finish_created(written)
-
-
-def _prefetched(instance, name: str, rows) -> None:
-    """Fill ``instance``'s cache of the relation ``name`` with ``rows``, as
-    ``prefetch_related`` does."""
-    queryset = getattr(instance, name).get_queryset()
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    instance._prefetched_objects_cache[name] = queryset
-
-
-def _keep_written(checked: _Checked, periods: list, events: list, users: list) -> None:
-    """Leave a new agreement's children in memory as written, as ``prefetch_related`` would
-    load them (each list in its model's order); its provisions, and its contacts when it has
-    some, are left to be read (they are ordered by text, as the database compares it)."""
-    agreement = checked.agreement
-    agreement._prefetched_objects_cache = {}
-    for _, party, planned in checked.party_plan:
-        party._prefetched_objects_cache = {}
-        _prefetched(party, "acts", sorted(planned, key=lambda a: (a.date, a.pk)))
-        mine = [p for p in periods if p.party is party]
-        _prefetched(party, "periods", sorted(mine, key=lambda p: p.starts_on))
-    _prefetched(agreement, "parties", [party for _, party, _ in checked.party_plan])
-    _prefetched(agreement, "events", sorted(events, key=lambda e: (e.date, e.pk)))
-    _prefetched(agreement, "reviews", [])
-    named = {getattr(w, "pk", w) for w in checked.watchers or ()}
-    if len(users) == len(named):
-        _prefetched(agreement, "watchers", users)
-    if not checked.contacts:
-        _prefetched(agreement, "contacts", [])
 
 
 def _update(checked: _Checked, *, source: str) -> None:
@@ -699,7 +662,7 @@ def _update(checked: _Checked, *, source: str) -> None:
     changes = _agreement_changes(checked)
     if checked.watchers is not None:
         wanted = {getattr(w, "pk", w): w for w in checked.watchers}
-        after_watchers, _ = _watcher_labels(wanted)
+        after_watchers = _watcher_labels(wanted)
         if after_watchers != checked.watchers_before:
             agreement.watchers.set(list(wanted))
             changes["watchers"] = [checked.watchers_before, after_watchers]
