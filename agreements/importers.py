@@ -367,10 +367,12 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
     written first, so it reads what the rows before it made, as one by one; so does a row
     that updates an agreement."""
     rows = list(rows)
-    # The rows' references were all looked up here, so the batch does not look up each again.
-    batch = AgreementBatch(actor=actor, source=SOURCE, references_checked=True)
-    batch.know_partners(_party_codes(rows))
+    # The rows' references are all looked up here, so the batch does not look up each again
+    # (a reference written with spaces around it is: it was not looked up as it is).
     stored = _stored_references(rows)
+    free = {_reference(row) for _, row in rows} - stored - {""}
+    batch = AgreementBatch(actor=actor, source=SOURCE, free_references=free)
+    batch.know_partners(_party_codes(rows))
     importing = _Importing(actor=actor, update=update, batch=batch, stored=set(stored))
 
     def after_row() -> None:
@@ -427,7 +429,10 @@ def _taken_meanwhile(rows, stored: set[str]) -> list[tuple[int, str]]:
     if transaction.get_connection().needs_rollback:
         return []
     taken = _stored_references(rows) - stored
-    return [(number, _reference(row)) for number, row in rows if _reference(row) in taken]
+    lines = {}
+    for number, row in rows:
+        lines.setdefault(_reference(row), number)  # a reference's first line
+    return sorted((lines[reference], reference) for reference in taken)
 
 
 def _stored_references(rows) -> set[str]:

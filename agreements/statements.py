@@ -26,8 +26,9 @@ SENTINEL_ID = -918_273_645_546
 
 # A read of many ids is compiled for the smallest of these at least as long as the ids,
 # the rest of the slots given an id no agreement has (so at most len(SIZES) statements per
-# kind of read and level); longer lists are read in parts of the largest.
-SIZES = (1, 10, 25, 50, 100, 250, 500)
+# kind of read and level); longer lists are read in parts of the largest (an export's chunk
+# of 2,000 agreements is one statement).
+SIZES = (1, 10, 25, 50, 100, 250, 500, 1000, 2000)
 
 
 class Statement:

@@ -41,8 +41,8 @@ def orm_categories(ids, user) -> dict:
     return found
 
 
-# 1 and 11 ids fill part of a statement (the rest is padded); 700 take two parts of 500.
-@pytest.mark.parametrize("count", [1, 11, 12, 700])
+# 1 and 11 ids fill part of a statement (the rest is padded); 2,100 take two parts.
+@pytest.mark.parametrize("count", [1, 11, 12, 700, 2100])
 def test_pages_of_any_length_read_what_the_orm_reads(agreements, viewer, analyst, count):
     ids = [a.pk for a in agreements][:count]
     ids += [10**9 + k for k in range(count - len(ids))]  # ids no agreement has

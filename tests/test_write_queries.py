@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Classification
-from agreements.importers import BATCH_SIZE, SOURCE, import_file
+from agreements.importers import BATCH_SIZE, SOURCE, ImportFailed, import_file
 from agreements.models import Agreement, AgreementEvent, AgreementSearchDocument, Provision
 from agreements.search import write_documents
 from agreements.services import AgreementBatch, agreement_save, resolve_links
@@ -401,3 +401,32 @@ def test_provisions_and_events_have_no_unique_field_but_the_id(model):
     field added to either must bring that check back."""
     unique_checks, date_checks = model()._get_unique_checks()
     assert unique_checks == [(model, ("id",))] and not date_checks
+
+
+def test_a_stored_reference_with_spaces_around_it_is_still_a_clash(
+    partners, editor, tmp_path, frozen_today
+):
+    """The import looks references up as they are once stripped; one written with spaces
+    around it was not looked up as it is, so it is checked row by row as before: a line
+    error, not the unique index's failure."""
+    AgreementFactory(reference="SPACE-1 ")
+    with pytest.raises(ImportFailed) as failure:
+        import_file(jsonl(tmp_path, [create_payload(1, "SPACE-1 ")]), actor=editor)
+    [(line, message)] = failure.value.result.errors
+    assert line == 1 and "already exists" in message
+
+
+def test_the_partners_of_a_large_file_are_read_in_parts(partners, editor, tmp_path):
+    """Every unknown code of a large file is reported by line: the file's codes are looked
+    up 500 at a time (one statement for them all would exceed SQLite's variables)."""
+    rows = [
+        {**create_payload(0, f"CODES-{k}"), "parties": [f"Q{k:02d}{j:03d}" for j in range(60)]}
+        for k in range(20)
+    ]
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ImportFailed) as failure:
+        import_file(jsonl(tmp_path, rows), actor=editor)
+    assert [line for line, _ in failure.value.result.errors] == list(range(1, 21))
+    lookups = [q for q in queries.captured_queries if "partners_organization" in q["sql"]]
+    # 1,200 codes, 500 at a time (none is a nation's; a row's unknown codes are asked again)
+    assert [q["sql"].count("'Q") for q in lookups[:3]] == [500, 500, 200]
+    assert max(q["sql"].count("'Q") for q in lookups) == 500

@@ -278,7 +278,7 @@ def _check(
     fields,
     pending=None,
     partners=None,
-    references_checked=False,
+    free_references=frozenset(),
 ) -> _Checked:
     """Every check of ``agreement_save``, before anything is written (the agreement's row
     is locked for a change). Raises the ValidationError of everything found."""
@@ -331,7 +331,7 @@ def _check(
     _merge(errors, _apply_fields(agreement, fields))
     generated = creating and not agreement.reference
     if not errors:
-        _validate_agreement(agreement, actor, errors, pending, references_checked)
+        _validate_agreement(agreement, actor, errors, pending, free_references)
 
     _merge(errors, _people_errors(agreement, before, rows["watchers"], creating))
     contacts = None
@@ -454,24 +454,24 @@ class AgreementBatch:
     found by code are remembered (``know_partners`` reads a whole file's at once). Call
     inside a transaction.
 
-    ``references_checked``: the caller has read which of its references are taken (as the
-    import does, in one query per 500 at the start) and adds none of those, so no row's
-    reference is looked up again. The unique index still holds them: one taken by another
-    writer in the meantime fails the batch's insert (``ReferenceTaken``)."""
+    ``free_references``: references the caller has found free (the import looks up all of
+    its file's at the start, 500 a query), which are not looked up again for each agreement.
+    The unique index still holds them: one taken by another writer in the meantime fails
+    the batch's insert with an ``IntegrityError``."""
 
-    def __init__(self, *, actor=None, source: str = "", references_checked: bool = False):
+    def __init__(self, *, actor=None, source: str = "", free_references=frozenset()):
         self.actor, self.source = actor, source
-        self.references_checked = references_checked
+        self.free_references = free_references
         self.checked: list[_Checked] = []
         self.references: set[str] = set()
         self._partners: dict = {}
 
     def know_partners(self, codes) -> None:
-        """Find the partners of ``codes`` now, in two queries, rather than as rows name
-        them."""
-        missing = {code for code in codes if code not in self._partners}
-        if missing:
-            self._partners.update(partners_by_codes(missing))
+        """Find the partners of ``codes`` now, two queries per 500 codes, rather than as
+        rows name them."""
+        missing = sorted({code for code in codes if code not in self._partners})
+        for start in range(0, len(missing), 500):
+            self._partners.update(partners_by_codes(missing[start : start + 500]))
 
     def __len__(self) -> int:
         return len(self.checked)
@@ -500,7 +500,7 @@ class AgreementBatch:
             fields=fields,
             pending=self.references,
             partners=self._partners,
-            references_checked=self.references_checked,
+            free_references=self.free_references,
         )
         self.checked.append(checked)
         self.references.add(checked.agreement.reference)

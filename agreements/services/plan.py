@@ -362,21 +362,20 @@ def _apply_fields(agreement: Agreement, fields: Mapping[str, Any]) -> dict:
 
 
 def _validate_agreement(
-    agreement: Agreement, actor, errors: dict, pending=None, references_checked=False
+    agreement: Agreement, actor, errors: dict, pending=None, free_references=frozenset()
 ) -> None:
     """The agreement's own rules. ``pending``: references of agreements checked but not
-    saved yet (an import's batch), which count as taken. ``references_checked``: the
-    caller knows a given reference is not taken (the import read them all at the start), so
-    it is not looked up again."""
+    saved yet (an import's batch), which count as taken. ``free_references``: references the
+    caller has just found free (the import read its file's at the start), not looked up
+    again; any other reference is."""
     pending = pending or set()
-    given = bool(agreement.reference)
-    if not given:
+    if not agreement.reference:
         agreement.reference = generate_reference(agreement, pending)
     try:
         full_clean(
             agreement,
             exclude=["watchers"],
-            validate_unique=not (references_checked and given),
+            validate_unique=agreement.reference not in free_references,
         )
     except ValidationError as exc:
         _merge(errors, _errors_of(exc))
