@@ -369,8 +369,9 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
     rows = list(rows)
     # The rows' references are all looked up here, so the batch does not look up each again
     # (a reference written with spaces around it is: it was not looked up as it is).
-    stored = _stored_references(rows)
-    free = {_reference(row) for _, row in rows} - stored - {""}
+    references = {_reference(row) for _, row in rows} - {""}
+    stored = _stored_references(references)
+    free = references - stored
     batch = AgreementBatch(actor=actor, source=SOURCE, free_references=free)
     batch.know_partners(_party_codes(rows))
     importing = _Importing(actor=actor, update=update, batch=batch, stored=set(stored))
@@ -383,7 +384,7 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
         return run_import(
             rows,
             import_one=importing.row,
-            key=lambda row: str(row.get("reference") or "").strip() or None,
+            key=lambda row: _reference(row) or None,
             describe_key=lambda reference: f"reference: {reference!r}",
             progress=progress,
             after_row=after_row,
@@ -391,7 +392,7 @@ def import_rows(rows, *, actor=None, progress=None, update: bool = False) -> Imp
             savepoint=False,
         )
     except IntegrityError:
-        taken = _taken_meanwhile(rows, stored)
+        taken = _taken_meanwhile(rows, references, stored)
         if not taken:
             raise
         result = ImportResult()
@@ -422,22 +423,23 @@ def _party_codes(rows) -> set[str]:
     return codes
 
 
-def _taken_meanwhile(rows, stored: set[str]) -> list[tuple[int, str]]:
-    """After an import was rolled back on a unique reference: the rows whose reference is in
-    the registry now and was not at the start (``stored``), saved by another writer while
-    the import ran; nothing when that cannot be read (an outer transaction is broken too)."""
+def _taken_meanwhile(rows, references: set[str], stored: set[str]) -> list[tuple[int, str]]:
+    """After an import was rolled back on a unique reference: the rows whose reference (of
+    ``references``) is in the registry now and was not at the start (``stored``), saved by
+    another writer while the import ran; nothing when that cannot be read (an outer
+    transaction is broken too)."""
     if transaction.get_connection().needs_rollback:
         return []
-    taken = _stored_references(rows) - stored
+    taken = _stored_references(references) - stored
     lines = {}
     for number, row in rows:
         lines.setdefault(_reference(row), number)  # a reference's first line
     return sorted((lines[reference], reference) for reference in taken)
 
 
-def _stored_references(rows) -> set[str]:
-    """The references of the rows that are already in the registry (a query per 500)."""
-    references = sorted({_reference(row) for _, row in rows} - {""})
+def _stored_references(references: set[str]) -> set[str]:
+    """Those of ``references`` that are already in the registry (a query per 500)."""
+    references = sorted(references)
     stored: set[str] = set()
     for start in range(0, len(references), 500):
         chunk = references[start : start + 500]
@@ -459,7 +461,7 @@ class _Importing:
 
     def row(self, row: dict) -> str:
         """Import one row: "skipped", "created", "updated" or "unchanged"."""
-        reference = str(row.get("reference") or "").strip()
+        reference = _reference(row)
         if reference in self.batch.references:
             self.flush()  # a reference generated for an earlier row: as if it were saved
         if not self.update and reference in self.stored:

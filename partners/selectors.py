@@ -40,9 +40,19 @@ def partner_by_code(code: str) -> Nation | Organization | None:
     return Organization.objects.filter(acronym__iexact=code).first()
 
 
+# Codes looked up in one statement, at most (SQLite bounds a statement's variables).
+CODES_PER_QUERY = 500
+
+
 def partners_by_codes(codes) -> dict[str, Nation | Organization]:
     """The partners named by ``codes`` (as ``partner_by_code`` reads them), keyed by the code
-    as given; two queries whatever the number of codes."""
+    as given; two queries per ``CODES_PER_QUERY`` distinct codes."""
+    codes = list(dict.fromkeys(codes))
+    if len(codes) > CODES_PER_QUERY:
+        found = {}
+        for start in range(0, len(codes), CODES_PER_QUERY):
+            found.update(partners_by_codes(codes[start : start + CODES_PER_QUERY]))
+        return found
     wanted = {code: (code or "").strip() for code in codes}
     alpha3 = {c.upper() for c in wanted.values() if len(c) == 3 and c.isalpha()}
     nations = {n.iso3: n for n in Nation.objects.filter(iso3__in=alpha3)} if alpha3 else {}

@@ -467,11 +467,11 @@ class AgreementBatch:
         self._partners: dict = {}
 
     def know_partners(self, codes) -> None:
-        """Find the partners of ``codes`` now, two queries per 500 codes, rather than as
-        rows name them."""
+        """Find the partners of ``codes`` now, in a few queries, rather than as rows name
+        them."""
         missing = sorted({code for code in codes if code not in self._partners})
-        for start in range(0, len(missing), 500):
-            self._partners.update(partners_by_codes(missing[start : start + 500]))
+        if missing:
+            self._partners.update(partners_by_codes(missing))
 
     def __len__(self) -> int:
         return len(self.checked)
